@@ -1,0 +1,13 @@
+//! Trickle's pure core: every product decision, with no browser crate in sight.
+//!
+//! The widget (`trickle`, compiled to wasm) and the reference collector
+//! (`trickle-collector`) both depend on this crate, so the browser and the server
+//! validate with one code. Time, randomness and ids are inputs, never read here, so
+//! every function is deterministic and tested natively.
+//!
+//! Modules:
+//! - [`config`]: the config of contract section 1, parsed and validated.
+//! - [`answer`]: answers, their per-kind value validation, the posted envelope.
+
+pub mod answer;
+pub mod config;

@@ -1,0 +1,13 @@
+//! Trickle: a progressive-profiling widget, compiled to WebAssembly.
+//!
+//! The widget is a thin shell around `trickle-core`: it reads the browser, asks the
+//! core what to do, and renders the result. Module map:
+//! - [`ui`]: the shadow-root host and the Yew popup (presentational; no rules).
+//! - [`platform`]: the browser behind small types: storage, transport, clock, ids,
+//!   lifecycle listeners.
+//! - [`runtime`]: the controller: config, user, prompt state and outbox, deciding
+//!   through the core, rendering through `ui`, delivering through `platform`.
+
+pub mod platform;
+pub mod runtime;
+pub mod ui;

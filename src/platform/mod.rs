@@ -1,0 +1,1 @@
+//! The browser behind small types.

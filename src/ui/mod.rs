@@ -1,0 +1,1 @@
+//! The shadow-root host and the Yew popup.
