@@ -1,0 +1,48 @@
+//! Page lifecycle listeners that unregister when dropped.
+
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+
+/// The `online`, `pagehide` and `visibilitychange` listeners of one runtime.
+/// Dropping it removes all three.
+pub struct Lifecycle {
+    _listeners: Vec<EventListener>,
+}
+
+impl Lifecycle {
+    /// Calls `on_online` when the browser comes back online and `on_hide` when the
+    /// page is hidden (`visibilitychange` to hidden, or `pagehide`: the last moments
+    /// a queue can still be handed to the browser).
+    pub fn listen(on_online: Rc<dyn Fn()>, on_hide: Rc<dyn Fn()>) -> Self {
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            let online = on_online.clone();
+            listeners.push(EventListener::new(&window, "online", move |_| online()));
+            let hide = on_hide.clone();
+            listeners.push(EventListener::new(&window, "pagehide", move |_| hide()));
+            if let Some(document) = window.document() {
+                let doc = document.clone();
+                let hide = on_hide;
+                listeners.push(EventListener::new(
+                    &document,
+                    "visibilitychange",
+                    move |_| {
+                        if doc.hidden() {
+                            hide()
+                        }
+                    },
+                ));
+            }
+        }
+        Self {
+            _listeners: listeners,
+        }
+    }
+}
+
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lifecycle")
+    }
+}

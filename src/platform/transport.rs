@@ -1,0 +1,107 @@
+//! Posting envelopes: `fetch` while the page lives, `sendBeacon` (or a keepalive
+//! `fetch`) while it unloads.
+
+use std::collections::BTreeMap;
+
+use wasm_bindgen::JsValue;
+
+/// How one POST ended, before the core decides what that means for the answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// A 2xx response.
+    Ok(u16),
+    /// Any other HTTP status.
+    Status(u16),
+    /// No response: offline, DNS, CORS refusal, a thrown `fetch`.
+    Network,
+}
+
+impl Delivery {
+    /// Classifies an HTTP status code.
+    pub fn from_status(status: u16) -> Self {
+        if (200..300).contains(&status) {
+            Delivery::Ok(status)
+        } else {
+            Delivery::Status(status)
+        }
+    }
+
+    /// The HTTP status, if a response arrived.
+    pub fn status(self) -> Option<u16> {
+        match self {
+            Delivery::Ok(s) | Delivery::Status(s) => Some(s),
+            Delivery::Network => None,
+        }
+    }
+}
+
+/// POSTs `body` (envelope JSON) to `endpoint` with `Content-Type: application/json`
+/// and the configured headers. Never fails: errors become [`Delivery::Network`].
+pub async fn post(endpoint: &str, headers: &BTreeMap<String, String>, body: String) -> Delivery {
+    let mut builder =
+        gloo_net::http::Request::post(endpoint).header("Content-Type", "application/json");
+    for (name, value) in headers {
+        builder = builder.header(name, value);
+    }
+    let request = match builder.body(body) {
+        Ok(r) => r,
+        Err(_) => return Delivery::Network,
+    };
+    match request.send().await {
+        Ok(response) => Delivery::from_status(response.status()),
+        Err(_) => Delivery::Network,
+    }
+}
+
+/// Sends `body` while the page unloads, fire and forget. Without custom headers it
+/// uses `navigator.sendBeacon` with a string body, which the browser sends as
+/// `text/plain` (a CORS-safelisted type, so no preflight the unloading page could not
+/// wait for). A beacon cannot carry headers, so with custom headers it uses `fetch`
+/// with `keepalive: true`, which outlives the page. Returns whether the browser
+/// accepted the request for sending.
+pub fn beacon(endpoint: &str, headers: &BTreeMap<String, String>, body: &str) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    if headers.is_empty() {
+        return window
+            .navigator()
+            .send_beacon_with_opt_str(endpoint, Some(body))
+            .unwrap_or(false);
+    }
+    keepalive_fetch(&window, endpoint, headers, body)
+}
+
+fn keepalive_fetch(
+    window: &web_sys::Window,
+    endpoint: &str,
+    headers: &BTreeMap<String, String>,
+    body: &str,
+) -> bool {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let Ok(h) = web_sys::Headers::new() else {
+        return false;
+    };
+    if h.set("Content-Type", "application/json").is_err() {
+        return false;
+    }
+    for (name, value) in headers {
+        if h.set(name, value).is_err() {
+            return false;
+        }
+    }
+    init.set_headers(&h);
+    // web-sys has no setter for `keepalive`; the dictionary is a plain object.
+    if js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE).is_err() {
+        return false;
+    }
+    // Nobody is left to read the response; awaiting it only keeps a rejection from
+    // being reported as unhandled.
+    let promise = window.fetch_with_str_and_init(endpoint, &init);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    });
+    true
+}
