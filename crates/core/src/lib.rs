@@ -8,6 +8,8 @@
 //! Modules:
 //! - [`config`]: the config of contract section 1, parsed and validated.
 //! - [`answer`]: answers, their per-kind value validation, the posted envelope.
+//! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
 
 pub mod answer;
 pub mod config;
+pub mod i18n;
