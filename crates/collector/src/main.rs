@@ -1,1 +1,128 @@
-fn main() {}
+//! `trickle-collector --config FILE --db FILE --listen ADDR`: reads flags and the
+//! environment, then runs [`trickle_collector::serve`] until SIGTERM or Ctrl-C.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use trickle_collector::auth::{AdminToken, Secret};
+use trickle_collector::store::Store;
+use trickle_collector::{parse_origins, AppState, Settings};
+
+/// Trickle's reference collector: receives answers, keeps enriched profiles.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The widget config (JSON, contract section 1) to validate answers against.
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// The SQLite database; created and migrated on first start.
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
+    listen: String,
+    /// HMAC secret for userHash checks (prefer the environment: flags show in `ps`).
+    #[arg(long, env = "TRICKLE_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// Bearer token for GET /v1/export.csv; without it the export is disabled.
+    #[arg(long, env = "TRICKLE_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+    /// Comma-separated origins allowed to call cross-origin.
+    #[arg(long, env = "TRICKLE_ALLOWED_ORIGINS", default_value = "")]
+    allowed_origins: String,
+    /// The most answers one request may carry.
+    #[arg(long, default_value_t = trickle_collector::DEFAULT_MAX_ANSWERS)]
+    max_answers: usize,
+    /// Seconds a request may take before it gets 408.
+    #[arg(long, default_value_t = 10.0)]
+    request_timeout: f64,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value = "json")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line (for log shippers).
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("trickle-collector: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let config = trickle_collector::validate::load_config(&text)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let mut settings = Settings::new(config);
+    settings.secret = args.secret.filter(|s| !s.is_empty()).map(Secret::new);
+    settings.admin_token = args.admin_token.filter(|s| !s.is_empty()).map(|t| AdminToken::new(&t));
+    settings.allowed_origins = parse_origins(&args.allowed_origins).map_err(|e| format!("allowed origins: {e}"))?;
+    settings.max_answers_per_request = args.max_answers.max(1);
+    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
+        return Err("--request-timeout must be a positive number of seconds".into());
+    }
+    settings.request_timeout = Duration::from_secs_f64(args.request_timeout);
+    if settings.secret.is_none() {
+        tracing::warn!("no TRICKLE_SECRET: userHash is not checked; anyone can post for any user id");
+    }
+
+    let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("listen on {}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!(%addr, db = %args.db.display(), origins = settings.allowed_origins.len(),
+            secret = settings.secret.is_some(), export = settings.admin_token.is_some(), "listening");
+        // One plain line on stdout so scripts (and tests) can learn the port.
+        println!("trickle-collector listening on http://{addr}");
+        let state = AppState::new(settings, store);
+        trickle_collector::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())
+    })
+}
+
+/// Resolves on SIGTERM (what service managers send) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,49 @@
+//! The JSON error body every refusal carries:
+//! `{ "error": "<code>", "message": "<what is wrong>", "path": "<where>" }`
+//! (`path` only when one value is to blame).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// A refusal: status, a stable machine code, a human message, maybe a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A stable snake_case code clients can branch on.
+    pub code: &'static str,
+    /// What is wrong, for a person.
+    pub message: String,
+    /// The path of the bad value, for 422s.
+    pub path: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+}
+
+impl ApiError {
+    /// An error without a path.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), path: None }
+    }
+
+    /// A 422 naming the bad value.
+    pub fn invalid(code: &'static str, path: String, message: String) -> Self {
+        let message = if path.is_empty() || path == "." { message } else { format!("{path}: {message}") };
+        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, message, path: Some(path) }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body { error: self.code, message: &self.message, path: self.path.as_deref() };
+        (self.status, Json(body)).into_response()
+    }
+}

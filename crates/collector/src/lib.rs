@@ -1,0 +1,201 @@
+//! `trickle-collector`: the reference endpoint of contract section 6. It receives
+//! what the widget posts, validates it with `trickle-core` against the same config
+//! the widget uses, and keeps one enriched profile per user in SQLite.
+//!
+//! The binary (`src/main.rs`) only reads flags and the environment; everything else
+//! is here so tests run the real server in-process on a loopback port:
+//!
+//! ```no_run
+//! # async fn demo(settings: trickle_collector::Settings) -> std::io::Result<()> {
+//! let store = trickle_collector::store::Store::open("profiles.db".as_ref()).unwrap();
+//! let state = trickle_collector::AppState::new(settings, store);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8787").await?;
+//! trickle_collector::serve(listener, state, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! Modules:
+//! - [`routes`]: the handlers; [`error`]: the JSON error body.
+//! - [`validate`]: config and envelope parsing, answer checks (via `trickle-core`).
+//! - [`store`]: SQLite with migrations and a group-committing writer thread.
+//! - [`profile`]: how an answer changes a user's merged profile and prompt state.
+//! - [`auth`]: the user HMAC and the admin token, compared in constant time.
+//! - [`export`]: the CSV export.
+
+pub mod auth;
+mod compat;
+pub mod error;
+pub mod export;
+pub mod profile;
+pub mod routes;
+pub mod store;
+pub mod validate;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use trickle_core::config::Config;
+
+use crate::auth::{AdminToken, Secret};
+use crate::store::Store;
+
+/// Bodies over this many bytes get 413 (contract section 6).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Default cap on answers in one post; the widget's batches stay well below it.
+pub const DEFAULT_MAX_ANSWERS: usize = 100;
+/// Default time a request may take, body upload included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the collector is set up (from flags and environment in the binary).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The widget's config (section 1), already validated.
+    pub config: Config,
+    /// With a secret, every post and profile read must carry the user's HMAC.
+    pub secret: Option<Secret>,
+    /// Without a token the export is disabled (403).
+    pub admin_token: Option<AdminToken>,
+    /// Origins allowed to call cross-origin (exact `scheme://host[:port]`).
+    /// Empty: no CORS headers at all, same-origin use only.
+    pub allowed_origins: Vec<HeaderValue>,
+    /// The most answers one post may carry (more: 413).
+    pub max_answers_per_request: usize,
+    /// The longest a request may take before a 408.
+    pub request_timeout: Duration,
+}
+
+impl Settings {
+    /// Settings with defaults: no secret, no admin token, no CORS.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            secret: None,
+            admin_token: None,
+            allowed_origins: Vec::new(),
+            max_answers_per_request: DEFAULT_MAX_ANSWERS,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// Parses a comma-separated origin list (`TRICKLE_ALLOWED_ORIGINS`). Each entry
+/// must be an origin: `scheme://host[:port]` with no path, or the error names it.
+pub fn parse_origins(list: &str) -> Result<Vec<HeaderValue>, String> {
+    let mut out = Vec::new();
+    for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let origin = raw.trim_end_matches('/');
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains('/'));
+        if !valid {
+            return Err(format!("not an origin (scheme://host[:port]): {raw:?}"));
+        }
+        out.push(HeaderValue::from_str(origin).map_err(|_| format!("not a valid header value: {raw:?}"))?);
+    }
+    Ok(out)
+}
+
+/// Shared, cheap-to-clone state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+/// What [`AppState`] derefs to.
+pub struct Shared {
+    /// The settings.
+    pub settings: Settings,
+    /// The database.
+    pub store: Store,
+    /// The configured fields in config order (the export's columns).
+    pub fields: Vec<String>,
+}
+
+impl AppState {
+    /// State over an opened store.
+    pub fn new(settings: Settings, store: Store) -> Self {
+        let fields = validate::fields(&settings.config);
+        Self { inner: Arc::new(Shared { settings, store, fields }) }
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.inner
+    }
+}
+
+/// The router with every route and layer: trace (outermost), CORS, timeout, body
+/// limit. CORS wraps the timeout and the handlers so refusals (401, 413, 422)
+/// carry CORS headers too: without them a browser hides the status and the widget
+/// would retry a final error forever.
+pub fn app(state: AppState) -> Router {
+    let router = Router::new()
+        .route("/v1/answers", post(routes::post_answers))
+        .route("/v1/profiles/{user_id}", get(routes::get_profile))
+        .route("/v1/export.csv", get(routes::export_csv))
+        .route("/healthz", get(routes::healthz))
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::timeout));
+    let router = match cors(&state.settings) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+fn cors(settings: &Settings) -> Option<CorsLayer> {
+    if settings.allowed_origins.is_empty() {
+        return None;
+    }
+    // The widget sends its configured extra headers too (e.g. X-Api-Key); a
+    // preflight that did not allow them would block every post.
+    let mut headers = vec![HeaderName::from_static("content-type"), HeaderName::from_static(routes::USER_HASH_HEADER)];
+    for name in settings.config.headers.keys() {
+        match HeaderName::try_from(name.as_str()) {
+            Ok(header) => headers.push(header),
+            Err(_) => tracing::warn!(header = %name, "config header is not a valid header name; not allowed in CORS"),
+        }
+    }
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(settings.allowed_origins.clone()))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers(headers)
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish (each has
+/// committed before it answered), and closes the store: its writer commits
+/// whatever is queued and checkpoints the WAL.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let closing = tokio::task::spawn_blocking(move || store.close()).await;
+    if let Err(e) = closing {
+        tracing::error!(error = %e, "closing the store failed");
+    }
+    tracing::info!("stopped");
+    result
+}

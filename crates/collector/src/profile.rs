@@ -1,0 +1,249 @@
+//! The enriched profile of one user and how a stored answer changes it. Pure data:
+//! the store loads a [`ProfileDoc`], applies each newly stored answer, saves it.
+//!
+//! Answers can arrive out of order (the widget retries with backoff, a beacon may
+//! overtake a fetch), so every field remembers the `answeredAt` of the value it
+//! holds and an older answer never overwrites a newer one.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use trickle_core::answer::{Status, Value};
+
+/// One answer as the store keeps it (already validated and normalised).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredAnswer {
+    /// The idempotency key.
+    pub id: String,
+    /// The question answered.
+    pub question_id: String,
+    /// The question's stage.
+    pub stage: String,
+    /// The profile field (dot path).
+    pub field: String,
+    /// Answered, declined or snoozed.
+    pub status: Status,
+    /// The value, when answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Json>,
+    /// The value is free text typed under "Other".
+    pub other: bool,
+    /// When the user answered (RFC 3339, as the widget sent it).
+    pub answered_at: String,
+    /// The user's loginsCount when they answered.
+    pub logins_count: u32,
+}
+
+/// A stage the user chose "Not now" for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snooze {
+    /// The snoozed stage.
+    pub stage: String,
+    /// The loginsCount at which the user snoozed it.
+    pub logins_count: u32,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// What the store keeps per user besides the raw answers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDoc {
+    /// The merged profile: nested objects for dot paths (`company.role`).
+    pub profile: Map<String, Json>,
+    /// Per field, the `answeredAt` of the value in `profile`.
+    pub field_times: BTreeMap<String, String>,
+    /// Per declined field, when it was declined.
+    pub declined: BTreeMap<String, String>,
+    /// Per stage, the latest snooze.
+    pub snoozed: BTreeMap<String, Snooze>,
+}
+
+impl ProfileDoc {
+    /// Applies one newly stored answer.
+    pub fn apply(&mut self, answer: &StoredAnswer) {
+        let at = answer.answered_at.as_str();
+        match answer.status {
+            Status::Answered => {
+                let Some(value) = &answer.value else {
+                    return;
+                };
+                if self.field_times.get(&answer.field).is_some_and(|held| held.as_str() > at) {
+                    return;
+                }
+                set_path(&mut self.profile, &answer.field, value.clone());
+                self.field_times.insert(answer.field.clone(), at.to_owned());
+                // A later answer lifts an earlier "Prefer not to say".
+                if self.declined.get(&answer.field).is_some_and(|declined| declined.as_str() <= at) {
+                    self.declined.remove(&answer.field);
+                }
+            }
+            Status::Declined => {
+                // An answer given after this decline already stands; keep it.
+                if self.field_times.get(&answer.field).is_some_and(|held| held.as_str() > at) {
+                    return;
+                }
+                let entry = self.declined.entry(answer.field.clone()).or_default();
+                if entry.as_str() < at {
+                    *entry = at.to_owned();
+                }
+            }
+            Status::Snoozed => {
+                let newer = self.snoozed.get(&answer.stage).is_none_or(|held| held.at.as_str() <= at);
+                if newer {
+                    self.snoozed.insert(
+                        answer.stage.clone(),
+                        Snooze {
+                            stage: answer.stage.clone(),
+                            logins_count: answer.logins_count,
+                            at: at.to_owned(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// The value at a dot path of the merged profile.
+    pub fn get(&self, field: &str) -> Option<&Json> {
+        let mut parts = field.split('.');
+        let mut current = self.profile.get(parts.next()?)?;
+        for part in parts {
+            current = current.as_object()?.get(part)?;
+        }
+        Some(current)
+    }
+}
+
+/// Writes `value` at a dot path, creating (or replacing non-object) parents.
+fn set_path(root: &mut Map<String, Json>, field: &str, value: Json) {
+    let mut parts: Vec<&str> = field.split('.').collect();
+    let Some(last) = parts.pop() else {
+        return;
+    };
+    let mut map = root;
+    for part in parts {
+        let slot = map.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Json::Object(Map::new());
+        }
+        map = match slot {
+            Json::Object(inner) => inner,
+            _ => unreachable!("unreachable: slot was just made an object"),
+        };
+    }
+    map.insert(last.to_owned(), value);
+}
+
+/// The JSON stored for an answered value. A whole number (kind number arrives as
+/// f64) is kept as an integer so `42` does not read back as `42.0`.
+pub fn value_to_json(value: &Value) -> Json {
+    match value {
+        Value::Text(text) => Json::String(text.clone()),
+        Value::Many(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
+        Value::Number(n) => {
+            if n.fract() == 0.0 && n.abs() < 9.0e15 {
+                Json::from(*n as i64)
+            } else {
+                serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(id: &str, field: &str, status: Status, value: Option<Json>, at: &str) -> StoredAnswer {
+        StoredAnswer {
+            id: id.into(),
+            question_id: field.replace('.', "_"),
+            stage: "basics".into(),
+            field: field.into(),
+            status,
+            value,
+            other: false,
+            answered_at: at.into(),
+            logins_count: 2,
+        }
+    }
+
+    #[test]
+    fn answered_values_land_at_nested_dot_paths() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(&answer("a", "company.role", Status::Answered, Some(json!("senior")), "2026-11-30T15:00:00.000Z"));
+        doc.apply(&answer("b", "name", Status::Answered, Some(json!("Ada")), "2026-11-30T15:00:01.000Z"));
+        doc.apply(&answer("c", "company.size", Status::Answered, Some(json!(50)), "2026-11-30T15:00:02.000Z"));
+        assert_eq!(
+            Json::Object(doc.profile.clone()),
+            json!({ "name": "Ada", "company": { "role": "senior", "size": 50 } })
+        );
+        assert_eq!(doc.get("company.size"), Some(&json!(50)));
+        assert_eq!(doc.get("company.missing"), None);
+        assert_eq!(doc.get("name.deeper"), None);
+    }
+
+    #[test]
+    fn an_older_answer_never_overwrites_a_newer_one() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(&answer("new", "name", Status::Answered, Some(json!("New")), "2026-11-30T15:00:05.000Z"));
+        doc.apply(&answer("old", "name", Status::Answered, Some(json!("Old")), "2026-11-30T15:00:01.000Z"));
+        assert_eq!(doc.get("name"), Some(&json!("New")));
+        doc.apply(&answer("newer", "name", Status::Answered, Some(json!("Newer")), "2026-11-30T15:00:09.000Z"));
+        assert_eq!(doc.get("name"), Some(&json!("Newer")));
+    }
+
+    #[test]
+    fn declines_and_snoozes_leave_the_profile_alone() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(&answer("d", "phone", Status::Declined, None, "2026-11-30T15:00:00.000Z"));
+        doc.apply(&answer("s", "email", Status::Snoozed, None, "2026-11-30T15:00:01.000Z"));
+        assert!(doc.profile.is_empty());
+        assert_eq!(doc.declined.keys().collect::<Vec<_>>(), ["phone"]);
+        assert_eq!(doc.snoozed["basics"].logins_count, 2);
+    }
+
+    #[test]
+    fn a_later_answer_lifts_a_decline_but_an_earlier_one_does_not() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(&answer("d", "phone", Status::Declined, None, "2026-11-30T15:00:05.000Z"));
+        doc.apply(&answer("a1", "phone", Status::Answered, Some(json!("+1")), "2026-11-30T15:00:01.000Z"));
+        assert!(doc.declined.contains_key("phone"), "an answer older than the decline keeps it");
+        doc.apply(&answer("a2", "phone", Status::Answered, Some(json!("+2")), "2026-11-30T15:00:09.000Z"));
+        assert!(!doc.declined.contains_key("phone"));
+        assert_eq!(doc.get("phone"), Some(&json!("+2")));
+        doc.apply(&answer("d-old", "phone", Status::Declined, None, "2026-11-30T15:00:07.000Z"));
+        assert!(!doc.declined.contains_key("phone"), "a decline older than the answer is moot");
+    }
+
+    #[test]
+    fn the_latest_snooze_per_stage_is_kept() {
+        let mut doc = ProfileDoc::default();
+        let mut late = answer("s2", "email", Status::Snoozed, None, "2026-11-30T15:00:09.000Z");
+        late.logins_count = 5;
+        doc.apply(&late);
+        doc.apply(&answer("s1", "email", Status::Snoozed, None, "2026-11-30T15:00:01.000Z"));
+        assert_eq!(doc.snoozed["basics"].logins_count, 5);
+    }
+
+    #[test]
+    fn a_scalar_in_the_way_of_a_nested_field_is_replaced_by_an_object() {
+        let mut doc = ProfileDoc::default();
+        doc.profile.insert("company".into(), json!("Acme"));
+        doc.apply(&answer("a", "company.role", Status::Answered, Some(json!("cto")), "2026-11-30T15:00:00.000Z"));
+        assert_eq!(doc.get("company.role"), Some(&json!("cto")));
+    }
+
+    #[test]
+    fn whole_numbers_are_stored_as_integers() {
+        assert_eq!(value_to_json(&Value::Number(42.0)), json!(42));
+        assert_eq!(value_to_json(&Value::Number(2.5)), json!(2.5));
+        assert_eq!(value_to_json(&Value::Many(vec!["a".into(), "b".into()])), json!(["a", "b"]));
+        assert_eq!(value_to_json(&Value::Text("x".into())), json!("x"));
+    }
+}

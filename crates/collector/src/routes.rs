@@ -1,0 +1,214 @@
+//! The HTTP routes of contract section 6.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::{json, Map, Value as JsonValue};
+
+use crate::error::ApiError;
+use crate::profile::Snooze;
+use crate::store::{ListedAnswer, NewAnswers, Recorded, StoreError};
+use crate::validate::{self, BodyError};
+use crate::AppState;
+
+/// The header a profile read carries the user's hash in.
+pub const USER_HASH_HEADER: &str = "x-trickle-user-hash";
+
+/// `POST /v1/answers`: validate, authenticate, store, then answer
+/// `200 { "stored": n, "duplicates": m }`.
+pub async fn post_answers(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Recorded>, ApiError> {
+    check_content_type(&headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+        }
+    })?;
+    let envelope = validate::parse_envelope(&body).map_err(|e| match e {
+        BodyError::Syntax(message) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
+        BodyError::Shape(invalid) => ApiError::invalid("invalid_envelope", invalid.path, invalid.message),
+    })?;
+    let max = state.settings.max_answers_per_request;
+    if envelope.answers.len() > max {
+        return Err(ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: "too_many_answers",
+            message: format!("answers: at most {max} answers per request, got {}", envelope.answers.len()),
+            path: Some("answers".into()),
+        });
+    }
+    // Authenticate before validating, so an unsigned caller learns nothing about
+    // the config from 422 messages.
+    if let Some(secret) = &state.settings.secret {
+        if !secret.verify(&envelope.user_id, envelope.user_hash.as_deref()) {
+            tracing::warn!(user_id = %envelope.user_id, "userHash refused");
+            return Err(bad_hash("userHash"));
+        }
+    }
+    let answers = validate::check_answers(&state.settings.config, &envelope)
+        .map_err(|invalid| ApiError::invalid("invalid_answer", invalid.path, invalid.message))?;
+    let context = serde_json::to_string(&envelope.context).unwrap_or_else(|_| "{}".into());
+    let recorded = state
+        .store
+        .record(NewAnswers { user_id: envelope.user_id, answers, context })
+        .await
+        .map_err(store_unavailable)?;
+    tracing::debug!(stored = recorded.stored, duplicates = recorded.duplicates, "answers recorded");
+    Ok(Json(recorded))
+}
+
+/// The body of `GET /v1/profiles/{userId}`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileResponse {
+    /// The user.
+    pub user_id: String,
+    /// The merged profile, nested objects for dot paths.
+    pub profile: Map<String, JsonValue>,
+    /// Declines and snoozes.
+    pub prompt_state: PromptStateView,
+    /// Stored answers, oldest first.
+    pub answers: Vec<ListedAnswer>,
+    /// When the profile last changed.
+    pub updated_at: String,
+}
+
+/// Declined fields and snoozed stages, as the collector recorded them.
+#[derive(Debug, Serialize)]
+pub struct PromptStateView {
+    /// Fields the user chose "Prefer not to say" for (and has not answered since).
+    pub declined: Vec<String>,
+    /// The latest snooze per stage.
+    pub snoozed: Vec<Snooze>,
+}
+
+/// `GET /v1/profiles/{userId}`; with a secret set, the hash travels in
+/// `X-Trickle-User-Hash`. 404 when nothing is stored for the user.
+pub async fn get_profile(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ProfileResponse>, ApiError> {
+    if let Some(secret) = &state.settings.secret {
+        let hash = headers.get(USER_HASH_HEADER).and_then(|v| v.to_str().ok());
+        if !secret.verify(&user_id, hash) {
+            return Err(bad_hash("X-Trickle-User-Hash"));
+        }
+    }
+    let record = state.store.user(user_id.clone()).await.map_err(store_unavailable)?;
+    let Some(record) = record else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_user", "nothing is stored for this user"));
+    };
+    let snoozed = crate::store::snoozes(&record.doc);
+    Ok(Json(ProfileResponse {
+        user_id,
+        prompt_state: PromptStateView { declined: record.doc.declined.keys().cloned().collect(), snoozed },
+        profile: record.doc.profile,
+        answers: record.answers,
+        updated_at: record.updated_at,
+    }))
+}
+
+/// `GET /v1/export.csv`: `Authorization: Bearer <admin token>`.
+pub async fn export_csv(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let Some(token) = &state.settings.admin_token else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "export_disabled",
+            "the export is disabled: no admin token is configured",
+        ));
+    };
+    let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    if !token.verify_header(given) {
+        let mut response =
+            ApiError::new(StatusCode::UNAUTHORIZED, "bad_admin_token", "Authorization: Bearer <admin token> required")
+                .into_response();
+        response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        return Ok(response);
+    }
+    let rows = state.store.export().await.map_err(store_unavailable)?;
+    let fields = state.fields.clone();
+    let csv = crate::export::to_csv(&fields, &rows)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "export_failed", e.to_string()))?;
+    tracing::info!(rows = rows.len(), "export served");
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"trickle-profiles.csv\"")),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// `GET /healthz`: 200 `{ "status": "ok" }` when the store answers, else 503.
+pub async fn healthz(State(state): State<AppState>) -> Result<Json<JsonValue>, ApiError> {
+    state.store.ping().await.map_err(store_unavailable)?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
+/// Any other path: a JSON 404.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// Ends a request that takes longer than the configured timeout with a JSON 408
+/// (which the widget retries; the answer id keeps a retry from counting twice).
+pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.settings.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "the request took too long").into_response()
+        }
+    }
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    // text/plain: navigator.sendBeacon posts a string with that type.
+    match essence.as_str() {
+        "application/json" | "text/plain" => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send JSON as application/json or text/plain",
+        )),
+    }
+}
+
+/// The 413 for a body over the limit.
+pub fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the body is over {} bytes", crate::MAX_BODY_BYTES),
+    )
+}
+
+fn bad_hash(where_: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "bad_user_hash",
+        format!("{where_} must be hex HMAC-SHA256(secret, userId)"),
+    )
+}
+
+fn store_unavailable(e: StoreError) -> ApiError {
+    tracing::error!(error = %e, "store error");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the store is unavailable; retry later")
+}
