@@ -786,7 +786,7 @@ fn validate_endpoint(endpoint: &str) -> Result<(), String> {
 }
 
 /// The host of `host[:port]`, if both parts are well formed.
-fn host_of(authority: &str) -> Option<&str> {
+pub(crate) fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']')?;
         let (h, rest) = authority.split_at(end + 1);
