@@ -1,0 +1,643 @@
+//! Every route and every refusal of the collector, over real HTTP on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use trickle_collector::auth::{AdminToken, Secret};
+
+async fn post(server: &Server, body: &Value) -> reqwest::Response {
+    client().post(server.url("/v1/answers")).json(body).send().await.expect("post")
+}
+
+async fn profile(server: &Server, user: &str) -> reqwest::Response {
+    client().get(server.url(&format!("/v1/profiles/{}", encode(user)))).send().await.expect("get")
+}
+
+// Percent-encodes a user id for a path segment (`auth0|x` has a `|`).
+fn encode(user: &str) -> String {
+    user.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.expect("json body")
+}
+
+#[tokio::test]
+async fn healthz_is_ok_while_the_store_answers() {
+    let server = Server::start(settings()).await;
+    let response = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await, json!({ "status": "ok" }));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_database_file_is_created_and_migrated_on_first_start() {
+    let server = Server::start(settings()).await;
+    assert!(server.db.exists());
+    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
+    let server = Server::start(settings()).await;
+    let body = envelope(
+        "auth0|5f7c8ec7",
+        vec![
+            answered("a1", "role", json!("senior")),
+            answered("a2", "name", json!("  Ada  ")),
+            answered("a3", "size", json!(42)),
+            answered("a4", "topics", json!(["api", "reports"])),
+        ],
+    );
+    let response = post(&server, &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await, json!({ "stored": 4, "duplicates": 0 }));
+
+    let response = profile(&server, "auth0|5f7c8ec7").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_of(response).await;
+    assert_eq!(body["userId"], "auth0|5f7c8ec7");
+    assert_eq!(
+        body["profile"],
+        json!({ "name": "Ada", "company": { "role": "senior", "size": 42 }, "interests": ["api", "reports"] })
+    );
+    assert_eq!(body["promptState"], json!({ "declined": [], "snoozed": [] }));
+    let answers = body["answers"].as_array().unwrap();
+    assert_eq!(answers.len(), 4);
+    assert_eq!(answers[0]["id"], "a1");
+    assert_eq!(answers[0]["questionId"], "role");
+    assert_eq!(answers[0]["status"], "answered");
+    assert!(answers[0]["receivedAt"].as_str().unwrap().ends_with('Z'));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeated_answer_id_is_accepted_and_ignored() {
+    let server = Server::start(settings()).await;
+    let first = envelope("u1", vec![answered("same-id", "name", json!("First"))]);
+    assert_eq!(json_of(post(&server, &first).await).await, json!({ "stored": 1, "duplicates": 0 }));
+    // A retry that (wrongly) changed the value must not change what is stored.
+    let retry = envelope("u1", vec![answered("same-id", "name", json!("Second"))]);
+    let response = post(&server, &retry).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await, json!({ "stored": 0, "duplicates": 1 }));
+    assert_eq!(answer_rows(&server.db, "same-id"), 1);
+    let body = json_of(profile(&server, "u1").await).await;
+    assert_eq!(body["profile"]["name"], "First");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_id_twice_in_one_post_is_stored_once() {
+    let server = Server::start(settings()).await;
+    let body = envelope("u1", vec![answered("dup", "name", json!("A")), answered("dup", "name", json!("A"))]);
+    assert_eq!(json_of(post(&server, &body).await).await, json!({ "stored": 1, "duplicates": 1 }));
+    assert_eq!(answer_rows(&server.db, "dup"), 1);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_posts_of_one_answer_id_from_many_clients_store_exactly_one_row() {
+    let server = Server::start(settings()).await;
+    let body = envelope("racer", vec![answered("raced-id", "role", json!("junior"))]);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        // A client each: separate connections, so the posts really race.
+        let (url, body) = (server.url("/v1/answers"), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let response = client().post(url).json(&body).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }));
+    }
+    let mut stored = 0;
+    let mut duplicates = 0;
+    for task in tasks {
+        let result = task.await.unwrap();
+        stored += result["stored"].as_u64().unwrap();
+        duplicates += result["duplicates"].as_u64().unwrap();
+    }
+    assert_eq!((stored, duplicates), (1, 15));
+    assert_eq!(answer_rows(&server.db, "raced-id"), 1);
+    let body = json_of(profile(&server, "racer").await).await;
+    assert_eq!(body["answers"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn declines_and_snoozes_become_prompt_state_not_profile_values() {
+    let server = Server::start(settings()).await;
+    let body = envelope(
+        "u2",
+        vec![without_value("d1", "phone", "declined"), without_value("s1", "email", "snoozed")],
+    );
+    assert_eq!(post(&server, &body).await.status(), StatusCode::OK);
+    let body = json_of(profile(&server, "u2").await).await;
+    assert_eq!(body["profile"], json!({}));
+    assert_eq!(body["promptState"]["declined"], json!(["contact.phone"]));
+    assert_eq!(
+        body["promptState"]["snoozed"],
+        json!([{ "stage": "contact", "loginsCount": 3, "at": "2026-11-30T15:00:00.000Z" }])
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
+    let server = Server::start(settings()).await;
+    let mut newer = answered("n", "name", json!("Newer"));
+    newer["answeredAt"] = json!("2026-11-30T16:00:00.000Z");
+    let mut older = answered("o", "name", json!("Older"));
+    older["answeredAt"] = json!("2026-11-30T15:00:00.000Z");
+    post(&server, &envelope("u3", vec![newer])).await;
+    post(&server, &envelope("u3", vec![older])).await;
+    let body = json_of(profile(&server, "u3").await).await;
+    assert_eq!(body["profile"]["name"], "Newer");
+    assert_eq!(body["answers"].as_array().unwrap().len(), 2, "both answers are kept in the log");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn json_sent_as_text_plain_by_a_beacon_is_accepted() {
+    let server = Server::start(settings()).await;
+    let body = envelope("beacon", vec![answered("b1", "name", json!("Bea"))]);
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(answer_rows(&server.db, "b1"), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_field_is_refused_with_422_naming_its_path_and_nothing_is_stored() {
+    let server = Server::start(settings()).await;
+    let mut wrong = answered("w1", "name", json!("Ada"));
+    wrong["field"] = json!("nickname");
+    let body = envelope("u4", vec![answered("ok1", "role", json!("junior")), wrong]);
+    let response = post(&server, &body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json_of(response).await;
+    assert_eq!(error["error"], "invalid_answer");
+    assert_eq!(error["path"], "answers[1].field");
+    assert!(error["message"].as_str().unwrap().starts_with("answers[1].field: "), "{error}");
+    // The whole post is refused: the valid first answer is not stored either.
+    assert_eq!(answer_rows(&server.db, "ok1"), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths() {
+    let server = Server::start(settings()).await;
+    let mut unknown_question = answered("q1", "name", json!("Ada"));
+    unknown_question["questionId"] = json!("nickname");
+    let response = post(&server, &envelope("u5", vec![unknown_question])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(response).await["path"], "answers[0].questionId");
+
+    let response = post(&server, &envelope("u5", vec![answered("o1", "role", json!("intern"))])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json_of(response).await;
+    assert_eq!(error["path"], "answers[0].value");
+    assert!(error["message"].as_str().unwrap().contains("intern"), "{error}");
+
+    let response = post(&server, &envelope("u5", vec![answered("o2", "topics", json!(["api", "gossip"]))])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(response).await["path"], "answers[0].value");
+    assert_eq!(profile(&server, "u5").await.status(), StatusCode::NOT_FOUND);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn other_text_is_accepted_only_where_allow_other_is_set() {
+    let server = Server::start(settings()).await;
+    let mut other = answered("x1", "role", json!("Chief tinkerer"));
+    other["other"] = json!(true);
+    assert_eq!(post(&server, &envelope("u6", vec![other])).await.status(), StatusCode::OK);
+    let body = json_of(profile(&server, "u6").await).await;
+    assert_eq!(body["profile"]["company"]["role"], "Chief tinkerer");
+    assert_eq!(body["answers"][0]["other"], true);
+    // "interests" has no allowOther: free text there is an unknown option.
+    let mut refused = answered("x2", "topics", json!(["api", "gossip"]));
+    refused["other"] = json!(true);
+    let response = post(&server, &envelope("u6", vec![refused])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(response).await["path"], "answers[0].value");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_value_of_the_wrong_kind_is_refused() {
+    let server = Server::start(settings()).await;
+    for (id, question, value) in [
+        ("k1", "size", json!("many")),
+        ("k2", "email", json!("not-an-email")),
+        ("k3", "founded", json!("30/11/2026")),
+        ("k4", "name", json!(["a"])),
+    ] {
+        let response = post(&server, &envelope("u7", vec![answered(id, question, value)])).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{question}");
+        assert_eq!(json_of(response).await["path"], "answers[0].value", "{question}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_an_envelope_gets_422_with_the_path_and_broken_json_400() {
+    let server = Server::start(settings()).await;
+    let mut body = envelope("u8", vec![answered("s1", "name", json!("Ada"))]);
+    body["answers"][0]["status"] = json!("maybe");
+    let response = post(&server, &body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let error = json_of(response).await;
+    assert_eq!(error["error"], "invalid_envelope");
+    assert_eq!(error["path"], "answers[0].status");
+
+    let mut body = envelope("u8", vec![]);
+    body["surprise"] = json!(1);
+    let response = post(&server, &body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("content-type", "application/json")
+        .body("{\"userId\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json_of(response).await["error"], "malformed_json");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_form_content_type_is_refused_with_415() {
+    let server = Server::start(settings()).await;
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("userId=u")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(json_of(response).await["error"], "unsupported_media_type");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_body_over_64_kib_gets_413_and_one_at_the_limit_does_not() {
+    let server = Server::start(settings()).await;
+    let base = envelope("big", vec![answered("big1", "name", json!("Ada"))]).to_string();
+    // Pad with whitespace (valid JSON) to exactly the limit, then one byte over.
+    let at_limit = format!("{base}{}", " ".repeat(64 * 1024 - base.len()));
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("content-type", "application/json")
+        .body(at_limit.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let over = format!("{at_limit} ");
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("content-type", "application/json")
+        .body(over)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(json_of(response).await["error"], "body_too_large");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn more_answers_than_the_cap_in_one_post_get_413() {
+    let mut settings = settings();
+    settings.max_answers_per_request = 3;
+    let server = Server::start(settings).await;
+    let answers = (0..4).map(|i| answered(&format!("c{i}"), "name", json!("Ada"))).collect();
+    let response = post(&server, &envelope("capped", answers)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let error = json_of(response).await;
+    assert_eq!(error["error"], "too_many_answers");
+    assert_eq!(error["path"], "answers");
+    assert!(all_answer_ids(&server.db).is_empty());
+    let answers = (0..3).map(|i| answered(&format!("c{i}"), "name", json!("Ada"))).collect();
+    assert_eq!(post(&server, &envelope("capped", answers)).await.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_secret_a_wrong_or_missing_user_hash_gets_401_and_nothing_is_stored() {
+    let mut settings = settings();
+    let secret = Secret::new("topsecret");
+    settings.secret = Some(secret.clone());
+    let server = Server::start(settings).await;
+    let user = "auth0|5f7c8ec7";
+    let good = secret.sign(user);
+
+    let unsigned = envelope(user, vec![answered("h1", "name", json!("Ada"))]);
+    let response = post(&server, &unsigned).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(response).await["error"], "bad_user_hash");
+
+    let forged = signed_envelope(user, &Secret::new("guess").sign(user), vec![answered("h2", "name", json!("Ada"))]);
+    assert_eq!(post(&server, &forged).await.status(), StatusCode::UNAUTHORIZED);
+    // Another user's valid hash does not work either.
+    let borrowed = signed_envelope(user, &secret.sign("someone-else"), vec![answered("h3", "name", json!("Ada"))]);
+    assert_eq!(post(&server, &borrowed).await.status(), StatusCode::UNAUTHORIZED);
+    // An unsigned post learns nothing about the config: 401 before 422.
+    let unsigned_bad = envelope(user, vec![answered("h4", "role", json!("intern"))]);
+    assert_eq!(post(&server, &unsigned_bad).await.status(), StatusCode::UNAUTHORIZED);
+    assert!(all_answer_ids(&server.db).is_empty());
+
+    let signed = signed_envelope(user, &good, vec![answered("h5", "name", json!("Ada"))]);
+    assert_eq!(post(&server, &signed).await.status(), StatusCode::OK);
+    assert_eq!(all_answer_ids(&server.db), vec!["h5".to_string()]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_secret_a_profile_read_needs_the_hash_header() {
+    let mut settings = settings();
+    let secret = Secret::new("topsecret");
+    settings.secret = Some(secret.clone());
+    let server = Server::start(settings).await;
+    let user = "auth0|abc";
+    let hash = secret.sign(user);
+    post(&server, &signed_envelope(user, &hash, vec![answered("p1", "name", json!("Ada"))])).await;
+
+    let url = server.url(&format!("/v1/profiles/{}", encode(user)));
+    let response = client().get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json_of(response).await["error"], "bad_user_hash");
+    let wrong = client().get(&url).header("X-Trickle-User-Hash", secret.sign("other")).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = client().get(&url).header("X-Trickle-User-Hash", &hash).send().await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    assert_eq!(json_of(right).await["profile"]["name"], "Ada");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_profile_of_an_unknown_user_is_404_and_unknown_routes_are_json_404s() {
+    let server = Server::start(settings()).await;
+    let response = profile(&server, "nobody").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json_of(response).await["error"], "unknown_user");
+    let response = client().get(server.url("/v2/nothing")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json_of(response).await["error"], "not_found");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_export_needs_the_admin_token() {
+    let mut settings = settings();
+    settings.admin_token = Some(AdminToken::new("admin-123"));
+    let server = Server::start(settings).await;
+    let url = server.url("/v1/export.csv");
+    let none = client().get(&url).send().await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(none.headers()["www-authenticate"], "Bearer");
+    assert_eq!(json_of(none).await["error"], "bad_admin_token");
+    let wrong = client().get(&url).bearer_auth("admin-124").send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let right = client().get(&url).bearer_auth("admin-123").send().await.unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_an_admin_token_the_export_is_disabled() {
+    let server = Server::start(settings()).await;
+    let response = client().get(server.url("/v1/export.csv")).bearer_auth("anything").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json_of(response).await["error"], "export_disabled");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_export_has_one_row_per_user_and_one_column_per_field_properly_quoted() {
+    let mut settings = settings();
+    settings.admin_token = Some(AdminToken::new("admin-123"));
+    let server = Server::start(settings).await;
+    post(
+        &server,
+        &envelope(
+            "auth0|b",
+            vec![
+                answered("e1", "name", json!("Ada, \"the\" Countess\nof Lovelace")),
+                answered("e2", "topics", json!(["api", "billing"])),
+                without_value("e3", "phone", "declined"),
+            ],
+        ),
+    )
+    .await;
+    post(&server, &envelope("auth0|a", vec![answered("e4", "size", json!(7)), answered("e5", "name", json!("=1+1"))]))
+        .await;
+
+    let response = client().get(server.url("/v1/export.csv")).bearer_auth("admin-123").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    assert_eq!(
+        header,
+        [
+            "userId",
+            "name",
+            "company.role",
+            "contact.email",
+            "contact.phone",
+            "company.size",
+            "interests",
+            "company.founded",
+            "declined",
+            "updatedAt"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[0][0], "auth0|a");
+    assert_eq!(&rows[0][1], "'=1+1", "a formula is defused");
+    assert_eq!(&rows[0][5], "7");
+    assert_eq!(&rows[1][0], "auth0|b");
+    assert_eq!(&rows[1][1], "Ada, \"the\" Countess\nof Lovelace");
+    assert_eq!(&rows[1][6], "api; billing");
+    assert_eq!(&rows[1][8], "contact.phone");
+    assert!(text.contains("\"Ada, \"\"the\"\" Countess\nof Lovelace\""), "quoted in the raw text: {text}");
+    server.stop().await;
+}
+
+fn cors_settings() -> trickle_collector::Settings {
+    let mut settings = settings();
+    settings.allowed_origins = trickle_collector::parse_origins("https://app.example.com, http://localhost:8080").unwrap();
+    settings
+}
+
+#[tokio::test]
+async fn a_preflight_from_an_allowed_origin_allows_the_post_with_its_headers() {
+    let server = Server::start(cors_settings()).await;
+    let response = client()
+        .request(reqwest::Method::OPTIONS, server.url("/v1/answers"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type,x-api-key")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let headers = response.headers();
+    assert_eq!(headers["access-control-allow-origin"], "https://app.example.com");
+    let allowed = headers["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(allowed.contains("content-type") && allowed.contains("x-api-key"), "{allowed}");
+    assert!(headers["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_origin_not_in_the_list_gets_no_cors_headers() {
+    let server = Server::start(cors_settings()).await;
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.url("/v1/answers"))
+        .header("origin", "https://evil.example.net")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.headers().get("access-control-allow-origin").is_none());
+    let post = client()
+        .post(server.url("/v1/answers"))
+        .header("origin", "https://evil.example.net")
+        .json(&envelope("c1", vec![answered("cors1", "name", json!("Ada"))]))
+        .send()
+        .await
+        .unwrap();
+    assert!(post.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn refusals_to_an_allowed_origin_carry_cors_headers_so_the_widget_can_read_the_status() {
+    let server = Server::start(cors_settings()).await;
+    let response = client()
+        .post(server.url("/v1/answers"))
+        .header("origin", "http://localhost:8080")
+        .json(&envelope("c2", vec![answered("cors2", "role", json!("intern"))]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.headers()["access-control-allow-origin"], "http://localhost:8080");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_configured_origins_no_cors_headers_are_sent() {
+    let server = Server::start(settings()).await;
+    let response = client()
+        .get(server.url("/healthz"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().get("access-control-allow-origin").is_none());
+    server.stop().await;
+}
+
+#[test]
+fn origin_lists_refuse_paths_and_non_http_schemes() {
+    assert!(trickle_collector::parse_origins("https://a.example/path").is_err());
+    assert!(trickle_collector::parse_origins("ftp://a.example").is_err());
+    assert!(trickle_collector::parse_origins("a.example").is_err());
+    assert_eq!(trickle_collector::parse_origins(" https://a.example/ ,").unwrap().len(), 1);
+    assert!(trickle_collector::parse_origins("").unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_request_that_stalls_past_the_timeout_gets_a_json_408() {
+    let mut settings = settings();
+    settings.request_timeout = Duration::from_millis(300);
+    let server = Server::start(settings).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Promise 100 bytes of body and send 10: the handler waits for the rest.
+    let head = format!(
+        "POST /v1/answers HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"userId\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            response.extend_from_slice(&buf[..n]);
+            if n == 0 || String::from_utf8_lossy(&response).contains("\"timeout\"") {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "no response within 5 s");
+    let text = String::from_utf8_lossy(&response);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"error\":\"timeout\""), "{text}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stored_answers_survive_a_restart_on_the_same_database() {
+    let server = Server::start(settings()).await;
+    post(&server, &envelope("keep", vec![answered("k1", "name", json!("Kept"))])).await;
+    let dir = server.stop().await;
+    let server = Server::start_in(settings(), dir).await;
+    let body = json_of(profile(&server, "keep").await).await;
+    assert_eq!(body["profile"]["name"], "Kept");
+    // And a retry after the restart is still a duplicate.
+    let response = post(&server, &envelope("keep", vec![answered("k1", "name", json!("Kept"))])).await;
+    assert_eq!(json_of(response).await, json!({ "stored": 0, "duplicates": 1 }));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_closed_store_makes_health_and_posts_503_with_json_bodies() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = trickle_collector::store::Store::open(&dir.path().join("p.db")).unwrap();
+    store.close();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = trickle_collector::AppState::new(settings(), store);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(trickle_collector::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let health = client().get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(json_of(health).await["error"], "store_unavailable");
+    let body = envelope("u", vec![answered("closed1", "name", json!("Ada"))]);
+    let post = client().post(format!("{base}/v1/answers")).json(&body).send().await.unwrap();
+    assert_eq!(post.status(), StatusCode::SERVICE_UNAVAILABLE, "retryable: the widget keeps the answer");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
