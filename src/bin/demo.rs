@@ -1,1 +1,361 @@
-fn main() {}
+//! The demo (`trunk serve`): a believable product page, Clipwise (video hosting for
+//! business teams), with the Trickle widget in the corner, a simulator panel that plays
+//! the host's part (logins, purchases, users), and, live beside it, what the collector
+//! now holds for the user, so a visitor sees the loop close.
+//!
+//! It embeds the widget the way a Rust host would: through the same API functions that
+//! `window.Trickle` and the npm package expose.
+
+use gloo_events::EventListener;
+use gloo_net::http::Request;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+use yew::prelude::*;
+
+/// Where the simulator keeps its own state, so a reload stays on the same login.
+const SIM_KEY: &str = "clipwise-demo:sim";
+
+/// The demo's people: (id stem, display name, role line).
+const PEOPLE: [(&str, &str, &str); 3] = [
+    ("ada", "Ada Byron", "New to Clipwise"),
+    ("grace", "Grace Hopper", "Team admin"),
+    ("linus", "Linus T.", "Video editor"),
+];
+
+/// What the simulator remembers: who is signed in, how often they logged in, and a
+/// generation that "Reset" bumps so the collector sees a brand-new user.
+#[derive(Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Sim {
+    person: usize,
+    logins: u32,
+    generation: u32,
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Self { person: 0, logins: 1, generation: 1 }
+    }
+}
+
+impl Sim {
+    fn load() -> Self {
+        local_storage()
+            .and_then(|s| s.get_item(SIM_KEY).ok().flatten())
+            .and_then(|raw| serde_json::from_str::<Sim>(&raw).ok())
+            .filter(|s| s.person < PEOPLE.len())
+            .unwrap_or_default()
+    }
+
+    fn save(&self) {
+        if let (Some(store), Ok(raw)) = (local_storage(), serde_json::to_string(self)) {
+            let _ = store.set_item(SIM_KEY, &raw);
+        }
+    }
+
+    fn user_id(&self) -> String {
+        format!("demo|{}-{}", PEOPLE[self.person].0, self.generation)
+    }
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+fn to_js(value: &Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+fn from_js(value: &JsValue) -> Value {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(Value::Null)
+}
+
+/// What the collector holds for one user (`GET /v1/profiles/{userId}`); `Null` when
+/// it holds nothing yet or cannot be reached.
+async fn fetch_profile(user_id: &str) -> Value {
+    let url = format!("/v1/profiles/{}", js_sys::encode_uri_component(user_id));
+    match Request::get(&url).send().await {
+        Ok(r) if r.ok() => r.json::<Value>().await.unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+/// Tell the widget who is signed in, with the profile the collector holds: the host
+/// side of the closed loop.
+async fn identify(sim: Sim) -> Value {
+    let held = fetch_profile(&sim.user_id()).await;
+    let profile = held.get("profile").cloned().unwrap_or_else(|| json!({}));
+    trickle::api::identify(to_js(&json!({
+        "id": sim.user_id(),
+        "loginsCount": sim.logins,
+        "profile": profile,
+    })));
+    held
+}
+
+#[component]
+fn App() -> Html {
+    let sim = use_state(Sim::load);
+    let held = use_state(|| Value::Null);
+    let explained = use_state(|| Value::Null);
+    let started = use_state(|| None::<Result<(), String>>);
+
+    // Start the widget once: load the config the collector also reads, add the user.
+    {
+        let (sim, held, started, explained) =
+            (sim.clone(), held.clone(), started.clone(), explained.clone());
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                let config = match Request::get("demo.config.json").send().await {
+                    Ok(r) => r.json::<Value>().await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let mut config = match config {
+                    Ok(c) => c,
+                    Err(e) => return started.set(Some(Err(e))),
+                };
+                let now = fetch_profile(&sim.user_id()).await;
+                config["user"] = json!({
+                    "id": sim.user_id(),
+                    "loginsCount": sim.logins,
+                    "profile": now.get("profile").cloned().unwrap_or_else(|| json!({})),
+                });
+                let result = JsFuture::from(trickle::api::init(to_js(&config))).await;
+                started.set(Some(result.map(|_| ()).map_err(|e| {
+                    from_js(&e).as_str().map(str::to_owned).unwrap_or_else(|| {
+                        js_sys::Error::from(e).message().as_string().unwrap_or_default()
+                    })
+                })));
+                held.set(now);
+                explained.set(from_js(&trickle::api::explain()));
+            });
+        });
+    }
+
+    // Follow the widget's events: refresh what the collector holds after a delivery,
+    // and the stage rule's view after every decision.
+    {
+        let (held, explained) = (held.clone(), explained.clone());
+        use_effect_with(*sim, move |current| {
+            let current = *current;
+            let listeners: Vec<EventListener> = [
+                "trickle:delivered",
+                "trickle:shown",
+                "trickle:answered",
+                "trickle:declined",
+                "trickle:snoozed",
+            ]
+            .into_iter()
+            .filter_map(|name| {
+                let doc = web_sys::window()?.document()?;
+                let (held, explained) = (held.clone(), explained.clone());
+                Some(EventListener::new(&doc, name, move |_| {
+                    explained.set(from_js(&trickle::api::explain()));
+                    let held = held.clone();
+                    spawn_local(async move { held.set(fetch_profile(&current.user_id()).await) });
+                }))
+            })
+            .collect();
+            move || drop(listeners)
+        });
+    }
+
+    let change = {
+        let (sim, held, explained) = (sim.clone(), held.clone(), explained.clone());
+        move |next: Sim| {
+            next.save();
+            sim.set(next);
+            let (held, explained) = (held.clone(), explained.clone());
+            spawn_local(async move {
+                held.set(identify(next).await);
+                explained.set(from_js(&trickle::api::explain()));
+            });
+        }
+    };
+    let login_again = {
+        let change = change.clone();
+        let s = *sim;
+        Callback::from(move |_| change(Sim { logins: s.logins + 1, ..s }))
+    };
+    let purchase = {
+        let explained = explained.clone();
+        Callback::from(move |_| {
+            trickle::api::track("purchase".to_owned());
+            explained.set(from_js(&trickle::api::explain()));
+        })
+    };
+    let switch_user = {
+        let change = change.clone();
+        Callback::from(move |e: Event| {
+            let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else { return };
+            let person = select.selected_index().max(0) as usize % PEOPLE.len();
+            change(Sim { person, logins: 1, generation: Sim::load().generation })
+        })
+    };
+    let reset = {
+        let change = change.clone();
+        let s = *sim;
+        Callback::from(move |_| {
+            // Forget the widget's browser state too, then continue as a brand-new user.
+            if let Some(store) = local_storage() {
+                let len = store.length().unwrap_or(0);
+                let keys: Vec<String> =
+                    (0..len).filter_map(|i| store.key(i).ok().flatten()).collect();
+                for key in keys.iter().filter(|k| k.starts_with("trickle:")) {
+                    let _ = store.remove_item(key);
+                }
+            }
+            change(Sim { person: s.person, logins: 1, generation: s.generation + 1 })
+        })
+    };
+
+    let (_, name, role) = PEOPLE[sim.person];
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <span class="logo" aria-hidden="true">{"▶"}</span>
+                <span class="brand">{"Clipwise"}</span>
+                <nav aria-label="Main">
+                    <a href="#" aria-current="page">{"Library"}</a>
+                    <a href="#">{"Analytics"}</a>
+                    <a href="#">{"Settings"}</a>
+                </nav>
+                <span class="who">{name}<small>{role}</small></span>
+            </header>
+            <main class="content">
+                <section aria-labelledby="library-title">
+                    <h1 id="library-title">{"Your library"}</h1>
+                    <p class="lead">{"Upload, review and share videos with your team."}</p>
+                    <ul class="grid">
+                        { for VIDEOS.iter().enumerate().map(|(i, (title, length, views))| html! {
+                            <li class={classes!("card", format!("tone{}", i % 4))}>
+                                <div class="thumb" aria-hidden="true"><span>{length}</span></div>
+                                <h2>{title}</h2>
+                                <p>{views}</p>
+                            </li>
+                        }) }
+                    </ul>
+                </section>
+                <aside class="side" aria-label="Demo controls">
+                    <section class="panel" aria-labelledby="sim-title">
+                        <h2 id="sim-title">{"Simulator"}</h2>
+                        <p class="hint">{"Play the host site: every action below is what a real product would do."}</p>
+                        <label for="person">{"Signed-in user"}</label>
+                        <select id="person" onchange={switch_user}>
+                            { for PEOPLE.iter().enumerate().map(|(i, (_, n, _))| html! {
+                                <option selected={i == sim.person}>{*n}</option>
+                            }) }
+                        </select>
+                        <dl class="facts">
+                            <dt>{"User id"}</dt><dd><code>{sim.user_id()}</code></dd>
+                            <dt>{"loginsCount"}</dt><dd>{sim.logins}</dd>
+                        </dl>
+                        <div class="buttons">
+                            <button onclick={login_again}>{"Log in again"}</button>
+                            <button onclick={purchase}>{"Make a purchase"}</button>
+                            <button class="quiet" onclick={reset}>{"Reset"}</button>
+                        </div>
+                        { match &*started {
+                            Some(Err(e)) => html! { <p class="error" role="alert">{format!("Widget did not start: {e}")}</p> },
+                            _ => html! {},
+                        } }
+                    </section>
+                    <section class="panel" aria-labelledby="held-title" aria-live="polite">
+                        <h2 id="held-title">{"What the collector holds"}</h2>
+                        <HeldView held={(*held).clone()} />
+                    </section>
+                    <section class="panel" aria-labelledby="rule-title">
+                        <h2 id="rule-title">{"Why this question (explain())"}</h2>
+                        <ExplainView explained={(*explained).clone()} />
+                    </section>
+                </aside>
+            </main>
+        </div>
+    }
+}
+
+const VIDEOS: [(&str, &str, &str); 6] = [
+    ("Q3 all-hands recap", "12:04", "148 views"),
+    ("Onboarding: your first upload", "3:41", "1,203 views"),
+    ("Product demo for Acme", "8:19", "56 views"),
+    ("Design review: player controls", "21:50", "33 views"),
+    ("Customer story: Northwind", "5:12", "412 views"),
+    ("Release notes, November", "2:58", "97 views"),
+];
+
+#[derive(Properties, PartialEq)]
+struct HeldProps {
+    held: Value,
+}
+
+/// The collector's profile and stored answers for the signed-in user.
+#[component]
+fn HeldView(props: &HeldProps) -> Html {
+    let profile = props.held.get("profile").filter(|p| p.as_object().is_some_and(|o| !o.is_empty()));
+    let answers = props.held.get("answers").and_then(Value::as_array).cloned().unwrap_or_default();
+    html! {
+        <>
+            { match profile {
+                Some(p) => html! {
+                    <pre class="json">{serde_json::to_string_pretty(p).unwrap_or_default()}</pre>
+                },
+                None => html! { <p class="hint">{"Nothing yet. Answer a question in the corner popup."}</p> },
+            } }
+            if !answers.is_empty() {
+                <table>
+                    <caption>{format!("{} stored answers", answers.len())}</caption>
+                    <thead><tr><th scope="col">{"Field"}</th><th scope="col">{"Status"}</th><th scope="col">{"Value"}</th></tr></thead>
+                    <tbody>
+                        { for answers.iter().rev().take(8).map(|a| html! {
+                            <tr>
+                                <td>{a.get("field").and_then(Value::as_str).unwrap_or("")}</td>
+                                <td>{a.get("status").and_then(Value::as_str).unwrap_or("")}</td>
+                                <td>{a.get("value").map(|v| match v { Value::String(s) => s.clone(), v => v.to_string() }).unwrap_or_default()}</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ExplainProps {
+    explained: Value,
+}
+
+/// The stage rule's view of every question, from `explain()`.
+#[component]
+fn ExplainView(props: &ExplainProps) -> Html {
+    let questions =
+        props.explained.get("questions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let queued = props.explained.get("queued").and_then(Value::as_u64).unwrap_or(0);
+    html! {
+        <>
+            <ul class="explain">
+                { for questions.iter().map(|q| {
+                    let open = q.get("open").and_then(Value::as_bool).unwrap_or(false);
+                    let reason = q.get("reason").and_then(Value::as_str).unwrap_or("open");
+                    html! {
+                        <li class={classes!(open.then_some("open"))}>
+                            <code>{q.get("field").and_then(Value::as_str).unwrap_or("")}</code>
+                            <span>{q.get("stage").and_then(Value::as_str).unwrap_or("")}</span>
+                            <span class="reason">{if open { "open" } else { reason }}</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <p class="hint">{format!("{queued} answers waiting in the outbox")}</p>
+        </>
+    }
+}
+
+fn main() {
+    yew::Renderer::<App>::new().render();
+}

@@ -1,0 +1,129 @@
+// Types for trickle-widget. They mirror contract section 1 (config) and section 4 (API);
+// crates/core/config.schema.json is the machine-readable form of the same config.
+
+/** Text shown to users: one string, or one per BCP 47 locale (`{ en: "...", de: "..." }`). */
+export type Text = string | Record<string, string>;
+
+/** The kinds of question. */
+export type QuestionKind =
+  | 'text' | 'email' | 'tel' | 'url' | 'number' | 'date' | 'choice' | 'multichoice';
+
+/** A preset answer of a choice or multichoice question. */
+export interface Choice {
+  /** What is stored; unique within the question. */
+  value: string;
+  /** What the user sees. */
+  label: Text;
+}
+
+/** One profile question. */
+export interface Question {
+  /** Unique across the whole config. */
+  id: string;
+  /** Dot path into the profile (`company.role`); unique across the config. */
+  field: string;
+  kind: QuestionKind;
+  prompt: Text;
+  /** choice / multichoice only; non-empty; values unique. */
+  options?: Choice[];
+  /** choice / multichoice: adds a free-text "Other" answer. */
+  allowOther?: boolean;
+  /** Offers "Prefer not to say" (stored, never asked again). */
+  declinable?: boolean;
+  /** Why we ask; shown on request. */
+  why?: Text;
+  /** Text kinds: longest answer in characters; default 200, at most 2000. */
+  maxLength?: number;
+}
+
+/** A group of questions due from a login count or an event. */
+export interface Stage {
+  id: string;
+  /** Reached when `loginsCount >= minLogins`. */
+  minLogins?: number;
+  /** Tracked events that also reach the stage. */
+  events?: string[];
+  questions: Question[];
+}
+
+/** The signed-in user. */
+export interface User {
+  /** The host's stable user id; non-empty. */
+  id: string;
+  /** Logins so far (Auth0's logins_count); integer >= 0. */
+  loginsCount?: number;
+  /** Fields already known; nested objects for dot paths. */
+  profile?: Record<string, unknown>;
+  /** Hex HMAC-SHA256(secret, id), computed by the host's server. */
+  userHash?: string;
+}
+
+/** The widget config (contract section 1). Unknown keys are rejected. */
+export interface Config {
+  /** https:// URL, or a path on the page's origin; http:// only for localhost. */
+  endpoint: string;
+  /** Extra request headers (never a secret server key). */
+  headers?: Record<string, string>;
+  user?: User;
+  stages: Stage[];
+  cadence?: {
+    /** Default 3. */
+    maxQuestionsPerLogin?: number;
+    /** Default 1. */
+    snoozeLogins?: number;
+    /** Default 3. */
+    maxAsks?: number;
+  };
+  placement?: 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+  /** BCP 47; picks translations and the text direction. Default "en". */
+  locale?: string;
+  theme?: { accent?: string; colorScheme?: 'auto' | 'light' | 'dark' };
+  /** One `[trickle]` console line per decision. */
+  debug?: boolean;
+}
+
+/** Why a question is not open. */
+export type Reason =
+  | 'known' | 'declined' | 'snoozed' | 'stage-not-reached' | 'max-asks' | 'cap-reached' | 'no-user';
+
+/** What `explain()` returns. */
+export interface Explanation {
+  questions: Array<{
+    questionId: string;
+    stage: string;
+    field: string;
+    open: boolean;
+    /** null when open. */
+    reason: Reason | null;
+  }>;
+  /** Answers waiting in the outbox. */
+  queued: number;
+  /** Answers the endpoint refused for good (a final 4xx). */
+  deadLetter: unknown[];
+}
+
+/** Validates the config and starts; rejects with an Error naming the bad path. */
+export function init(config: Config): Promise<void>;
+/** Sets or replaces the user. */
+export function identify(user: User): void;
+/** Marks an event for the current user (reaches stages that list it). */
+export function track(eventName: string): void;
+/** The stage rule's view of every question; null until the wasm has loaded. */
+export function explain(): Explanation | null;
+/** Removes every node, listener and timer it added; the outbox stays in storage. */
+export function destroy(): void;
+
+/** Details of the events dispatched on `document`. */
+export interface TrickleEventMap {
+  'trickle:ready': CustomEvent<Record<string, never>>;
+  'trickle:shown': CustomEvent<{ questionId: string; stage: string; field: string }>;
+  'trickle:answered': CustomEvent<{ id: string; questionId: string; stage: string; field: string; value: string | number | string[] }>;
+  'trickle:declined': CustomEvent<{ id: string; questionId: string; stage: string; field: string }>;
+  'trickle:snoozed': CustomEvent<{ id: string; questionId: string; stage: string; field: string }>;
+  'trickle:delivered': CustomEvent<{ ids: string[] }>;
+  'trickle:error': CustomEvent<{ code: string; message: string }>;
+}
+
+declare global {
+  interface DocumentEventMap extends TrickleEventMap {}
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Assembles the npm package `trickle-widget` in npm/pkg from the template in npm/ and
+# the wasm + glue that scripts/build-embed.sh produced, then packs it into dist/npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f target/embed/trickle.wasm ] || ./scripts/build-embed.sh
+rm -rf npm/pkg dist/npm && mkdir -p npm/pkg dist/npm
+cp npm/package.json npm/README.md npm/index.d.ts npm/pkg/
+cp src/embed/npm.js npm/pkg/index.js
+cp src/embed/api.js npm/pkg/api.js
+cp target/embed/glue/trickle.js npm/pkg/trickle_glue.js
+cp target/embed/trickle.wasm npm/pkg/trickle.wasm
+(cd npm/pkg && npm pack --silent --pack-destination ../../dist/npm >/dev/null)
+echo "[build-npm] $(ls dist/npm/*.tgz)"

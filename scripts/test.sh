@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test layer and builds every deliverable, so a broken build fails:
+#   1. native cargo test (trickle-core, trickle-collector)
+#   2. wasm-bindgen-test of the widget in headless Chromium
+#   3. the script-tag bundle, the npm package, the demo dist; then Playwright e2e
+# and ends with the size report of what a host page downloads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+t0=$(date +%s)
+step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - t0))"; }
+
+step "native tests: trickle-core, trickle-collector"
+cargo test -p trickle-core -p trickle-collector --all-features
+
+step "browser tests: the widget in headless Chromium"
+cargo test -p trickle --target wasm32-unknown-unknown
+
+step "build: script-tag bundle"
+./scripts/build-embed.sh
+step "build: npm package"
+./scripts/build-npm.sh
+step "build: demo (trunk)"
+trunk build --release --dist dist/demo >/dev/null
+
+step "end-to-end: Playwright in Chromium"
+cargo build -q --release -p trickle-collector
+node --test --test-concurrency=1 e2e/
+
+step "size report"
+./scripts/size-report.sh dist/embed
+step "done"

@@ -1,0 +1,91 @@
+// The public JavaScript API (contract section 4), shared by the script tag and the
+// npm package. It exists before the wasm does: calls made while the wasm loads are
+// queued and replayed in order, so a host can call identify() in the same tick as the
+// script tag runs.
+
+const PREFIX = '[trickle]';
+
+/** Report a failure the way contract section 5 asks: one console line, one event. */
+export function report(code, message) {
+  console.error(`${PREFIX} ${message}`);
+  try {
+    document.dispatchEvent(new CustomEvent('trickle:error', { detail: { code, message } }));
+  } catch {
+    // A host that broke CustomEvent still must not see an exception from us.
+  }
+}
+
+/**
+ * Build the API around `load`, a function returning a promise of the wasm exports.
+ * Loading starts on the first call (or at once when `eager`).
+ */
+export function createApi(load, eager = false) {
+  let exports = null;
+  let dead = null;
+  let loading = null;
+  const queue = [];
+
+  // A trap inside the wasm (a bug) surfaces as a JS exception. It must not reach the
+  // host's call stack, and the instance is not trusted afterwards.
+  const guard = (name, args) => {
+    if (dead) return undefined;
+    try {
+      return exports[name](...args);
+    } catch (e) {
+      dead = e;
+      report('internal', `stopped after an internal error in ${name}(): ${e && e.message}`);
+      return undefined;
+    }
+  };
+
+  const start = () => {
+    loading ??= Promise.resolve()
+      .then(load)
+      .then(
+        (wasm) => {
+          exports = wasm;
+          for (const [name, args, settle] of queue.splice(0)) settle(guard(name, args));
+        },
+        (e) => {
+          dead = e;
+          report('load', `could not load the widget: ${e && e.message}`);
+          for (const [, , , fail] of queue.splice(0)) fail(e);
+        },
+      );
+    return loading;
+  };
+  if (eager) start();
+
+  const later = (name, args) =>
+    new Promise((settle, fail) => {
+      queue.push([name, args, settle, fail]);
+      start();
+    });
+
+  return {
+    /** Validate the config and start; rejects with the path-named error. */
+    init(config) {
+      if (dead) return Promise.reject(dead);
+      return exports ? Promise.resolve(guard('init', [config])) : later('init', [config]);
+    },
+    /** Set or replace the user. */
+    identify(user) {
+      if (exports) guard('identify', [user]);
+      else later('identify', [user]).catch(() => {});
+    },
+    /** Mark an event for the current user. */
+    track(eventName) {
+      if (exports) guard('track', [String(eventName)]);
+      else later('track', [String(eventName)]).catch(() => {});
+    },
+    /** The stage rule's view of every question; null until the wasm has loaded. */
+    explain() {
+      return exports ? guard('explain', []) ?? null : null;
+    },
+    /** Remove every node, listener and timer; the outbox stays in storage. */
+    destroy() {
+      if (exports) guard('destroy', []);
+      else later('destroy', []).catch(() => {});
+    },
+  };
+}

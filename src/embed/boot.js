@@ -1,0 +1,43 @@
+// Script-tag entry: defines window.Trickle (the only global), loads trickle.wasm from
+// next to this script, and starts with the config found on the page, if any.
+import wasmInit, * as wasm from '../../target/embed/glue/trickle.js';
+import { createApi, report } from './api.js';
+
+const script = document.currentScript;
+// The wasm sits next to the script, so the pair can live on a CDN.
+const base = script && script.src ? script.src : document.baseURI;
+const wasmUrl = new URL('trickle.wasm', base);
+
+const api = createApi(() => wasmInit({ module_or_path: wasmUrl }).then(() => wasm));
+window.Trickle = api;
+
+function readConfig() {
+  const inline = document.getElementById('trickle-config');
+  if (inline) {
+    try {
+      return Promise.resolve(JSON.parse(inline.textContent));
+    } catch (e) {
+      return Promise.reject(new Error(`#trickle-config is not valid JSON: ${e.message}`));
+    }
+  }
+  const url = script && script.dataset.config;
+  if (url) {
+    return fetch(new URL(url, document.baseURI), { credentials: 'same-origin' }).then((r) => {
+      if (!r.ok) throw new Error(`config ${url}: HTTP ${r.status}`);
+      return r.json().catch((e) => {
+        throw new Error(`config ${url} is not valid JSON: ${e.message}`);
+      });
+    });
+  }
+  return null;
+}
+
+const found = readConfig();
+if (found) {
+  found.then(
+    // init's own failures are reported by the widget (console line + trickle:error);
+    // swallowing the rejection here keeps them out of the host's unhandled rejections.
+    (config) => api.init(config).catch(() => {}),
+    (e) => report('config', e.message),
+  );
+}
