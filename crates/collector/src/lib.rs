@@ -23,7 +23,6 @@
 //! - [`export`]: the CSV export.
 
 pub mod auth;
-mod compat;
 pub mod error;
 pub mod export;
 pub mod profile;
@@ -49,8 +48,9 @@ use crate::store::Store;
 
 /// Bodies over this many bytes get 413 (contract section 6).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Default cap on answers in one post; the widget's batches stay well below it.
-pub const DEFAULT_MAX_ANSWERS: usize = 100;
+/// Default cap on answers in one post (the core's envelope limit; the widget's
+/// batches stay well below it).
+pub const DEFAULT_MAX_ANSWERS: usize = trickle_core::answer::MAX_ANSWERS_PER_ENVELOPE;
 /// Default time a request may take, body upload included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 

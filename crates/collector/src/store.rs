@@ -459,7 +459,8 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(since.as_secs() as i64, since.subsec_millis())
 }
 
-fn format_rfc3339(secs: i64, millis: u32) -> String {
+/// Seconds since the epoch plus milliseconds as RFC 3339 UTC.
+pub fn format_rfc3339(secs: i64, millis: u32) -> String {
     // Civil-from-days (Howard Hinnant's algorithm); avoids a date crate for one format.
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);

@@ -2,9 +2,9 @@
 //! bad value. The rules themselves live in `trickle-core`, so the collector and the
 //! widget accept exactly the same answers.
 
-use serde::de::DeserializeOwned;
-use trickle_core::answer::{Envelope, Status};
-use trickle_core::config::Config;
+use serde::Deserialize;
+use trickle_core::answer::{normalize_envelope, Envelope, Status};
+use trickle_core::config::{Config, ConfigError};
 
 use crate::profile::{value_to_json, StoredAnswer};
 
@@ -34,80 +34,106 @@ pub enum BodyError {
 
 /// Parses and validates the config file's text with the widget's own rules.
 pub fn load_config(text: &str) -> Result<Config, Invalid> {
-    Config::from_json(text).map_err(|e| Invalid { path: e.path, message: e.message })
+    Config::from_json(text).map_err(invalid)
 }
 
-/// Parses a posted body into an envelope, naming the path of a misshapen value.
+/// Parses a posted body into an envelope. Not JSON at all is a syntax error; JSON
+/// that is not an envelope is refused by `trickle-core` with the path named.
 pub fn parse_envelope(body: &[u8]) -> Result<Envelope, BodyError> {
-    parse_json(body)
-}
-
-fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BodyError> {
+    // A cheap syntax-only pass (no allocation) tells 400 from 422; the core then
+    // parses with its own path-named messages (`answers[0].status: ...`).
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => Invalid { path, message: strip_position(&inner) }.into(),
-            _ => BodyError::Syntax(inner.to_string()),
-        }
-    })?;
-    // Trailing garbage after the document is a syntax error too.
-    de.end().map_err(|e| BodyError::Syntax(e.to_string()))?;
-    Ok(value)
+    serde::de::IgnoredAny::deserialize(&mut de)
+        .and_then(|_| de.end())
+        .map_err(|e| BodyError::Syntax(format!("invalid JSON: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| BodyError::Syntax(format!("invalid UTF-8: {e}")))?;
+    Envelope::from_json(text).map_err(|e| BodyError::Shape(invalid(e)))
 }
 
-impl From<Invalid> for BodyError {
-    fn from(invalid: Invalid) -> Self {
-        BodyError::Shape(invalid)
-    }
+fn invalid(e: ConfigError) -> Invalid {
+    let path = if e.path.is_empty() { ".".to_owned() } else { e.path };
+    Invalid { path, message: e.message }
 }
 
-// serde_json appends " at line 1 column 57"; the path already says where.
-fn strip_position(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
-}
-
-/// Checks every answer of `env` against `config` (unknown question, field, stage or
-/// option, a value of the wrong kind) and returns the answers ready to store, with
-/// values normalised the way the widget normalises them.
+/// Checks every answer of `env` against `config` with `trickle-core` (unknown
+/// question, stage, field or option, a value of the wrong kind, a bad timestamp)
+/// and returns the answers ready to store: values normalised as the widget
+/// normalises them, `answeredAt` in canonical UTC so it orders as text.
 pub fn check_answers(config: &Config, env: &Envelope) -> Result<Vec<StoredAnswer>, Invalid> {
-    crate::compat::check_envelope(config, env).map_err(|e| Invalid { path: e.path, message: e.message })?;
-    let mut out = Vec::with_capacity(env.answers.len());
-    for (index, answer) in env.answers.iter().enumerate() {
-        let value = match (answer.status, &answer.value) {
-            (Status::Answered, Some(value)) => {
-                let Some((_, question)) = config.question(&answer.question_id) else {
-                    return Err(Invalid {
-                        path: format!("answers[{index}].questionId"),
-                        message: format!("unknown question {:?}", answer.question_id),
-                    });
-                };
-                let normalised = crate::compat::check_value(question, value, answer.other).map_err(|e| Invalid {
-                    path: format!("answers[{index}].value"),
-                    message: e,
-                })?;
-                Some(value_to_json(&normalised))
-            }
-            _ => None,
-        };
+    let normalised = normalize_envelope(config, env).map_err(invalid)?;
+    let mut out = Vec::with_capacity(normalised.answers.len());
+    for (index, answer) in normalised.answers.into_iter().enumerate() {
+        let answered_at = canonical_utc(&answer.answered_at).ok_or_else(|| Invalid {
+            path: format!("answers[{index}].answeredAt"),
+            message: "must be an RFC 3339 timestamp between years 0001 and 9999".into(),
+        })?;
         out.push(StoredAnswer {
-            id: answer.id.clone(),
-            question_id: answer.question_id.clone(),
-            stage: answer.stage.clone(),
-            field: answer.field.clone(),
+            value: match answer.status {
+                Status::Answered => answer.value.as_ref().map(value_to_json),
+                _ => None,
+            },
+            id: answer.id,
+            question_id: answer.question_id,
+            stage: answer.stage,
+            field: answer.field,
             status: answer.status,
-            value,
             other: answer.other,
-            answered_at: answer.answered_at.clone(),
+            answered_at,
             logins_count: answer.logins_count,
         });
     }
     Ok(out)
+}
+
+/// An RFC 3339 timestamp (already checked by the core's `is_timestamp`) as UTC
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, so that text order is time order whatever offset
+/// the client used.
+pub fn canonical_utc(ts: &str) -> Option<String> {
+    let b = ts.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> { ts.get(from..from + len)?.parse().ok() };
+    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    let mut i = 19;
+    let mut millis = 0i64;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        // Milliseconds: the first three digits, right-padded ("5" is 500 ms).
+        let digits = &ts[start..i];
+        let padded: String = digits.chars().chain("000".chars()).take(3).collect();
+        millis = padded.parse().ok()?;
+    }
+    let offset_minutes = match b.get(i)? {
+        b'Z' | b'z' => 0,
+        sign @ (b'+' | b'-') => {
+            let minutes = num(i + 1, 2)? * 60 + num(i + 4, 2)?;
+            if *sign == b'+' {
+                minutes
+            } else {
+                -minutes
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    // An offset can push a year-0001 or year-9999 instant out of that range.
+    let range = days_from_civil(1, 1, 1) * 86_400..days_from_civil(10_000, 1, 1) * 86_400;
+    range.contains(&secs).then(|| crate::store::format_rfc3339(secs, millis as u32))
+}
+
+// Howard Hinnant's days_from_civil: days since 1970-01-01.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Every configured field, in config order (the export's columns).
@@ -136,5 +162,17 @@ mod tests {
         };
         assert_eq!(invalid.path, "answers[0].status");
         assert!(!invalid.message.contains(" at line "), "{}", invalid.message);
+    }
+
+    #[test]
+    fn timestamps_become_canonical_utc_with_milliseconds() {
+        assert_eq!(canonical_utc("2026-11-30T15:00:00.000Z").as_deref(), Some("2026-11-30T15:00:00.000Z"));
+        assert_eq!(canonical_utc("2026-11-30T15:00:00Z").as_deref(), Some("2026-11-30T15:00:00.000Z"));
+        assert_eq!(canonical_utc("2026-11-30T15:00:00.5Z").as_deref(), Some("2026-11-30T15:00:00.500Z"));
+        assert_eq!(canonical_utc("2026-11-30T15:00:00.123456Z").as_deref(), Some("2026-11-30T15:00:00.123Z"));
+        assert_eq!(canonical_utc("2026-12-01T01:30:00+02:00").as_deref(), Some("2026-11-30T23:30:00.000Z"));
+        assert_eq!(canonical_utc("2024-02-28T23:00:00-01:00").as_deref(), Some("2024-02-29T00:00:00.000Z"));
+        assert_eq!(canonical_utc("0001-01-01T00:00:00+01:00"), None);
+        assert_eq!(canonical_utc("garbage"), None);
     }
 }

@@ -171,6 +171,23 @@ async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
 }
 
 #[tokio::test]
+async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused() {
+    let server = Server::start(settings()).await;
+    let mut offset = answered("t1", "name", json!("Ada"));
+    offset["answeredAt"] = json!("2026-12-01T01:30:00+02:00");
+    assert_eq!(post(&server, &envelope("ts", vec![offset])).await.status(), StatusCode::OK);
+    let body = json_of(profile(&server, "ts").await).await;
+    assert_eq!(body["answers"][0]["answeredAt"], "2026-11-30T23:30:00.000Z");
+
+    let mut bad = answered("t2", "name", json!("Ada"));
+    bad["answeredAt"] = json!("yesterday");
+    let response = post(&server, &envelope("ts", vec![bad])).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json_of(response).await["path"], "answers[0].answeredAt");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn json_sent_as_text_plain_by_a_beacon_is_accepted() {
     let server = Server::start(settings()).await;
     let body = envelope("beacon", vec![answered("b1", "name", json!("Bea"))]);
@@ -234,12 +251,12 @@ async fn other_text_is_accepted_only_where_allow_other_is_set() {
     let body = json_of(profile(&server, "u6").await).await;
     assert_eq!(body["profile"]["company"]["role"], "Chief tinkerer");
     assert_eq!(body["answers"][0]["other"], true);
-    // "interests" has no allowOther: free text there is an unknown option.
+    // "interests" has no allowOther: "Other" text there is refused.
     let mut refused = answered("x2", "topics", json!(["api", "gossip"]));
     refused["other"] = json!(true);
     let response = post(&server, &envelope("u6", vec![refused])).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json_of(response).await["path"], "answers[0].value");
+    assert_eq!(json_of(response).await["path"], "answers[0].other");
     server.stop().await;
 }
 
