@@ -9,7 +9,10 @@
 //! - [`config`]: the config of contract section 1, parsed and validated.
 //! - [`answer`]: answers, their per-kind value validation, the posted envelope.
 //! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
+//! - [`rules`]: the stage rule (which question is due, and why not) and the
+//!   per-user prompt state it reads.
 
 pub mod answer;
 pub mod config;
 pub mod i18n;
+pub mod rules;

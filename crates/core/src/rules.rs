@@ -1,0 +1,401 @@
+//! The stage rule of contract section 2: which question is due, and why every
+//! other question is not. Also the per-user prompt state the rule reads, which
+//! the widget keeps in storage.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, Question, Stage, User};
+
+/// The version written into stored prompt state; any other version is discarded.
+pub const STATE_VERSION: u32 = 1;
+
+/// What the widget remembers about one user between page loads: shown counts,
+/// snoozes, declines, the login last counted and the questions shown in it.
+///
+/// Kept per user id in the browser's storage. Change it only through the
+/// `record_*` / `begin_login` transitions; the rule functions tolerate any value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromptState {
+    /// Always [`STATE_VERSION`] for a state this code wrote.
+    pub version: u32,
+    /// The `loginsCount` last counted: a new value starts a new login.
+    #[serde(default)]
+    pub login: Option<u32>,
+    /// Question ids shown in that login, in order (each once, however often the
+    /// page reloads). Their number is what the per-login cap counts.
+    #[serde(default)]
+    pub shown_this_login: Vec<String>,
+    /// "Not now" was chosen in that login: nothing more is asked until the next.
+    #[serde(default)]
+    pub ended_this_login: bool,
+    /// Question id -> in how many logins it was shown (answered or not).
+    #[serde(default)]
+    pub shown: BTreeMap<String, u32>,
+    /// Stage id -> the `loginsCount` at which the user chose "Not now" in it.
+    #[serde(default)]
+    pub snoozed: BTreeMap<String, u32>,
+    /// Fields the user answered here (known even before the host's profile has them).
+    #[serde(default)]
+    pub answered: BTreeSet<String>,
+    /// Fields the user declined ("Prefer not to say"): never asked again.
+    #[serde(default)]
+    pub declined: BTreeSet<String>,
+    /// Events tracked for this user; they reach stages that list them.
+    #[serde(default)]
+    pub events: BTreeSet<String>,
+}
+
+impl Default for PromptState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PromptState {
+    /// A clean state: nothing shown, snoozed or declined.
+    pub fn new() -> Self {
+        Self {
+            version: STATE_VERSION,
+            login: None,
+            shown_this_login: Vec::new(),
+            ended_this_login: false,
+            shown: BTreeMap::new(),
+            snoozed: BTreeMap::new(),
+            answered: BTreeSet::new(),
+            declined: BTreeSet::new(),
+            events: BTreeSet::new(),
+        }
+    }
+
+    /// Reads a stored state. Anything corrupt, of another version or not written
+    /// by this code gives a clean state: storage is not trusted, and losing prompt
+    /// history only means a question may be asked again.
+    pub fn from_json(json: &str) -> PromptState {
+        match serde_json::from_str::<PromptState>(json) {
+            Ok(state) if state.version == STATE_VERSION => state,
+            _ => PromptState::new(),
+        }
+    }
+
+    /// The stored form (read back with [`PromptState::from_json`]).
+    pub fn to_json(&self) -> String {
+        // A struct of strings, numbers and string-keyed maps always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Counts the login `logins_count`. A value other than the last counted starts
+    /// a new login (per-login cap and "Not now" reset); the same value again (a
+    /// reload) changes nothing. Returns whether a new login started.
+    pub fn begin_login(&mut self, logins_count: u32) -> bool {
+        if self.login == Some(logins_count) {
+            return false;
+        }
+        self.login = Some(logins_count);
+        self.shown_this_login.clear();
+        self.ended_this_login = false;
+        true
+    }
+
+    /// The popup showed `question_id`. Showing the same question again in the
+    /// same login (after a reload) counts once, both for the cap and for maxAsks.
+    pub fn record_shown(&mut self, question_id: &str) {
+        if self.shown_this_login.iter().any(|q| q == question_id) {
+            return;
+        }
+        self.shown_this_login.push(question_id.to_owned());
+        *self.shown.entry(question_id.to_owned()).or_insert(0) += 1;
+    }
+
+    /// The user answered the question that fills `field`.
+    pub fn record_answered(&mut self, field: &str) {
+        self.answered.insert(field.to_owned());
+    }
+
+    /// The user chose "Prefer not to say" for `field`.
+    pub fn record_declined(&mut self, field: &str) {
+        self.declined.insert(field.to_owned());
+    }
+
+    /// The user chose "Not now" (or Close, or Escape) in `stage_id` at
+    /// `logins_count`: this login asks nothing more, and the stage rests until
+    /// `loginsCount` has grown by `snoozeLogins`.
+    pub fn record_snoozed(&mut self, stage_id: &str, logins_count: u32) {
+        self.snoozed.insert(stage_id.to_owned(), logins_count);
+        if self.login == Some(logins_count) {
+            self.ended_this_login = true;
+        }
+    }
+
+    /// The host tracked `event` for this user.
+    pub fn record_event(&mut self, event: &str) {
+        self.events.insert(event.to_owned());
+    }
+
+    /// `field` was answered or declined here (so it is known, delivered or not).
+    pub fn is_settled(&self, field: &str) -> bool {
+        self.answered.contains(field) || self.declined.contains(field)
+    }
+}
+
+/// Why a question is not open (contract section 2). Serializes kebab-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// The profile has a value, or the user answered here.
+    Known,
+    /// The user chose "Prefer not to say".
+    Declined,
+    /// The stage is snoozed, or "Not now" ended this login's questions.
+    Snoozed,
+    /// Neither the login count nor an event has reached the stage.
+    StageNotReached,
+    /// Shown `maxAsks` times without an answer.
+    MaxAsks,
+    /// This login already showed `maxQuestionsPerLogin` questions.
+    CapReached,
+    /// No user is identified.
+    NoUser,
+}
+
+impl Reason {
+    /// The contract's name (`"stage-not-reached"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Known => "known",
+            Reason::Declined => "declined",
+            Reason::Snoozed => "snoozed",
+            Reason::StageNotReached => "stage-not-reached",
+            Reason::MaxAsks => "max-asks",
+            Reason::CapReached => "cap-reached",
+            Reason::NoUser => "no-user",
+        }
+    }
+}
+
+/// One question's standing, as `explain()` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// The question.
+    pub question_id: String,
+    /// Its stage.
+    pub stage: String,
+    /// Its profile field.
+    pub field: String,
+    /// It may be shown now.
+    pub open: bool,
+    /// Why not, when not open (`null` when open).
+    pub reason: Option<Reason>,
+}
+
+/// The question to show now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Due {
+    /// Its stage.
+    pub stage: String,
+    /// The question.
+    pub question_id: String,
+    /// Its profile field.
+    pub field: String,
+    /// Progress hint: this is the `position`-th question of this login (1-based).
+    pub position: u32,
+    /// Progress hint: how many this login will show if the user keeps answering.
+    pub total: u32,
+}
+
+/// The value at a dot path (`company.name`) in a nested profile.
+pub fn profile_value<'a>(
+    profile: &'a serde_json::Value,
+    path: &str,
+) -> Option<&'a serde_json::Value> {
+    path.split('.')
+        .try_fold(profile, |node, key| node.as_object()?.get(key))
+}
+
+/// Whether a profile value counts as known: not null, not an empty (or blank)
+/// string, not an empty array or object.
+pub fn is_present(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Null => false,
+        serde_json::Value::String(s) => !s.trim().is_empty(),
+        serde_json::Value::Array(a) => !a.is_empty(),
+        serde_json::Value::Object(o) => !o.is_empty(),
+        serde_json::Value::Bool(_) | serde_json::Value::Number(_) => true,
+    }
+}
+
+/// `field` is known: the profile holds a value there or the user answered here.
+/// (A decline is reported separately, as [`Reason::Declined`].)
+pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
+    state.answered.contains(field) || profile_value(&user.profile, field).is_some_and(is_present)
+}
+
+/// The configured fields that are known or were declined: the closed loop of
+/// contract section 2 (an answer counts at once, delivered or still queued).
+pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> BTreeSet<String> {
+    config
+        .questions()
+        .filter(|(_, q)| is_known(user, state, &q.field) || state.declined.contains(&q.field))
+        .map(|(_, q)| q.field.clone())
+        .collect()
+}
+
+/// What the rule needs of the state for the user's current login. A state whose
+/// last login is another value reads as a fresh login, so forgetting
+/// `begin_login` cannot carry a cap over.
+struct View<'a> {
+    this_login: &'a [String],
+    ended: bool,
+}
+
+fn view<'a>(user: &User, state: &'a PromptState) -> View<'a> {
+    if state.login == Some(user.logins_count) {
+        View {
+            this_login: &state.shown_this_login,
+            ended: state.ended_this_login,
+        }
+    } else {
+        View {
+            this_login: &[],
+            ended: false,
+        }
+    }
+}
+
+fn stage_reached(
+    stage: &Stage,
+    user: &User,
+    state: &PromptState,
+    events: &BTreeSet<String>,
+) -> bool {
+    user.logins_count >= stage.min_logins
+        || stage
+            .events
+            .iter()
+            .any(|e| events.contains(e) || state.events.contains(e))
+}
+
+fn stage_snoozed(config: &Config, stage: &Stage, user: &User, state: &PromptState) -> bool {
+    state
+        .snoozed
+        .get(&stage.id)
+        .is_some_and(|&at| user.logins_count < at.saturating_add(config.cadence.snooze_logins))
+}
+
+fn reason_for(
+    config: &Config,
+    stage: &Stage,
+    question: &Question,
+    user: &User,
+    state: &PromptState,
+    events: &BTreeSet<String>,
+    view: &View,
+) -> Option<Reason> {
+    if is_known(user, state, &question.field) {
+        return Some(Reason::Known);
+    }
+    if state.declined.contains(&question.field) {
+        return Some(Reason::Declined);
+    }
+    if !stage_reached(stage, user, state, events) {
+        return Some(Reason::StageNotReached);
+    }
+    if stage_snoozed(config, stage, user, state) {
+        return Some(Reason::Snoozed);
+    }
+    let shown_now = view.this_login.iter().any(|q| *q == question.id);
+    // A show in this login does not count against maxAsks yet: the question is
+    // still on screen (or was, before a reload) and may be shown again.
+    let asks = state
+        .shown
+        .get(&question.id)
+        .copied()
+        .unwrap_or(0)
+        .saturating_sub(u32::from(shown_now));
+    if asks >= config.cadence.max_asks {
+        return Some(Reason::MaxAsks);
+    }
+    if view.ended {
+        return Some(Reason::Snoozed);
+    }
+    if !shown_now && view.this_login.len() >= config.cadence.max_questions_per_login as usize {
+        return Some(Reason::CapReached);
+    }
+    None
+}
+
+/// For every question in config order: whether it is open and, if not, why.
+/// `user` is `None` before `identify`: every question is then `no-user`.
+/// `events` are tracked events not (yet) recorded in `state`.
+pub fn explain(
+    config: &Config,
+    user: Option<&User>,
+    state: &PromptState,
+    events: &BTreeSet<String>,
+) -> Vec<Explanation> {
+    let view = user.map(|u| view(u, state));
+    config
+        .questions()
+        .map(|(stage, q)| {
+            let reason = match (user, &view) {
+                (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
+                _ => Some(Reason::NoUser),
+            };
+            Explanation {
+                question_id: q.id.clone(),
+                stage: stage.id.clone(),
+                field: q.field.clone(),
+                open: reason.is_none(),
+                reason,
+            }
+        })
+        .collect()
+}
+
+/// The question to show now, or `None`. The first open question in config order
+/// (so the earliest reached stage with an open question goes first), until
+/// `maxQuestionsPerLogin` questions were shown in this login.
+///
+/// Call [`PromptState::begin_login`] with the user's `loginsCount` first, then
+/// [`PromptState::record_shown`] when the question is actually shown.
+pub fn next_question(
+    config: &Config,
+    user: &User,
+    state: &PromptState,
+    events: &BTreeSet<String>,
+) -> Option<Due> {
+    let view = view(user, state);
+    let mut due: Option<(&Stage, &Question)> = None;
+    let mut open_not_shown = 0usize;
+    for (stage, q) in config.questions() {
+        if reason_for(config, stage, q, user, state, events, &view).is_none() {
+            if due.is_none() {
+                due = Some((stage, q));
+            }
+            if !view.this_login.contains(&q.id) {
+                open_not_shown += 1;
+            }
+        }
+    }
+    let (stage, question) = due?;
+    let shown = view.this_login.len();
+    let position = view
+        .this_login
+        .iter()
+        .position(|q| *q == question.id)
+        .unwrap_or(shown)
+        + 1;
+    let cap = config.cadence.max_questions_per_login as usize;
+    let total = (shown + open_not_shown).min(cap).max(position);
+    Some(Due {
+        stage: stage.id.clone(),
+        question_id: question.id.clone(),
+        field: question.field.clone(),
+        position: u32::try_from(position).unwrap_or(u32::MAX),
+        total: u32::try_from(total).unwrap_or(u32::MAX),
+    })
+}
