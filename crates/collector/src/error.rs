@@ -31,19 +31,37 @@ struct Body<'a> {
 impl ApiError {
     /// An error without a path.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), path: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            path: None,
+        }
     }
 
     /// A 422 naming the bad value.
     pub fn invalid(code: &'static str, path: String, message: String) -> Self {
-        let message = if path.is_empty() || path == "." { message } else { format!("{path}: {message}") };
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, code, message, path: Some(path) }
+        let message = if path.is_empty() || path == "." {
+            message
+        } else {
+            format!("{path}: {message}")
+        };
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message,
+            path: Some(path),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body { error: self.code, message: &self.message, path: self.path.as_deref() };
+        let body = Body {
+            error: self.code,
+            message: &self.message,
+            path: self.path.as_deref(),
+        };
         (self.status, Json(body)).into_response()
     }
 }

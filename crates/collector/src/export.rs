@@ -21,7 +21,14 @@ pub fn to_csv(fields: &[String], rows: &[ExportRow]) -> Result<Vec<u8>, csv::Err
         for field in fields {
             record.push(row.doc.get(field).map(cell).unwrap_or_default());
         }
-        record.push(row.doc.declined.keys().cloned().collect::<Vec<_>>().join(";"));
+        record.push(
+            row.doc
+                .declined
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(";"),
+        );
         record.push(row.updated_at.clone());
         out.write_record(&record)?;
     }
@@ -35,9 +42,13 @@ fn cell(value: &Json) -> String {
         Json::Number(n) => n.to_string(),
         Json::Bool(b) => b.to_string(),
         Json::Null => String::new(),
-        Json::Array(items) => {
-            defuse(&items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect::<Vec<_>>().join("; "))
-        }
+        Json::Array(items) => defuse(
+            &items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
         Json::Object(_) => defuse(&value.to_string()),
     }
 }
@@ -64,15 +75,30 @@ mod tests {
         if let Json::Object(map) = profile {
             doc.profile = map;
         }
-        ExportRow { user_id: user.into(), doc, updated_at: "2026-11-30T15:00:00.000Z".into() }
+        ExportRow {
+            user_id: user.into(),
+            doc,
+            updated_at: "2026-11-30T15:00:00.000Z".into(),
+        }
     }
 
     #[test]
     fn rows_quote_commas_quotes_and_newlines_and_defuse_formulas() {
-        let fields = vec!["name".to_string(), "company.role".to_string(), "topics".to_string(), "size".to_string()];
+        let fields = vec![
+            "name".to_string(),
+            "company.role".to_string(),
+            "topics".to_string(),
+            "size".to_string(),
+        ];
         let rows = vec![
-            row("u1", json!({ "name": "Ada, \"the\" Countess\nof Lovelace", "company": { "role": "cto" }, "size": 12 })),
-            row("u2", json!({ "name": "=HYPERLINK(\"x\")", "topics": ["a", "b"] })),
+            row(
+                "u1",
+                json!({ "name": "Ada, \"the\" Countess\nof Lovelace", "company": { "role": "cto" }, "size": 12 }),
+            ),
+            row(
+                "u2",
+                json!({ "name": "=HYPERLINK(\"x\")", "topics": ["a", "b"] }),
+            ),
         ];
         let text = String::from_utf8(to_csv(&fields, &rows).unwrap()).unwrap();
         let expected = "userId,name,company.role,topics,size,declined,updatedAt\n\

@@ -92,12 +92,17 @@ pub fn parse_origins(list: &str) -> Result<Vec<HeaderValue>, String> {
     let mut out = Vec::new();
     for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let origin = raw.trim_end_matches('/');
-        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
         let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains('/'));
         if !valid {
             return Err(format!("not an origin (scheme://host[:port]): {raw:?}"));
         }
-        out.push(HeaderValue::from_str(origin).map_err(|_| format!("not a valid header value: {raw:?}"))?);
+        out.push(
+            HeaderValue::from_str(origin)
+                .map_err(|_| format!("not a valid header value: {raw:?}"))?,
+        );
     }
     Ok(out)
 }
@@ -122,7 +127,13 @@ impl AppState {
     /// State over an opened store.
     pub fn new(settings: Settings, store: Store) -> Self {
         let fields = validate::fields(&settings.config);
-        Self { inner: Arc::new(Shared { settings, store, fields }) }
+        Self {
+            inner: Arc::new(Shared {
+                settings,
+                store,
+                fields,
+            }),
+        }
     }
 }
 
@@ -145,7 +156,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), routes::timeout));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            routes::timeout,
+        ));
     let router = match cors(&state.settings) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -166,11 +180,16 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
     }
     // The widget sends its configured extra headers too (e.g. X-Api-Key); a
     // preflight that did not allow them would block every post.
-    let mut headers = vec![HeaderName::from_static("content-type"), HeaderName::from_static(routes::USER_HASH_HEADER)];
+    let mut headers = vec![
+        HeaderName::from_static("content-type"),
+        HeaderName::from_static(routes::USER_HASH_HEADER),
+    ];
     for name in settings.config.headers.keys() {
         match HeaderName::try_from(name.as_str()) {
             Ok(header) => headers.push(header),
-            Err(_) => tracing::warn!(header = %name, "config header is not a valid header name; not allowed in CORS"),
+            Err(_) => {
+                tracing::warn!(header = %name, "config header is not a valid header name; not allowed in CORS")
+            }
         }
     }
     Some(
@@ -191,7 +210,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     let closing = tokio::task::spawn_blocking(move || store.close()).await;
     if let Err(e) = closing {
         tracing::error!(error = %e, "closing the store failed");

@@ -55,7 +55,9 @@ enum LogFormat {
 fn main() -> ExitCode {
     let args = Args::parse();
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match args.log_format {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
@@ -71,24 +73,34 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> Result<(), String> {
-    let text = std::fs::read_to_string(&args.config).map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let text = std::fs::read_to_string(&args.config)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
     let config = trickle_collector::validate::load_config(&text)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
     let mut settings = Settings::new(config);
     settings.secret = args.secret.filter(|s| !s.is_empty()).map(Secret::new);
-    settings.admin_token = args.admin_token.filter(|s| !s.is_empty()).map(|t| AdminToken::new(&t));
-    settings.allowed_origins = parse_origins(&args.allowed_origins).map_err(|e| format!("allowed origins: {e}"))?;
+    settings.admin_token = args
+        .admin_token
+        .filter(|s| !s.is_empty())
+        .map(|t| AdminToken::new(&t));
+    settings.allowed_origins =
+        parse_origins(&args.allowed_origins).map_err(|e| format!("allowed origins: {e}"))?;
     settings.max_answers_per_request = args.max_answers.max(1);
     if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
         return Err("--request-timeout must be a positive number of seconds".into());
     }
     settings.request_timeout = Duration::from_secs_f64(args.request_timeout);
     if settings.secret.is_none() {
-        tracing::warn!("no TRICKLE_SECRET: userHash is not checked; anyone can post for any user id");
+        tracing::warn!(
+            "no TRICKLE_SECRET: userHash is not checked; anyone can post for any user id"
+        );
     }
 
     let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let listener =
             tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("listen on {}: {e}", args.listen))?;

@@ -71,19 +71,31 @@ impl ProfileDoc {
                 let Some(value) = &answer.value else {
                     return;
                 };
-                if self.field_times.get(&answer.field).is_some_and(|held| held.as_str() > at) {
+                if self
+                    .field_times
+                    .get(&answer.field)
+                    .is_some_and(|held| held.as_str() > at)
+                {
                     return;
                 }
                 set_path(&mut self.profile, &answer.field, value.clone());
                 self.field_times.insert(answer.field.clone(), at.to_owned());
                 // A later answer lifts an earlier "Prefer not to say".
-                if self.declined.get(&answer.field).is_some_and(|declined| declined.as_str() <= at) {
+                if self
+                    .declined
+                    .get(&answer.field)
+                    .is_some_and(|declined| declined.as_str() <= at)
+                {
                     self.declined.remove(&answer.field);
                 }
             }
             Status::Declined => {
                 // An answer given after this decline already stands; keep it.
-                if self.field_times.get(&answer.field).is_some_and(|held| held.as_str() > at) {
+                if self
+                    .field_times
+                    .get(&answer.field)
+                    .is_some_and(|held| held.as_str() > at)
+                {
                     return;
                 }
                 let entry = self.declined.entry(answer.field.clone()).or_default();
@@ -92,7 +104,10 @@ impl ProfileDoc {
                 }
             }
             Status::Snoozed => {
-                let newer = self.snoozed.get(&answer.stage).is_none_or(|held| held.at.as_str() <= at);
+                let newer = self
+                    .snoozed
+                    .get(&answer.stage)
+                    .is_none_or(|held| held.at.as_str() <= at);
                 if newer {
                     self.snoozed.insert(
                         answer.stage.clone(),
@@ -126,7 +141,9 @@ fn set_path(root: &mut Map<String, Json>, field: &str, value: Json) {
     };
     let mut map = root;
     for part in parts {
-        let slot = map.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
+        let slot = map
+            .entry(part.to_owned())
+            .or_insert_with(|| Json::Object(Map::new()));
         if !slot.is_object() {
             *slot = Json::Object(Map::new());
         }
@@ -159,7 +176,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn answer(id: &str, field: &str, status: Status, value: Option<Json>, at: &str) -> StoredAnswer {
+    fn answer(
+        id: &str,
+        field: &str,
+        status: Status,
+        value: Option<Json>,
+        at: &str,
+    ) -> StoredAnswer {
         StoredAnswer {
             id: id.into(),
             question_id: field.replace('.', "_"),
@@ -176,9 +199,27 @@ mod tests {
     #[test]
     fn answered_values_land_at_nested_dot_paths() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer("a", "company.role", Status::Answered, Some(json!("senior")), "2026-11-30T15:00:00.000Z"));
-        doc.apply(&answer("b", "name", Status::Answered, Some(json!("Ada")), "2026-11-30T15:00:01.000Z"));
-        doc.apply(&answer("c", "company.size", Status::Answered, Some(json!(50)), "2026-11-30T15:00:02.000Z"));
+        doc.apply(&answer(
+            "a",
+            "company.role",
+            Status::Answered,
+            Some(json!("senior")),
+            "2026-11-30T15:00:00.000Z",
+        ));
+        doc.apply(&answer(
+            "b",
+            "name",
+            Status::Answered,
+            Some(json!("Ada")),
+            "2026-11-30T15:00:01.000Z",
+        ));
+        doc.apply(&answer(
+            "c",
+            "company.size",
+            Status::Answered,
+            Some(json!(50)),
+            "2026-11-30T15:00:02.000Z",
+        ));
         assert_eq!(
             Json::Object(doc.profile.clone()),
             json!({ "name": "Ada", "company": { "role": "senior", "size": 50 } })
@@ -191,18 +232,48 @@ mod tests {
     #[test]
     fn an_older_answer_never_overwrites_a_newer_one() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer("new", "name", Status::Answered, Some(json!("New")), "2026-11-30T15:00:05.000Z"));
-        doc.apply(&answer("old", "name", Status::Answered, Some(json!("Old")), "2026-11-30T15:00:01.000Z"));
+        doc.apply(&answer(
+            "new",
+            "name",
+            Status::Answered,
+            Some(json!("New")),
+            "2026-11-30T15:00:05.000Z",
+        ));
+        doc.apply(&answer(
+            "old",
+            "name",
+            Status::Answered,
+            Some(json!("Old")),
+            "2026-11-30T15:00:01.000Z",
+        ));
         assert_eq!(doc.get("name"), Some(&json!("New")));
-        doc.apply(&answer("newer", "name", Status::Answered, Some(json!("Newer")), "2026-11-30T15:00:09.000Z"));
+        doc.apply(&answer(
+            "newer",
+            "name",
+            Status::Answered,
+            Some(json!("Newer")),
+            "2026-11-30T15:00:09.000Z",
+        ));
         assert_eq!(doc.get("name"), Some(&json!("Newer")));
     }
 
     #[test]
     fn declines_and_snoozes_leave_the_profile_alone() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer("d", "phone", Status::Declined, None, "2026-11-30T15:00:00.000Z"));
-        doc.apply(&answer("s", "email", Status::Snoozed, None, "2026-11-30T15:00:01.000Z"));
+        doc.apply(&answer(
+            "d",
+            "phone",
+            Status::Declined,
+            None,
+            "2026-11-30T15:00:00.000Z",
+        ));
+        doc.apply(&answer(
+            "s",
+            "email",
+            Status::Snoozed,
+            None,
+            "2026-11-30T15:00:01.000Z",
+        ));
         assert!(doc.profile.is_empty());
         assert_eq!(doc.declined.keys().collect::<Vec<_>>(), ["phone"]);
         assert_eq!(doc.snoozed["basics"].logins_count, 2);
@@ -211,23 +282,65 @@ mod tests {
     #[test]
     fn a_later_answer_lifts_a_decline_but_an_earlier_one_does_not() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer("d", "phone", Status::Declined, None, "2026-11-30T15:00:05.000Z"));
-        doc.apply(&answer("a1", "phone", Status::Answered, Some(json!("+1")), "2026-11-30T15:00:01.000Z"));
-        assert!(doc.declined.contains_key("phone"), "an answer older than the decline keeps it");
-        doc.apply(&answer("a2", "phone", Status::Answered, Some(json!("+2")), "2026-11-30T15:00:09.000Z"));
+        doc.apply(&answer(
+            "d",
+            "phone",
+            Status::Declined,
+            None,
+            "2026-11-30T15:00:05.000Z",
+        ));
+        doc.apply(&answer(
+            "a1",
+            "phone",
+            Status::Answered,
+            Some(json!("+1")),
+            "2026-11-30T15:00:01.000Z",
+        ));
+        assert!(
+            doc.declined.contains_key("phone"),
+            "an answer older than the decline keeps it"
+        );
+        doc.apply(&answer(
+            "a2",
+            "phone",
+            Status::Answered,
+            Some(json!("+2")),
+            "2026-11-30T15:00:09.000Z",
+        ));
         assert!(!doc.declined.contains_key("phone"));
         assert_eq!(doc.get("phone"), Some(&json!("+2")));
-        doc.apply(&answer("d-old", "phone", Status::Declined, None, "2026-11-30T15:00:07.000Z"));
-        assert!(!doc.declined.contains_key("phone"), "a decline older than the answer is moot");
+        doc.apply(&answer(
+            "d-old",
+            "phone",
+            Status::Declined,
+            None,
+            "2026-11-30T15:00:07.000Z",
+        ));
+        assert!(
+            !doc.declined.contains_key("phone"),
+            "a decline older than the answer is moot"
+        );
     }
 
     #[test]
     fn the_latest_snooze_per_stage_is_kept() {
         let mut doc = ProfileDoc::default();
-        let mut late = answer("s2", "email", Status::Snoozed, None, "2026-11-30T15:00:09.000Z");
+        let mut late = answer(
+            "s2",
+            "email",
+            Status::Snoozed,
+            None,
+            "2026-11-30T15:00:09.000Z",
+        );
         late.logins_count = 5;
         doc.apply(&late);
-        doc.apply(&answer("s1", "email", Status::Snoozed, None, "2026-11-30T15:00:01.000Z"));
+        doc.apply(&answer(
+            "s1",
+            "email",
+            Status::Snoozed,
+            None,
+            "2026-11-30T15:00:01.000Z",
+        ));
         assert_eq!(doc.snoozed["basics"].logins_count, 5);
     }
 
@@ -235,7 +348,13 @@ mod tests {
     fn a_scalar_in_the_way_of_a_nested_field_is_replaced_by_an_object() {
         let mut doc = ProfileDoc::default();
         doc.profile.insert("company".into(), json!("Acme"));
-        doc.apply(&answer("a", "company.role", Status::Answered, Some(json!("cto")), "2026-11-30T15:00:00.000Z"));
+        doc.apply(&answer(
+            "a",
+            "company.role",
+            Status::Answered,
+            Some(json!("cto")),
+            "2026-11-30T15:00:00.000Z",
+        ));
         assert_eq!(doc.get("company.role"), Some(&json!("cto")));
     }
 
@@ -243,7 +362,10 @@ mod tests {
     fn whole_numbers_are_stored_as_integers() {
         assert_eq!(value_to_json(&Value::Number(42.0)), json!(42));
         assert_eq!(value_to_json(&Value::Number(2.5)), json!(2.5));
-        assert_eq!(value_to_json(&Value::Many(vec!["a".into(), "b".into()])), json!(["a", "b"]));
+        assert_eq!(
+            value_to_json(&Value::Many(vec!["a".into(), "b".into()])),
+            json!(["a", "b"])
+        );
         assert_eq!(value_to_json(&Value::Text("x".into())), json!("x"));
     }
 }

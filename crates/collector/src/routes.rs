@@ -32,19 +32,30 @@ pub async fn post_answers(
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", rejection.body_text())
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                rejection.body_text(),
+            )
         }
     })?;
     let envelope = validate::parse_envelope(&body).map_err(|e| match e {
-        BodyError::Syntax(message) => ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message),
-        BodyError::Shape(invalid) => ApiError::invalid("invalid_envelope", invalid.path, invalid.message),
+        BodyError::Syntax(message) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", message)
+        }
+        BodyError::Shape(invalid) => {
+            ApiError::invalid("invalid_envelope", invalid.path, invalid.message)
+        }
     })?;
     let max = state.settings.max_answers_per_request;
     if envelope.answers.len() > max {
         return Err(ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             code: "too_many_answers",
-            message: format!("answers: at most {max} answers per request, got {}", envelope.answers.len()),
+            message: format!(
+                "answers: at most {max} answers per request, got {}",
+                envelope.answers.len()
+            ),
             path: Some("answers".into()),
         });
     }
@@ -61,10 +72,18 @@ pub async fn post_answers(
     let context = serde_json::to_string(&envelope.context).unwrap_or_else(|_| "{}".into());
     let recorded = state
         .store
-        .record(NewAnswers { user_id: envelope.user_id, answers, context })
+        .record(NewAnswers {
+            user_id: envelope.user_id,
+            answers,
+            context,
+        })
         .await
         .map_err(store_unavailable)?;
-    tracing::debug!(stored = recorded.stored, duplicates = recorded.duplicates, "answers recorded");
+    tracing::debug!(
+        stored = recorded.stored,
+        duplicates = recorded.duplicates,
+        "answers recorded"
+    );
     Ok(Json(recorded))
 }
 
@@ -106,14 +125,25 @@ pub async fn get_profile(
             return Err(bad_hash("X-Trickle-User-Hash"));
         }
     }
-    let record = state.store.user(user_id.clone()).await.map_err(store_unavailable)?;
+    let record = state
+        .store
+        .user(user_id.clone())
+        .await
+        .map_err(store_unavailable)?;
     let Some(record) = record else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "unknown_user", "nothing is stored for this user"));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_user",
+            "nothing is stored for this user",
+        ));
     };
     let snoozed = crate::store::snoozes(&record.doc);
     Ok(Json(ProfileResponse {
         user_id,
-        prompt_state: PromptStateView { declined: record.doc.declined.keys().cloned().collect(), snoozed },
+        prompt_state: PromptStateView {
+            declined: record.doc.declined.keys().cloned().collect(),
+            snoozed,
+        },
         profile: record.doc.profile,
         answers: record.answers,
         updated_at: record.updated_at,
@@ -121,7 +151,10 @@ pub async fn get_profile(
 }
 
 /// `GET /v1/export.csv`: `Authorization: Bearer <admin token>`.
-pub async fn export_csv(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(token) = &state.settings.admin_token else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -131,21 +164,37 @@ pub async fn export_csv(State(state): State<AppState>, headers: HeaderMap) -> Re
     };
     let given = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     if !token.verify_header(given) {
-        let mut response =
-            ApiError::new(StatusCode::UNAUTHORIZED, "bad_admin_token", "Authorization: Bearer <admin token> required")
-                .into_response();
-        response.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+        let mut response = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_admin_token",
+            "Authorization: Bearer <admin token> required",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert("www-authenticate", HeaderValue::from_static("Bearer"));
         return Ok(response);
     }
     let rows = state.store.export().await.map_err(store_unavailable)?;
     let fields = state.fields.clone();
-    let csv = crate::export::to_csv(&fields, &rows)
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "export_failed", e.to_string()))?;
+    let csv = crate::export::to_csv(&fields, &rows).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "export_failed",
+            e.to_string(),
+        )
+    })?;
     tracing::info!(rows = rows.len(), "export served");
     Ok((
         [
-            (CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
-            (CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"trickle-profiles.csv\"")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"trickle-profiles.csv\""),
+            ),
         ],
         csv,
     )
@@ -170,7 +219,12 @@ pub async fn timeout(State(state): State<AppState>, request: Request, next: Next
         Ok(response) => response,
         Err(_) => {
             tracing::warn!("request timed out");
-            ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", "the request took too long").into_response()
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request took too long",
+            )
+            .into_response()
         }
     }
 }
@@ -179,7 +233,14 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(());
     };
-    let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     // text/plain: navigator.sendBeacon posts a string with that type.
     match essence.as_str() {
         "application/json" | "text/plain" => Ok(()),
@@ -210,5 +271,9 @@ fn bad_hash(where_: &str) -> ApiError {
 
 fn store_unavailable(e: StoreError) -> ApiError {
     tracing::error!(error = %e, "store error");
-    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the store is unavailable; retry later")
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        "the store is unavailable; retry later",
+    )
 }

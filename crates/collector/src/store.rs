@@ -181,7 +181,10 @@ impl Store {
     pub async fn record(&self, batch: NewAnswers) -> Result<Recorded, StoreError> {
         let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
         let (reply, done) = oneshot::channel();
-        sender.send(Job { batch, reply }).await.map_err(|_| StoreError::Closed)?;
+        sender
+            .send(Job { batch, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -197,11 +200,16 @@ impl Store {
 
     /// Whether the database answers a query and the writer is running.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        let running = lock(&self.inner.jobs).as_ref().is_some_and(|tx| !tx.is_closed());
+        let running = lock(&self.inner.jobs)
+            .as_ref()
+            .is_some_and(|tx| !tx.is_closed());
         if !running {
             return Err(StoreError::Closed);
         }
-        self.read(|conn| Ok(conn.query_row("SELECT count(*) FROM profiles LIMIT 1", [], |_| Ok(()))?)).await
+        self.read(|conn| {
+            Ok(conn.query_row("SELECT count(*) FROM profiles LIMIT 1", [], |_| Ok(()))?)
+        })
+        .await
     }
 
     /// Stops taking jobs, lets the writer commit everything already queued, and
@@ -306,7 +314,9 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
             tracing::error!(error = %e, "commit failed");
             let message = e.to_string();
             for job in jobs.drain(..) {
-                let _ = job.reply.send(Err(StoreError::Task(format!("commit failed: {message}"))));
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Task(format!("commit failed: {message}"))));
             }
         }
     }
@@ -314,7 +324,11 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
 
 /// One job inside its own savepoint, so a failing job does not undo the others
 /// that share the transaction.
-fn apply_in_savepoint(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Recorded, StoreError> {
+fn apply_in_savepoint(
+    tx: &Transaction<'_>,
+    batch: &NewAnswers,
+    now: &str,
+) -> Result<Recorded, StoreError> {
     tx.execute_batch("SAVEPOINT job")?;
     match apply_batch(tx, batch, now) {
         Ok(recorded) => {
@@ -328,7 +342,11 @@ fn apply_in_savepoint(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Re
     }
 }
 
-fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Recorded, StoreError> {
+fn apply_batch(
+    tx: &Transaction<'_>,
+    batch: &NewAnswers,
+    now: &str,
+) -> Result<Recorded, StoreError> {
     let mut fresh = Vec::new();
     {
         let mut insert = tx.prepare_cached(
@@ -338,7 +356,11 @@ fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Re
              ON CONFLICT (id) DO NOTHING",
         )?;
         for answer in &batch.answers {
-            let value = answer.value.as_ref().map(serde_json::to_string).transpose()?;
+            let value = answer
+                .value
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?;
             let inserted = insert.execute(params![
                 answer.id,
                 batch.user_id,
@@ -358,11 +380,16 @@ fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Re
             }
         }
     }
-    let recorded = Recorded { stored: fresh.len(), duplicates: batch.answers.len() - fresh.len() };
+    let recorded = Recorded {
+        stored: fresh.len(),
+        duplicates: batch.answers.len() - fresh.len(),
+    };
     if fresh.is_empty() {
         return Ok(recorded);
     }
-    let mut doc = load_doc(tx, &batch.user_id)?.map(|(doc, _)| doc).unwrap_or_default();
+    let mut doc = load_doc(tx, &batch.user_id)?
+        .map(|(doc, _)| doc)
+        .unwrap_or_default();
     for answer in fresh {
         doc.apply(answer);
     }
@@ -409,7 +436,18 @@ fn read_user(conn: &Connection, user_id: &str) -> Result<Option<UserRecord>, Sto
     })?;
     let mut answers = Vec::new();
     for row in rows {
-        let (id, question_id, stage, field, status, value, other, answered_at, logins_count, received_at) = row?;
+        let (
+            id,
+            question_id,
+            stage,
+            field,
+            status,
+            value,
+            other,
+            answered_at,
+            logins_count,
+            received_at,
+        ) = row?;
         answers.push(ListedAnswer {
             answer: StoredAnswer {
                 id,
@@ -426,16 +464,31 @@ fn read_user(conn: &Connection, user_id: &str) -> Result<Option<UserRecord>, Sto
         });
     }
     answers.reverse();
-    Ok(Some(UserRecord { doc, updated_at, answers }))
+    Ok(Some(UserRecord {
+        doc,
+        updated_at,
+        answers,
+    }))
 }
 
 fn read_all(conn: &Connection) -> Result<Vec<ExportRow>, StoreError> {
-    let mut stmt = conn.prepare("SELECT user_id, doc, updated_at FROM profiles ORDER BY user_id")?;
-    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)))?;
+    let mut stmt =
+        conn.prepare("SELECT user_id, doc, updated_at FROM profiles ORDER BY user_id")?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (user_id, doc, updated_at) = row?;
-        out.push(ExportRow { user_id, doc: serde_json::from_str(&doc)?, updated_at });
+        out.push(ExportRow {
+            user_id,
+            doc: serde_json::from_str(&doc)?,
+            updated_at,
+        });
     }
     Ok(out)
 }
@@ -450,12 +503,16 @@ fn status_str(status: trickle_core::answer::Status) -> &'static str {
 }
 
 fn parse_status(text: &str) -> Result<trickle_core::answer::Status, StoreError> {
-    Ok(serde_json::from_value(serde_json::Value::String(text.to_owned()))?)
+    Ok(serde_json::from_value(serde_json::Value::String(
+        text.to_owned(),
+    ))?)
 }
 
 /// Now as RFC 3339 UTC with milliseconds (`2026-11-30T15:00:00.000Z`).
 pub fn now_rfc3339() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     format_rfc3339(since.as_secs() as i64, since.subsec_millis())
 }
 
@@ -496,6 +553,9 @@ mod tests {
         // date -u -d @1796050800 +%FT%T  ->  2026-11-30T15:00:00
         assert_eq!(format_rfc3339(1_796_050_800, 7), "2026-11-30T15:00:00.007Z");
         // A leap day: date -u -d @1709208000  ->  2024-02-29T12:00:00
-        assert_eq!(format_rfc3339(1_709_208_000, 999), "2024-02-29T12:00:00.999Z");
+        assert_eq!(
+            format_rfc3339(1_709_208_000, 999),
+            "2024-02-29T12:00:00.999Z"
+        );
     }
 }

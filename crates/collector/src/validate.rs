@@ -46,13 +46,21 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, BodyError> {
     serde::de::IgnoredAny::deserialize(&mut de)
         .and_then(|_| de.end())
         .map_err(|e| BodyError::Syntax(format!("invalid JSON: {e}")))?;
-    let text = std::str::from_utf8(body).map_err(|e| BodyError::Syntax(format!("invalid UTF-8: {e}")))?;
+    let text =
+        std::str::from_utf8(body).map_err(|e| BodyError::Syntax(format!("invalid UTF-8: {e}")))?;
     Envelope::from_json(text).map_err(|e| BodyError::Shape(invalid(e)))
 }
 
 fn invalid(e: ConfigError) -> Invalid {
-    let path = if e.path.is_empty() { ".".to_owned() } else { e.path };
-    Invalid { path, message: e.message }
+    let path = if e.path.is_empty() {
+        ".".to_owned()
+    } else {
+        e.path
+    };
+    Invalid {
+        path,
+        message: e.message,
+    }
 }
 
 /// Checks every answer of `env` against `config` with `trickle-core` (unknown
@@ -122,7 +130,9 @@ pub fn canonical_utc(ts: &str) -> Option<String> {
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     // An offset can push a year-0001 or year-9999 instant out of that range.
     let range = days_from_civil(1, 1, 1) * 86_400..days_from_civil(10_000, 1, 1) * 86_400;
-    range.contains(&secs).then(|| crate::store::format_rfc3339(secs, millis as u32))
+    range
+        .contains(&secs)
+        .then(|| crate::store::format_rfc3339(secs, millis as u32))
 }
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01.
@@ -138,7 +148,11 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Every configured field, in config order (the export's columns).
 pub fn fields(config: &Config) -> Vec<String> {
-    config.stages.iter().flat_map(|stage| stage.questions.iter().map(|q| q.field.clone())).collect()
+    config
+        .stages
+        .iter()
+        .flat_map(|stage| stage.questions.iter().map(|q| q.field.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -147,13 +161,22 @@ mod tests {
 
     #[test]
     fn broken_json_is_a_syntax_error_and_a_wrong_shape_names_its_path() {
-        assert!(matches!(parse_envelope(b"{\"userId\": "), Err(BodyError::Syntax(_))));
-        assert!(matches!(parse_envelope(b"not json"), Err(BodyError::Syntax(_))));
+        assert!(matches!(
+            parse_envelope(b"{\"userId\": "),
+            Err(BodyError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_envelope(b"not json"),
+            Err(BodyError::Syntax(_))
+        ));
         let valid = br#"{"userId":"u","answers":[],"context":{"url":"https://x","locale":"en","widget":"t"}}"#;
         assert!(parse_envelope(valid).is_ok());
         let mut trailing = valid.to_vec();
         trailing.extend_from_slice(b" {}");
-        assert!(matches!(parse_envelope(&trailing), Err(BodyError::Syntax(_))));
+        assert!(matches!(
+            parse_envelope(&trailing),
+            Err(BodyError::Syntax(_))
+        ));
         let body = br#"{"userId":"u","answers":[{"id":"a","questionId":"q","stage":"s","field":"f",
             "status":"maybe","answeredAt":"2026-11-30T15:00:00.000Z","loginsCount":1}],
             "context":{"url":"https://x","locale":"en","widget":"trickle/0.1.0"}}"#;
@@ -161,17 +184,39 @@ mod tests {
             panic!("expected a shape error");
         };
         assert_eq!(invalid.path, "answers[0].status");
-        assert!(!invalid.message.contains(" at line "), "{}", invalid.message);
+        assert!(
+            !invalid.message.contains(" at line "),
+            "{}",
+            invalid.message
+        );
     }
 
     #[test]
     fn timestamps_become_canonical_utc_with_milliseconds() {
-        assert_eq!(canonical_utc("2026-11-30T15:00:00.000Z").as_deref(), Some("2026-11-30T15:00:00.000Z"));
-        assert_eq!(canonical_utc("2026-11-30T15:00:00Z").as_deref(), Some("2026-11-30T15:00:00.000Z"));
-        assert_eq!(canonical_utc("2026-11-30T15:00:00.5Z").as_deref(), Some("2026-11-30T15:00:00.500Z"));
-        assert_eq!(canonical_utc("2026-11-30T15:00:00.123456Z").as_deref(), Some("2026-11-30T15:00:00.123Z"));
-        assert_eq!(canonical_utc("2026-12-01T01:30:00+02:00").as_deref(), Some("2026-11-30T23:30:00.000Z"));
-        assert_eq!(canonical_utc("2024-02-28T23:00:00-01:00").as_deref(), Some("2024-02-29T00:00:00.000Z"));
+        assert_eq!(
+            canonical_utc("2026-11-30T15:00:00.000Z").as_deref(),
+            Some("2026-11-30T15:00:00.000Z")
+        );
+        assert_eq!(
+            canonical_utc("2026-11-30T15:00:00Z").as_deref(),
+            Some("2026-11-30T15:00:00.000Z")
+        );
+        assert_eq!(
+            canonical_utc("2026-11-30T15:00:00.5Z").as_deref(),
+            Some("2026-11-30T15:00:00.500Z")
+        );
+        assert_eq!(
+            canonical_utc("2026-11-30T15:00:00.123456Z").as_deref(),
+            Some("2026-11-30T15:00:00.123Z")
+        );
+        assert_eq!(
+            canonical_utc("2026-12-01T01:30:00+02:00").as_deref(),
+            Some("2026-11-30T23:30:00.000Z")
+        );
+        assert_eq!(
+            canonical_utc("2024-02-28T23:00:00-01:00").as_deref(),
+            Some("2024-02-29T00:00:00.000Z")
+        );
         assert_eq!(canonical_utc("0001-01-01T00:00:00+01:00"), None);
         assert_eq!(canonical_utc("garbage"), None);
     }

@@ -11,17 +11,32 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trickle_collector::auth::{AdminToken, Secret};
 
 async fn post(server: &Server, body: &Value) -> reqwest::Response {
-    client().post(server.url("/v1/answers")).json(body).send().await.expect("post")
+    client()
+        .post(server.url("/v1/answers"))
+        .json(body)
+        .send()
+        .await
+        .expect("post")
 }
 
 async fn profile(server: &Server, user: &str) -> reqwest::Response {
-    client().get(server.url(&format!("/v1/profiles/{}", encode(user)))).send().await.expect("get")
+    client()
+        .get(server.url(&format!("/v1/profiles/{}", encode(user))))
+        .send()
+        .await
+        .expect("get")
 }
 
 // Percent-encodes a user id for a path segment (`auth0|x` has a `|`).
 fn encode(user: &str) -> String {
     user.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -43,9 +58,13 @@ async fn the_database_file_is_created_and_migrated_on_first_start() {
     let server = Server::start(settings()).await;
     assert!(server.db.exists());
     let conn = rusqlite::Connection::open(&server.db).unwrap();
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 1);
-    let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
     server.stop().await;
 }
@@ -64,7 +83,10 @@ async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
     );
     let response = post(&server, &body).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(json_of(response).await, json!({ "stored": 4, "duplicates": 0 }));
+    assert_eq!(
+        json_of(response).await,
+        json!({ "stored": 4, "duplicates": 0 })
+    );
 
     let response = profile(&server, "auth0|5f7c8ec7").await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -74,7 +96,10 @@ async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
         body["profile"],
         json!({ "name": "Ada", "company": { "role": "senior", "size": 42 }, "interests": ["api", "reports"] })
     );
-    assert_eq!(body["promptState"], json!({ "declined": [], "snoozed": [] }));
+    assert_eq!(
+        body["promptState"],
+        json!({ "declined": [], "snoozed": [] })
+    );
     let answers = body["answers"].as_array().unwrap();
     assert_eq!(answers.len(), 4);
     assert_eq!(answers[0]["id"], "a1");
@@ -88,12 +113,18 @@ async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
 async fn a_repeated_answer_id_is_accepted_and_ignored() {
     let server = Server::start(settings()).await;
     let first = envelope("u1", vec![answered("same-id", "name", json!("First"))]);
-    assert_eq!(json_of(post(&server, &first).await).await, json!({ "stored": 1, "duplicates": 0 }));
+    assert_eq!(
+        json_of(post(&server, &first).await).await,
+        json!({ "stored": 1, "duplicates": 0 })
+    );
     // A retry that (wrongly) changed the value must not change what is stored.
     let retry = envelope("u1", vec![answered("same-id", "name", json!("Second"))]);
     let response = post(&server, &retry).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(json_of(response).await, json!({ "stored": 0, "duplicates": 1 }));
+    assert_eq!(
+        json_of(response).await,
+        json!({ "stored": 0, "duplicates": 1 })
+    );
     assert_eq!(answer_rows(&server.db, "same-id"), 1);
     let body = json_of(profile(&server, "u1").await).await;
     assert_eq!(body["profile"]["name"], "First");
@@ -103,8 +134,17 @@ async fn a_repeated_answer_id_is_accepted_and_ignored() {
 #[tokio::test]
 async fn the_same_id_twice_in_one_post_is_stored_once() {
     let server = Server::start(settings()).await;
-    let body = envelope("u1", vec![answered("dup", "name", json!("A")), answered("dup", "name", json!("A"))]);
-    assert_eq!(json_of(post(&server, &body).await).await, json!({ "stored": 1, "duplicates": 1 }));
+    let body = envelope(
+        "u1",
+        vec![
+            answered("dup", "name", json!("A")),
+            answered("dup", "name", json!("A")),
+        ],
+    );
+    assert_eq!(
+        json_of(post(&server, &body).await).await,
+        json!({ "stored": 1, "duplicates": 1 })
+    );
     assert_eq!(answer_rows(&server.db, "dup"), 1);
     server.stop().await;
 }
@@ -142,7 +182,10 @@ async fn declines_and_snoozes_become_prompt_state_not_profile_values() {
     let server = Server::start(settings()).await;
     let body = envelope(
         "u2",
-        vec![without_value("d1", "phone", "declined"), without_value("s1", "email", "snoozed")],
+        vec![
+            without_value("d1", "phone", "declined"),
+            without_value("s1", "email", "snoozed"),
+        ],
     );
     assert_eq!(post(&server, &body).await.status(), StatusCode::OK);
     let body = json_of(profile(&server, "u2").await).await;
@@ -166,7 +209,11 @@ async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
     post(&server, &envelope("u3", vec![older])).await;
     let body = json_of(profile(&server, "u3").await).await;
     assert_eq!(body["profile"]["name"], "Newer");
-    assert_eq!(body["answers"].as_array().unwrap().len(), 2, "both answers are kept in the log");
+    assert_eq!(
+        body["answers"].as_array().unwrap().len(),
+        2,
+        "both answers are kept in the log"
+    );
     server.stop().await;
 }
 
@@ -175,7 +222,10 @@ async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused() {
     let server = Server::start(settings()).await;
     let mut offset = answered("t1", "name", json!("Ada"));
     offset["answeredAt"] = json!("2026-12-01T01:30:00+02:00");
-    assert_eq!(post(&server, &envelope("ts", vec![offset])).await.status(), StatusCode::OK);
+    assert_eq!(
+        post(&server, &envelope("ts", vec![offset])).await.status(),
+        StatusCode::OK
+    );
     let body = json_of(profile(&server, "ts").await).await;
     assert_eq!(body["answers"][0]["answeredAt"], "2026-11-30T23:30:00.000Z");
 
@@ -214,7 +264,13 @@ async fn an_unknown_field_is_refused_with_422_naming_its_path_and_nothing_is_sto
     let error = json_of(response).await;
     assert_eq!(error["error"], "invalid_answer");
     assert_eq!(error["path"], "answers[1].field");
-    assert!(error["message"].as_str().unwrap().starts_with("answers[1].field: "), "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("answers[1].field: "),
+        "{error}"
+    );
     // The whole post is refused: the valid first answer is not stored either.
     assert_eq!(answer_rows(&server.db, "ok1"), 0);
     server.stop().await;
@@ -229,13 +285,27 @@ async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths(
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(response).await["path"], "answers[0].questionId");
 
-    let response = post(&server, &envelope("u5", vec![answered("o1", "role", json!("intern"))])).await;
+    let response = post(
+        &server,
+        &envelope("u5", vec![answered("o1", "role", json!("intern"))]),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error = json_of(response).await;
     assert_eq!(error["path"], "answers[0].value");
-    assert!(error["message"].as_str().unwrap().contains("intern"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("intern"),
+        "{error}"
+    );
 
-    let response = post(&server, &envelope("u5", vec![answered("o2", "topics", json!(["api", "gossip"]))])).await;
+    let response = post(
+        &server,
+        &envelope(
+            "u5",
+            vec![answered("o2", "topics", json!(["api", "gossip"]))],
+        ),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(response).await["path"], "answers[0].value");
     assert_eq!(profile(&server, "u5").await.status(), StatusCode::NOT_FOUND);
@@ -247,7 +317,10 @@ async fn other_text_is_accepted_only_where_allow_other_is_set() {
     let server = Server::start(settings()).await;
     let mut other = answered("x1", "role", json!("Chief tinkerer"));
     other["other"] = json!(true);
-    assert_eq!(post(&server, &envelope("u6", vec![other])).await.status(), StatusCode::OK);
+    assert_eq!(
+        post(&server, &envelope("u6", vec![other])).await.status(),
+        StatusCode::OK
+    );
     let body = json_of(profile(&server, "u6").await).await;
     assert_eq!(body["profile"]["company"]["role"], "Chief tinkerer");
     assert_eq!(body["answers"][0]["other"], true);
@@ -269,9 +342,21 @@ async fn a_value_of_the_wrong_kind_is_refused() {
         ("k3", "founded", json!("30/11/2026")),
         ("k4", "name", json!(["a"])),
     ] {
-        let response = post(&server, &envelope("u7", vec![answered(id, question, value)])).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{question}");
-        assert_eq!(json_of(response).await["path"], "answers[0].value", "{question}");
+        let response = post(
+            &server,
+            &envelope("u7", vec![answered(id, question, value)]),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{question}"
+        );
+        assert_eq!(
+            json_of(response).await["path"],
+            "answers[0].value",
+            "{question}"
+        );
     }
     server.stop().await;
 }
@@ -351,15 +436,22 @@ async fn more_answers_than_the_cap_in_one_post_get_413() {
     let mut settings = settings();
     settings.max_answers_per_request = 3;
     let server = Server::start(settings).await;
-    let answers = (0..4).map(|i| answered(&format!("c{i}"), "name", json!("Ada"))).collect();
+    let answers = (0..4)
+        .map(|i| answered(&format!("c{i}"), "name", json!("Ada")))
+        .collect();
     let response = post(&server, &envelope("capped", answers)).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let error = json_of(response).await;
     assert_eq!(error["error"], "too_many_answers");
     assert_eq!(error["path"], "answers");
     assert!(all_answer_ids(&server.db).is_empty());
-    let answers = (0..3).map(|i| answered(&format!("c{i}"), "name", json!("Ada"))).collect();
-    assert_eq!(post(&server, &envelope("capped", answers)).await.status(), StatusCode::OK);
+    let answers = (0..3)
+        .map(|i| answered(&format!("c{i}"), "name", json!("Ada")))
+        .collect();
+    assert_eq!(
+        post(&server, &envelope("capped", answers)).await.status(),
+        StatusCode::OK
+    );
     server.stop().await;
 }
 
@@ -377,14 +469,31 @@ async fn with_a_secret_a_wrong_or_missing_user_hash_gets_401_and_nothing_is_stor
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "bad_user_hash");
 
-    let forged = signed_envelope(user, &Secret::new("guess").sign(user), vec![answered("h2", "name", json!("Ada"))]);
-    assert_eq!(post(&server, &forged).await.status(), StatusCode::UNAUTHORIZED);
+    let forged = signed_envelope(
+        user,
+        &Secret::new("guess").sign(user),
+        vec![answered("h2", "name", json!("Ada"))],
+    );
+    assert_eq!(
+        post(&server, &forged).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Another user's valid hash does not work either.
-    let borrowed = signed_envelope(user, &secret.sign("someone-else"), vec![answered("h3", "name", json!("Ada"))]);
-    assert_eq!(post(&server, &borrowed).await.status(), StatusCode::UNAUTHORIZED);
+    let borrowed = signed_envelope(
+        user,
+        &secret.sign("someone-else"),
+        vec![answered("h3", "name", json!("Ada"))],
+    );
+    assert_eq!(
+        post(&server, &borrowed).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // An unsigned post learns nothing about the config: 401 before 422.
     let unsigned_bad = envelope(user, vec![answered("h4", "role", json!("intern"))]);
-    assert_eq!(post(&server, &unsigned_bad).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        post(&server, &unsigned_bad).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert!(all_answer_ids(&server.db).is_empty());
 
     let signed = signed_envelope(user, &good, vec![answered("h5", "name", json!("Ada"))]);
@@ -401,15 +510,29 @@ async fn with_a_secret_a_profile_read_needs_the_hash_header() {
     let server = Server::start(settings).await;
     let user = "auth0|abc";
     let hash = secret.sign(user);
-    post(&server, &signed_envelope(user, &hash, vec![answered("p1", "name", json!("Ada"))])).await;
+    post(
+        &server,
+        &signed_envelope(user, &hash, vec![answered("p1", "name", json!("Ada"))]),
+    )
+    .await;
 
     let url = server.url(&format!("/v1/profiles/{}", encode(user)));
     let response = client().get(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(json_of(response).await["error"], "bad_user_hash");
-    let wrong = client().get(&url).header("X-Trickle-User-Hash", secret.sign("other")).send().await.unwrap();
+    let wrong = client()
+        .get(&url)
+        .header("X-Trickle-User-Hash", secret.sign("other"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let right = client().get(&url).header("X-Trickle-User-Hash", &hash).send().await.unwrap();
+    let right = client()
+        .get(&url)
+        .header("X-Trickle-User-Hash", &hash)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(right.status(), StatusCode::OK);
     assert_eq!(json_of(right).await["profile"]["name"], "Ada");
     server.stop().await;
@@ -421,7 +544,11 @@ async fn a_profile_of_an_unknown_user_is_404_and_unknown_routes_are_json_404s() 
     let response = profile(&server, "nobody").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(json_of(response).await["error"], "unknown_user");
-    let response = client().get(server.url("/v2/nothing")).send().await.unwrap();
+    let response = client()
+        .get(server.url("/v2/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(json_of(response).await["error"], "not_found");
     server.stop().await;
@@ -437,9 +564,19 @@ async fn the_export_needs_the_admin_token() {
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(none.headers()["www-authenticate"], "Bearer");
     assert_eq!(json_of(none).await["error"], "bad_admin_token");
-    let wrong = client().get(&url).bearer_auth("admin-124").send().await.unwrap();
+    let wrong = client()
+        .get(&url)
+        .bearer_auth("admin-124")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let right = client().get(&url).bearer_auth("admin-123").send().await.unwrap();
+    let right = client()
+        .get(&url)
+        .bearer_auth("admin-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(right.status(), StatusCode::OK);
     server.stop().await;
 }
@@ -447,7 +584,12 @@ async fn the_export_needs_the_admin_token() {
 #[tokio::test]
 async fn without_an_admin_token_the_export_is_disabled() {
     let server = Server::start(settings()).await;
-    let response = client().get(server.url("/v1/export.csv")).bearer_auth("anything").send().await.unwrap();
+    let response = client()
+        .get(server.url("/v1/export.csv"))
+        .bearer_auth("anything")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(json_of(response).await["error"], "export_disabled");
     server.stop().await;
@@ -470,15 +612,37 @@ async fn the_export_has_one_row_per_user_and_one_column_per_field_properly_quote
         ),
     )
     .await;
-    post(&server, &envelope("auth0|a", vec![answered("e4", "size", json!(7)), answered("e5", "name", json!("=1+1"))]))
-        .await;
+    post(
+        &server,
+        &envelope(
+            "auth0|a",
+            vec![
+                answered("e4", "size", json!(7)),
+                answered("e5", "name", json!("=1+1")),
+            ],
+        ),
+    )
+    .await;
 
-    let response = client().get(server.url("/v1/export.csv")).bearer_auth("admin-123").send().await.unwrap();
+    let response = client()
+        .get(server.url("/v1/export.csv"))
+        .bearer_auth("admin-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
     let text = response.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
     assert_eq!(
         header,
         [
@@ -503,13 +667,17 @@ async fn the_export_has_one_row_per_user_and_one_column_per_field_properly_quote
     assert_eq!(&rows[1][1], "Ada, \"the\" Countess\nof Lovelace");
     assert_eq!(&rows[1][6], "api; billing");
     assert_eq!(&rows[1][8], "contact.phone");
-    assert!(text.contains("\"Ada, \"\"the\"\" Countess\nof Lovelace\""), "quoted in the raw text: {text}");
+    assert!(
+        text.contains("\"Ada, \"\"the\"\" Countess\nof Lovelace\""),
+        "quoted in the raw text: {text}"
+    );
     server.stop().await;
 }
 
 fn cors_settings() -> trickle_collector::Settings {
     let mut settings = settings();
-    settings.allowed_origins = trickle_collector::parse_origins("https://app.example.com, http://localhost:8080").unwrap();
+    settings.allowed_origins =
+        trickle_collector::parse_origins("https://app.example.com, http://localhost:8080").unwrap();
     settings
 }
 
@@ -526,10 +694,22 @@ async fn a_preflight_from_an_allowed_origin_allows_the_post_with_its_headers() {
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     let headers = response.headers();
-    assert_eq!(headers["access-control-allow-origin"], "https://app.example.com");
-    let allowed = headers["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
-    assert!(allowed.contains("content-type") && allowed.contains("x-api-key"), "{allowed}");
-    assert!(headers["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed.contains("content-type") && allowed.contains("x-api-key"),
+        "{allowed}"
+    );
+    assert!(headers["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
     server.stop().await;
 }
 
@@ -543,11 +723,17 @@ async fn an_origin_not_in_the_list_gets_no_cors_headers() {
         .send()
         .await
         .unwrap();
-    assert!(preflight.headers().get("access-control-allow-origin").is_none());
+    assert!(preflight
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
     let post = client()
         .post(server.url("/v1/answers"))
         .header("origin", "https://evil.example.net")
-        .json(&envelope("c1", vec![answered("cors1", "name", json!("Ada"))]))
+        .json(&envelope(
+            "c1",
+            vec![answered("cors1", "name", json!("Ada"))],
+        ))
         .send()
         .await
         .unwrap();
@@ -561,12 +747,18 @@ async fn refusals_to_an_allowed_origin_carry_cors_headers_so_the_widget_can_read
     let response = client()
         .post(server.url("/v1/answers"))
         .header("origin", "http://localhost:8080")
-        .json(&envelope("c2", vec![answered("cors2", "role", json!("intern"))]))
+        .json(&envelope(
+            "c2",
+            vec![answered("cors2", "role", json!("intern"))],
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(response.headers()["access-control-allow-origin"], "http://localhost:8080");
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "http://localhost:8080"
+    );
     server.stop().await;
 }
 
@@ -579,7 +771,10 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers().get("access-control-allow-origin").is_none());
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
     server.stop().await;
 }
 
@@ -588,7 +783,12 @@ fn origin_lists_refuse_paths_and_non_http_schemes() {
     assert!(trickle_collector::parse_origins("https://a.example/path").is_err());
     assert!(trickle_collector::parse_origins("ftp://a.example").is_err());
     assert!(trickle_collector::parse_origins("a.example").is_err());
-    assert_eq!(trickle_collector::parse_origins(" https://a.example/ ,").unwrap().len(), 1);
+    assert_eq!(
+        trickle_collector::parse_origins(" https://a.example/ ,")
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(trickle_collector::parse_origins("").unwrap().is_empty());
 }
 
@@ -626,14 +826,25 @@ async fn a_request_that_stalls_past_the_timeout_gets_a_json_408() {
 #[tokio::test]
 async fn stored_answers_survive_a_restart_on_the_same_database() {
     let server = Server::start(settings()).await;
-    post(&server, &envelope("keep", vec![answered("k1", "name", json!("Kept"))])).await;
+    post(
+        &server,
+        &envelope("keep", vec![answered("k1", "name", json!("Kept"))]),
+    )
+    .await;
     let dir = server.stop().await;
     let server = Server::start_in(settings(), dir).await;
     let body = json_of(profile(&server, "keep").await).await;
     assert_eq!(body["profile"]["name"], "Kept");
     // And a retry after the restart is still a duplicate.
-    let response = post(&server, &envelope("keep", vec![answered("k1", "name", json!("Kept"))])).await;
-    assert_eq!(json_of(response).await, json!({ "stored": 0, "duplicates": 1 }));
+    let response = post(
+        &server,
+        &envelope("keep", vec![answered("k1", "name", json!("Kept"))]),
+    )
+    .await;
+    assert_eq!(
+        json_of(response).await,
+        json!({ "stored": 0, "duplicates": 1 })
+    );
     server.stop().await;
 }
 
@@ -649,12 +860,25 @@ async fn a_closed_store_makes_health_and_posts_503_with_json_bodies() {
     let task = tokio::spawn(trickle_collector::serve(listener, state, async move {
         let _ = stopped.await;
     }));
-    let health = client().get(format!("{base}/healthz")).send().await.unwrap();
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(json_of(health).await["error"], "store_unavailable");
     let body = envelope("u", vec![answered("closed1", "name", json!("Ada"))]);
-    let post = client().post(format!("{base}/v1/answers")).json(&body).send().await.unwrap();
-    assert_eq!(post.status(), StatusCode::SERVICE_UNAVAILABLE, "retryable: the widget keeps the answer");
+    let post = client()
+        .post(format!("{base}/v1/answers"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        post.status(),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "retryable: the widget keeps the answer"
+    );
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 }

@@ -16,7 +16,9 @@ pub const CONFIG: &str = include_str!("../fixtures/config.json");
 
 /// The fixture config, validated by the collector's own loader.
 pub fn settings() -> Settings {
-    Settings::new(trickle_collector::validate::load_config(CONFIG).expect("fixture config is valid"))
+    Settings::new(
+        trickle_collector::validate::load_config(CONFIG).expect("fixture config is valid"),
+    )
 }
 
 /// A collector serving in this process on 127.0.0.1 with its own database.
@@ -42,14 +44,22 @@ impl Server {
     pub async fn start_in(settings: Settings, dir: tempfile::TempDir) -> Server {
         let db = dir.path().join("profiles.db");
         let store = Store::open(&db).expect("open store");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState::new(settings, store);
         let task = tokio::spawn(trickle_collector::serve(listener, state, async move {
             let _ = stopped.await;
         }));
-        Server { base, db, dir, stop: Some(stop), task: Some(task) }
+        Server {
+            base,
+            db,
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
     }
 
     /// The URL of `path`.
@@ -137,13 +147,21 @@ pub fn signed_envelope(user: &str, hash: &str, answers: Vec<Value>) -> Value {
 /// Rows in the answers table, read straight from the database file.
 pub fn answer_rows(db: &Path, id: &str) -> i64 {
     let conn = rusqlite::Connection::open(db).expect("open db");
-    conn.query_row("SELECT count(*) FROM answers WHERE id = ?1", [id], |row| row.get(0)).expect("count")
+    conn.query_row("SELECT count(*) FROM answers WHERE id = ?1", [id], |row| {
+        row.get(0)
+    })
+    .expect("count")
 }
 
 /// All answer ids in the database.
 pub fn all_answer_ids(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).expect("open db");
-    let mut stmt = conn.prepare("SELECT id FROM answers ORDER BY id").expect("prepare");
-    let ids = stmt.query_map([], |row| row.get(0)).expect("query").collect::<Result<Vec<String>, _>>();
+    let mut stmt = conn
+        .prepare("SELECT id FROM answers ORDER BY id")
+        .expect("prepare");
+    let ids = stmt
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<Vec<String>, _>>();
     ids.expect("rows")
 }

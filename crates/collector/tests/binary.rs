@@ -1,0 +1,246 @@
+//! The real `trickle-collector` binary: flags, environment, exit codes, and a
+//! SIGTERM in the middle of a stream of posts that loses no acknowledged answer.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::json;
+use trickle_collector::auth::Secret;
+
+const BIN: &str = env!("CARGO_BIN_EXE_trickle-collector");
+
+struct Running {
+    child: Child,
+    base: String,
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the binary on an ephemeral loopback port and reads the address it prints.
+fn spawn(envs: &[(&str, &str)]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, CONFIG).unwrap();
+    let db = dir.path().join("nested-does-not-matter.db");
+    let mut command = Command::new(BIN);
+    command
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(&db)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("TRICKLE_SECRET")
+        .env_remove("TRICKLE_ADMIN_TOKEN")
+        .env_remove("TRICKLE_ALLOWED_ORIGINS")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("spawn trickle-collector");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(
+        base.starts_with("http://127.0.0.1:"),
+        "unexpected first line {line:?}"
+    );
+    Running {
+        child,
+        base,
+        db,
+        _dir: dir,
+    }
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("collector did not exit within {within:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_during_a_stream_of_posts_loses_no_acknowledged_answer() {
+    let secret = "term-secret";
+    let mut running = spawn(&[("TRICKLE_SECRET", secret)]);
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut clients = Vec::new();
+    for c in 0..8 {
+        let (url, acked) = (format!("{}/v1/answers", running.base), Arc::clone(&acked));
+        clients.push(tokio::spawn(async move {
+            let client = client();
+            let user = format!("user-{c}");
+            let hash = Secret::new(secret).sign(&user);
+            for n in 0..100_000 {
+                let id = format!("c{c}-n{n}");
+                let body = signed_envelope(
+                    &user,
+                    &hash,
+                    vec![answered(&id, "name", json!(format!("N{n}")))],
+                );
+                match client.post(&url).json(&body).send().await {
+                    Ok(response) if response.status() == StatusCode::OK => {
+                        acked.lock().unwrap().push(id)
+                    }
+                    // A refusal while shutting down, or the connection closing: stop.
+                    Ok(_) | Err(_) => return n,
+                }
+            }
+            100_000
+        }));
+    }
+    // Let the posts flow, then stop the server underneath them.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    sigterm(&running.child);
+    let status = tokio::task::spawn_blocking(move || {
+        let status = wait_exit(&mut running.child, Duration::from_secs(15));
+        (status, running)
+    })
+    .await
+    .unwrap();
+    let (status, running) = status;
+    assert!(status.success(), "exit status {status:?}");
+    for client in clients {
+        client.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    eprintln!("{} answers acknowledged before SIGTERM", acked.len());
+    assert!(
+        acked.len() > 20,
+        "only {} answers were acknowledged before SIGTERM",
+        acked.len()
+    );
+    let stored = all_answer_ids(&running.db);
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|id| stored.binary_search(id).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged answers lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+}
+
+#[tokio::test]
+async fn the_environment_sets_secret_admin_token_and_allowed_origins() {
+    let mut running = spawn(&[
+        ("TRICKLE_SECRET", "env-secret"),
+        ("TRICKLE_ADMIN_TOKEN", "env-admin"),
+        ("TRICKLE_ALLOWED_ORIGINS", "https://app.example.com"),
+    ]);
+    let client = client();
+    let url = format!("{}/v1/answers", running.base);
+    let unsigned = envelope("env-user", vec![answered("env1", "name", json!("Ada"))]);
+    assert_eq!(
+        client
+            .post(&url)
+            .json(&unsigned)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let hash = Secret::new("env-secret").sign("env-user");
+    let signed = signed_envelope(
+        "env-user",
+        &hash,
+        vec![answered("env1", "name", json!("Ada"))],
+    );
+    let response = client
+        .post(&url)
+        .header("origin", "https://app.example.com")
+        .json(&signed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let export = client
+        .get(format!("{}/v1/export.csv", running.base))
+        .bearer_auth("env-admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), StatusCode::OK);
+    assert!(export.text().await.unwrap().contains("env-user,Ada"));
+    sigterm(&running.child);
+    assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
+    assert_eq!(answer_rows(&running.db, "env1"), 1);
+}
+
+#[test]
+fn a_bad_config_stops_the_binary_with_the_path_of_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    let mut broken: serde_json::Value = serde_json::from_str(CONFIG).unwrap();
+    broken["stages"][2]["questions"][1]["options"] = json!([]);
+    std::fs::write(&config, broken.to_string()).unwrap();
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("stages[2].questions[1].options"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("p.db").exists(),
+        "no database is created for a refused config"
+    );
+}
+
+#[test]
+fn a_bad_origin_list_stops_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, CONFIG).unwrap();
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .args(["--allowed-origins", "app.example.com/path"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("app.example.com/path"));
+}
