@@ -11,8 +11,11 @@
 //! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
 //!   per-user prompt state it reads.
+//! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
 
 pub mod answer;
 pub mod config;
 pub mod i18n;
+pub mod outbox;
+pub mod retry;
 pub mod rules;

@@ -1,0 +1,388 @@
+//! The outbox (contract section 3's delivery rule): answers are written to storage
+//! before the first send and removed only after a 2xx. Failures are retried with
+//! backoff; other 4xx go to a dead-letter list.
+//!
+//! Time (`now_ms`) and randomness (`jitter`) are parameters: the state machine is
+//! deterministic. The widget owns the clock, the timers and the network.
+//!
+//! Size policy: at most [`MAX_QUEUED`] answers wait. Enqueueing into a full outbox
+//! evicts the oldest queued *snooze* (the least valuable record: the prompt state
+//! already holds it), or if there is none the oldest entry; the evicted entry goes
+//! to the dead-letter list with reason `overflow`, so it stays visible rather than
+//! silently lost. The dead-letter list keeps the newest [`MAX_DEAD`] entries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::{Answer, Context, Envelope, Status};
+use crate::retry::{is_retryable, RetryPolicy};
+
+/// The version written into the stored outbox; any other is discarded.
+pub const OUTBOX_VERSION: u32 = 1;
+/// Most answers waiting for delivery.
+pub const MAX_QUEUED: usize = 200;
+/// Most dead-letter entries kept.
+pub const MAX_DEAD: usize = 50;
+/// Most answers in one request.
+pub const MAX_BATCH_ANSWERS: usize = 20;
+/// Most serialized answer bytes in one request: well below the collector's 64 KiB
+/// body limit and `sendBeacon`'s 64 KiB in-flight budget, envelope included.
+pub const MAX_BATCH_BYTES: usize = 32 * 1024;
+/// Longest `Retry-After` honoured.
+pub const MAX_RETRY_AFTER_MS: u64 = 60 * 60_000;
+
+/// One answer waiting for delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Queued {
+    /// Whose answer it is.
+    pub user_id: String,
+    /// The host's HMAC of the user id, sent along.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
+    /// The answer, unchanged across retries (its id is the idempotency key).
+    pub answer: Answer,
+    /// Failed attempts so far.
+    #[serde(default)]
+    pub attempts: u32,
+    /// Not to be sent before this time (ms since the epoch); 0 = at once.
+    #[serde(default)]
+    pub next_at: u64,
+}
+
+/// Why an answer was given up on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadReason {
+    /// The endpoint answered with a final 4xx.
+    Rejected,
+    /// The outbox was full (see the module's size policy).
+    Overflow,
+}
+
+/// An answer that will not be delivered; kept for `explain()` and `trickle:error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeadLetter {
+    /// Whose answer it is.
+    pub user_id: String,
+    /// The answer.
+    pub answer: Answer,
+    /// Why it was given up on.
+    pub reason: DeadReason,
+    /// The HTTP status, when rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// When it was given up on (ms since the epoch).
+    pub at: u64,
+}
+
+/// Answers of one user to send in one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// Whose answers.
+    pub user_id: String,
+    /// The host's HMAC of the user id.
+    pub user_hash: Option<String>,
+    /// The answers, oldest first.
+    pub answers: Vec<Answer>,
+    /// Their ids, to pass back to [`Outbox::apply`].
+    pub ids: Vec<String>,
+}
+
+impl Batch {
+    /// The request body of contract section 3.
+    pub fn envelope(&self, context: Context) -> Envelope {
+        Envelope {
+            user_id: self.user_id.clone(),
+            user_hash: self.user_hash.clone(),
+            answers: self.answers.clone(),
+            context,
+        }
+    }
+}
+
+/// The result of sending a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 2xx: the answers are stored; remove them.
+    Delivered,
+    /// No response (offline, DNS, CORS, timeout): retry.
+    NetworkError,
+    /// 408, 429, 5xx: retry, no sooner than `retry_after_ms` if the server said so.
+    Retry {
+        /// The HTTP status.
+        status: u16,
+        /// The server's `Retry-After`, in milliseconds.
+        retry_after_ms: Option<u64>,
+    },
+    /// Any other 4xx: final; the answers move to the dead-letter list.
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl Outcome {
+    /// Classifies an HTTP status (0, as some fetch failures report, is a
+    /// network error).
+    pub fn from_status(status: u16) -> Outcome {
+        match status {
+            0 => Outcome::NetworkError,
+            200..=299 => Outcome::Delivered,
+            s if is_retryable(s) => Outcome::Retry {
+                status: s,
+                retry_after_ms: None,
+            },
+            s => Outcome::Rejected { status: s },
+        }
+    }
+}
+
+/// What [`Outbox::enqueue`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Queued.
+    Added,
+    /// An answer with this id is already queued or dead-lettered; nothing changed.
+    Duplicate,
+    /// Queued, and the outbox was full: the answer with this id was evicted to
+    /// the dead-letter list.
+    AddedEvicting(String),
+}
+
+/// The queue of answers waiting for delivery, plus the dead-letter list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Outbox {
+    version: u32,
+    #[serde(default)]
+    queue: Vec<Queued>,
+    #[serde(default)]
+    dead: Vec<DeadLetter>,
+    #[serde(skip)]
+    policy: RetryPolicy,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Outbox {
+    /// An empty outbox with the default retry policy.
+    pub fn new() -> Self {
+        Self {
+            version: OUTBOX_VERSION,
+            queue: Vec::new(),
+            dead: Vec::new(),
+            policy: RetryPolicy::default(),
+        }
+    }
+
+    /// An empty outbox with another retry policy.
+    pub fn with_policy(policy: RetryPolicy) -> Self {
+        Self {
+            policy,
+            ..Self::new()
+        }
+    }
+
+    /// Reads a stored outbox. Anything corrupt or of another version gives an
+    /// empty outbox (storage is not trusted; a panic would be worse than a lost
+    /// retry). A readable one is brought back within the size bounds and
+    /// deduplicated.
+    pub fn from_json(json: &str) -> Outbox {
+        let mut outbox = match serde_json::from_str::<Outbox>(json) {
+            Ok(o) if o.version == OUTBOX_VERSION => o,
+            _ => return Outbox::new(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        outbox.queue.retain(|q| seen.insert(q.answer.id.clone()));
+        outbox.queue.truncate(MAX_QUEUED);
+        let excess = outbox.dead.len().saturating_sub(MAX_DEAD);
+        outbox.dead.drain(..excess);
+        outbox
+    }
+
+    /// The stored form (read back with [`Outbox::from_json`]).
+    pub fn to_json(&self) -> String {
+        // Strings, numbers and finite answer values always serialize.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Queues an answer, due at once. Call this, and store the outbox, before the
+    /// first send. An id already queued or dead-lettered is ignored.
+    pub fn enqueue(&mut self, user_id: &str, user_hash: Option<&str>, answer: Answer) -> Enqueued {
+        let id = &answer.id;
+        if self.queue.iter().any(|q| &q.answer.id == id)
+            || self.dead.iter().any(|d| &d.answer.id == id)
+        {
+            return Enqueued::Duplicate;
+        }
+        let mut result = Enqueued::Added;
+        if self.queue.len() >= MAX_QUEUED {
+            let victim = self
+                .queue
+                .iter()
+                .position(|q| q.answer.status == Status::Snoozed)
+                .unwrap_or(0);
+            let evicted = self.queue.remove(victim);
+            result = Enqueued::AddedEvicting(evicted.answer.id.clone());
+            self.bury(evicted, DeadReason::Overflow, None, 0);
+        }
+        self.queue.push(Queued {
+            user_id: user_id.to_owned(),
+            user_hash: user_hash.map(str::to_owned),
+            answer,
+            attempts: 0,
+            next_at: 0,
+        });
+        result
+    }
+
+    /// The next request to send at `now_ms`: the oldest due answer and, in queue
+    /// order, the other due answers of the same user (and hash), up to
+    /// [`MAX_BATCH_ANSWERS`] and [`MAX_BATCH_BYTES`]. `None` when nothing is due.
+    ///
+    /// Does not change the outbox: send at most one batch at a time, or
+    /// [`Outbox::lease`] it first.
+    pub fn due_batch(&self, now_ms: u64) -> Option<Batch> {
+        let first = self.queue.iter().find(|q| q.next_at <= now_ms)?;
+        Some(self.collect(first, |q| q.next_at <= now_ms))
+    }
+
+    /// Every queued answer of `user_id`, due or not, in size-bounded batches: for
+    /// `sendBeacon` while the page unloads. The answers stay queued (a beacon
+    /// reports no result); the receiver ignores ids it has already seen.
+    pub fn all_queued(&self, user_id: &str) -> Vec<Batch> {
+        let mut batches: Vec<Batch> = Vec::new();
+        let mut taken = std::collections::BTreeSet::new();
+        while let Some(first) = self
+            .queue
+            .iter()
+            .find(|q| q.user_id == user_id && !taken.contains(&q.answer.id))
+        {
+            let batch = self.collect(first, |q| !taken.contains(&q.answer.id));
+            taken.extend(batch.ids.iter().cloned());
+            batches.push(batch);
+        }
+        batches
+    }
+
+    fn collect(&self, first: &Queued, eligible: impl Fn(&Queued) -> bool) -> Batch {
+        let mut answers = Vec::new();
+        let mut ids = Vec::new();
+        let mut bytes = 0usize;
+        for q in &self.queue {
+            if q.user_id != first.user_id || q.user_hash != first.user_hash || !eligible(q) {
+                continue;
+            }
+            let size = serde_json::to_string(&q.answer)
+                .map(|s| s.len())
+                .unwrap_or(0);
+            if !answers.is_empty()
+                && (answers.len() >= MAX_BATCH_ANSWERS || bytes + size > MAX_BATCH_BYTES)
+            {
+                break;
+            }
+            bytes += size;
+            answers.push(q.answer.clone());
+            ids.push(q.answer.id.clone());
+        }
+        Batch {
+            user_id: first.user_id.clone(),
+            user_hash: first.user_hash.clone(),
+            answers,
+            ids,
+        }
+    }
+
+    /// Marks `ids` as in flight until `until_ms`: [`Outbox::due_batch`] skips them
+    /// meanwhile, and if the page dies before [`Outbox::apply`], they become due
+    /// again then (the stored outbox keeps the lease).
+    pub fn lease(&mut self, ids: &[String], until_ms: u64) {
+        for q in self.queue.iter_mut().filter(|q| ids.contains(&q.answer.id)) {
+            q.next_at = until_ms;
+        }
+    }
+
+    /// Applies the result of sending the answers `ids` at `now_ms`. `jitter` is a
+    /// random number in 0..1 (see [`RetryPolicy::delay_ms`]). Ids no longer queued
+    /// are ignored.
+    pub fn apply(&mut self, ids: &[String], outcome: Outcome, now_ms: u64, jitter: f64) {
+        match outcome {
+            Outcome::Delivered => self.queue.retain(|q| !ids.contains(&q.answer.id)),
+            Outcome::NetworkError | Outcome::Retry { .. } => {
+                let floor = match outcome {
+                    Outcome::Retry {
+                        retry_after_ms: Some(ms),
+                        ..
+                    } => ms.min(MAX_RETRY_AFTER_MS),
+                    _ => 0,
+                };
+                let policy = self.policy;
+                for q in self.queue.iter_mut().filter(|q| ids.contains(&q.answer.id)) {
+                    q.attempts = q.attempts.saturating_add(1);
+                    let delay = policy.delay_ms(q.attempts, jitter).max(floor);
+                    q.next_at = now_ms.saturating_add(delay);
+                }
+            }
+            Outcome::Rejected { status } => {
+                let (rejected, kept): (Vec<Queued>, Vec<Queued>) = std::mem::take(&mut self.queue)
+                    .into_iter()
+                    .partition(|q| ids.contains(&q.answer.id));
+                self.queue = kept;
+                for q in rejected {
+                    self.bury(q, DeadReason::Rejected, Some(status), now_ms);
+                }
+            }
+        }
+    }
+
+    /// Makes every queued answer due at `now_ms` (the browser came back online,
+    /// or a new page load): waiting out a long backoff then helps nobody.
+    pub fn wake(&mut self, now_ms: u64) {
+        for q in &mut self.queue {
+            q.next_at = q.next_at.min(now_ms);
+        }
+    }
+
+    fn bury(&mut self, q: Queued, reason: DeadReason, status: Option<u16>, at: u64) {
+        self.dead.push(DeadLetter {
+            user_id: q.user_id,
+            answer: q.answer,
+            reason,
+            status,
+            at,
+        });
+        let excess = self.dead.len().saturating_sub(MAX_DEAD);
+        self.dead.drain(..excess);
+    }
+
+    /// When the earliest queued answer becomes due (ms since the epoch); `None`
+    /// when the queue is empty. Set the retry timer for this.
+    pub fn next_attempt_at(&self) -> Option<u64> {
+        self.queue.iter().map(|q| q.next_at).min()
+    }
+
+    /// Answers given up on, oldest first.
+    pub fn dead_letter(&self) -> &[DeadLetter] {
+        &self.dead
+    }
+
+    /// Empties the dead-letter list (e.g. after reporting it).
+    pub fn clear_dead_letter(&mut self) {
+        self.dead.clear();
+    }
+
+    /// The answers waiting for delivery, oldest first.
+    pub fn queued(&self) -> &[Queued] {
+        &self.queue
+    }
+
+    /// How many answers wait for delivery.
+    pub fn queued_len(&self) -> usize {
+        self.queue.len()
+    }
+}
