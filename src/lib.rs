@@ -8,6 +8,7 @@
 //! - [`runtime`]: the controller: config, user, prompt state and outbox, deciding
 //!   through the core, rendering through `ui`, delivering through `platform`.
 
+pub mod api;
 pub mod platform;
 pub mod runtime;
 pub mod ui;

@@ -10,26 +10,38 @@ use wasm_bindgen::JsValue;
 pub enum Delivery {
     /// A 2xx response.
     Ok(u16),
-    /// Any other HTTP status.
-    Status(u16),
+    /// Any other HTTP status, with the server's `Retry-After` (in seconds; readable
+    /// cross-origin only when the endpoint exposes the header) in milliseconds.
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// `Retry-After`, converted to milliseconds.
+        retry_after_ms: Option<u64>,
+    },
     /// No response: offline, DNS, CORS refusal, a thrown `fetch`.
     Network,
 }
 
 impl Delivery {
-    /// Classifies an HTTP status code.
-    pub fn from_status(status: u16) -> Self {
+    /// Classifies an HTTP status code and its `Retry-After` header value.
+    pub fn from_status(status: u16, retry_after: Option<&str>) -> Self {
         if (200..300).contains(&status) {
             Delivery::Ok(status)
         } else {
-            Delivery::Status(status)
+            let retry_after_ms = retry_after
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|secs| secs.saturating_mul(1000));
+            Delivery::Status {
+                status,
+                retry_after_ms,
+            }
         }
     }
 
     /// The HTTP status, if a response arrived.
     pub fn status(self) -> Option<u16> {
         match self {
-            Delivery::Ok(s) | Delivery::Status(s) => Some(s),
+            Delivery::Ok(status) | Delivery::Status { status, .. } => Some(status),
             Delivery::Network => None,
         }
     }
@@ -48,7 +60,10 @@ pub async fn post(endpoint: &str, headers: &BTreeMap<String, String>, body: Stri
         Err(_) => return Delivery::Network,
     };
     match request.send().await {
-        Ok(response) => Delivery::from_status(response.status()),
+        Ok(response) => {
+            let retry_after = response.headers().get("Retry-After");
+            Delivery::from_status(response.status(), retry_after.as_deref())
+        }
         Err(_) => Delivery::Network,
     }
 }

@@ -1,0 +1,116 @@
+//! The JavaScript API of contract section 4: `init`, `identify`, `track`,
+//! `explain`, `destroy`. The same exports serve `window.Trickle` (the embed script
+//! calls them) and the npm package.
+//!
+//! Nothing here throws into the host page: every error becomes one `[trickle]`
+//! console error and a `trickle:error` event; `init` also rejects its promise.
+
+use serde_json::json;
+use trickle_core::config::{Config, User};
+use wasm_bindgen::prelude::*;
+
+use crate::platform::dom;
+use crate::platform::storage::OUTBOX_KEY;
+use crate::platform::{Log, Store};
+use crate::runtime::{code, host, Runtime};
+
+/// Validates `config` (a plain object, or its JSON text) and starts the widget.
+/// Resolves once started; rejects with an `Error` whose message names the bad
+/// value's path, e.g. `stages[0].questions: must not be empty`. Calling it again
+/// replaces the running widget.
+#[wasm_bindgen]
+pub fn init(config: JsValue) -> js_sys::Promise {
+    let parsed = match dom::from_js(&config) {
+        Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
+        None => Err(String::from("the config must be a JSON object")),
+    };
+    let config = match parsed {
+        Ok(c) => c,
+        Err(message) => {
+            report(code::CONFIG, "invalid config: ", &message);
+            return js_sys::Promise::reject(&js_sys::Error::new(&message));
+        }
+    };
+    if let Some(old) = host::take() {
+        old.destroy();
+    }
+    let (early_user, early_events) =
+        host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
+    host::install(Runtime::new(config, early_user, early_events));
+    host::with_runtime(|rt| rt.start());
+    js_sys::Promise::resolve(&JsValue::UNDEFINED)
+}
+
+/// Sets or replaces the signed-in user (`{ id, loginsCount, profile, userHash }`).
+/// Before `init` the user is kept and used when `init` runs.
+#[wasm_bindgen]
+pub fn identify(user: JsValue) {
+    let parsed = match dom::from_js(&user) {
+        Some(value) => User::from_value(value).map_err(|e| {
+            // Name the path from the API's point of view: `user.loginsCount: ...`.
+            if e.path.is_empty() {
+                e.message
+            } else {
+                let mut m = String::from("user.");
+                m.push_str(&e.to_string());
+                m
+            }
+        }),
+        None => Err(String::from("the user must be a JSON object")),
+    };
+    let user = match parsed {
+        Ok(u) => u,
+        Err(message) => {
+            report(code::CONFIG, "invalid user: ", &message);
+            return;
+        }
+    };
+    if host::is_running() {
+        host::with_runtime(|rt| rt.identify(user));
+    } else {
+        host::with_early(|e| e.user = Some(user));
+    }
+}
+
+/// Marks an event for the current user; stages listing it become reached.
+#[wasm_bindgen]
+pub fn track(name: String) {
+    if host::is_running() {
+        host::with_runtime(|rt| rt.track(name));
+    } else {
+        host::with_early(|e| e.events.insert(name));
+    }
+}
+
+/// `{ questions: [{ questionId, stage, field, open, reason }], queued, deadLetter }`:
+/// why each question is or is not open (`reason` is null when open), how many
+/// answers wait to be sent and which were refused for good. Before `init`,
+/// `questions` is empty and the queue is read from storage.
+#[wasm_bindgen]
+pub fn explain() -> JsValue {
+    let value = host::with_runtime(|rt| rt.explain()).unwrap_or_else(|| {
+        let outbox = Store::open(Log::default())
+            .get(OUTBOX_KEY)
+            .map(|s| trickle_core::outbox::Outbox::from_json(&s))
+            .unwrap_or_default();
+        json!({ "questions": [], "queued": outbox.queued_len(), "deadLetter": outbox.dead_letter() })
+    });
+    dom::to_js(&value)
+}
+
+/// Removes every node, listener and timer the widget added. Queued answers stay in
+/// storage and are sent by the next `init`.
+#[wasm_bindgen]
+pub fn destroy() {
+    if let Some(rt) = host::take() {
+        rt.destroy();
+    }
+    host::flush_events();
+}
+
+// One console error and one `trickle:error` event.
+fn report(code: &'static str, prefix: &str, message: &str) {
+    Log::default().error(&[prefix, message]);
+    host::emit("trickle:error", json!({ "code": code, "message": message }));
+    host::flush_events();
+}

@@ -1,0 +1,118 @@
+//! The single runtime of the page and the doors into it: the JS API, the popup's
+//! callbacks, timers, lifecycle listeners and finished requests all come through
+//! [`with_runtime`], and every `trickle:*` event leaves through [`flush_events`].
+//!
+//! Why the indirection: a host listener for `trickle:shown` may call
+//! `Trickle.explain()` or `Trickle.destroy()` synchronously. Events are therefore
+//! queued while the runtime is borrowed and dispatched only after the borrow ends,
+//! so a re-entrant call finds the runtime free instead of panicking on a `RefCell`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, VecDeque};
+
+use serde_json::Value as Json;
+
+use super::Runtime;
+use crate::platform::dom;
+
+thread_local! {
+    static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+    static EVENTS: RefCell<VecDeque<(&'static str, Json)>> = const { RefCell::new(VecDeque::new()) };
+    static GENERATION: Cell<u32> = const { Cell::new(0) };
+    // identify()/track() calls that arrive before init(): applied at init.
+    static EARLY: RefCell<Early> = RefCell::new(Early::default());
+}
+
+/// Calls made before `init`, kept until a runtime starts.
+#[derive(Debug, Default)]
+pub struct Early {
+    /// The last user passed to `identify`.
+    pub user: Option<trickle_core::config::User>,
+    /// Events passed to `track`.
+    pub events: BTreeSet<String>,
+}
+
+/// A fresh id for a new runtime, so late callbacks of a destroyed one can tell.
+pub fn next_generation() -> u32 {
+    GENERATION.with(|g| {
+        let next = g.get().wrapping_add(1);
+        g.set(next);
+        next
+    })
+}
+
+/// Runs `f` on the live runtime, then dispatches the events it queued. `None` when
+/// there is no runtime or it is busy (a re-entrant call).
+pub fn with_runtime<R>(f: impl FnOnce(&mut Runtime) -> R) -> Option<R> {
+    let out = RUNTIME
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            slot.as_mut().map(f)
+        })
+        .ok()
+        .flatten();
+    flush_events();
+    out
+}
+
+/// Whether a runtime is installed (and not busy).
+pub fn is_running() -> bool {
+    RUNTIME
+        .try_with(|cell| cell.try_borrow().map(|r| r.is_some()).unwrap_or(true))
+        .unwrap_or(false)
+}
+
+/// Installs `runtime`, returning the previous one (to be torn down by the caller).
+pub fn install(runtime: Runtime) -> Option<Runtime> {
+    RUNTIME
+        .try_with(|cell| {
+            cell.try_borrow_mut()
+                .ok()
+                .and_then(|mut slot| slot.replace(runtime))
+        })
+        .ok()
+        .flatten()
+}
+
+/// Removes and returns the runtime.
+pub fn take() -> Option<Runtime> {
+    RUNTIME
+        .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut slot| slot.take()))
+        .ok()
+        .flatten()
+}
+
+/// Runs `f` on the calls saved before `init`.
+pub fn with_early<R>(f: impl FnOnce(&mut Early) -> R) -> Option<R> {
+    EARLY
+        .try_with(|e| e.try_borrow_mut().ok().map(|mut e| f(&mut e)))
+        .ok()
+        .flatten()
+}
+
+/// Queues a `trickle:*` event; it is dispatched once the runtime is free again.
+pub fn emit(name: &'static str, detail: Json) {
+    let _ = EVENTS.try_with(|q| {
+        if let Ok(mut q) = q.try_borrow_mut() {
+            q.push_back((name, detail));
+        }
+    });
+}
+
+/// Dispatches queued events, in order, unless the runtime is still borrowed (the
+/// outermost call flushes them when it ends).
+pub fn flush_events() {
+    let busy = RUNTIME
+        .try_with(|cell| cell.try_borrow_mut().is_err())
+        .unwrap_or(true);
+    if busy {
+        return;
+    }
+    loop {
+        let next = EVENTS.try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front()));
+        match next {
+            Ok(Some((name, detail))) => dom::emit(name, &detail),
+            _ => break,
+        }
+    }
+}

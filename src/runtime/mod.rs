@@ -1,0 +1,593 @@
+//! The controller: holds the config, the user, the tracked events, the user's
+//! prompt state and the outbox; decides through `trickle-core`, renders through
+//! [`crate::ui`], delivers through [`crate::platform`].
+//!
+//! Storage is the source of truth for the outbox: it is re-read before every change
+//! and written back at once, so two tabs of one site share one queue (see
+//! [`Runtime::load_outbox`] for how neither loses the other's answers).
+
+pub mod host;
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use serde_json::{json, Value as Json};
+use trickle_core::answer::{self, Answer, Context, Status, Value};
+use trickle_core::config::{Config, User};
+use trickle_core::outbox::{Enqueued, Outbox, Outcome};
+use trickle_core::rules::{self, Due, PromptState};
+
+use crate::platform::storage::{state_key, OUTBOX_KEY};
+use crate::platform::transport::{self, Delivery};
+use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
+use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
+
+/// How long a sent batch is leased (kept from other sends, here and in other tabs)
+/// while its request is in flight. A page that dies mid-request leaves the lease
+/// in storage; the answers become due again when it runs out or at the next load.
+const LEASE_MS: u64 = 30_000;
+
+/// `context.widget` of every envelope.
+pub const WIDGET: &str = concat!("trickle/", env!("CARGO_PKG_VERSION"));
+
+/// `trickle:error` codes.
+pub mod code {
+    /// The config (or a user passed to `identify`) is invalid.
+    pub const CONFIG: &str = "config";
+    /// The endpoint refused an answer for good (a 4xx other than 408/429); the answer
+    /// is in the dead-letter list.
+    pub const REJECTED: &str = "rejected";
+    /// The outbox was full: the oldest (preferably a snooze) moved to the
+    /// dead-letter list.
+    pub const OVERFLOW: &str = "overflow";
+    /// The popup could not be shown.
+    pub const UI: &str = "ui";
+    /// A call that needs `init` came before it.
+    pub const NOT_INITIALIZED: &str = "not-initialized";
+}
+
+/// One running widget (between `init` and `destroy`).
+pub struct Runtime {
+    generation: u32,
+    config: Rc<Config>,
+    log: Log,
+    store: Rc<Store>,
+    user: Option<User>,
+    state: PromptState,
+    // Events tracked while no user was identified: recorded for the next one.
+    events: BTreeSet<String>,
+    // Answers this tab queued and has not yet seen delivered or dead-lettered: put
+    // back if another tab's concurrent write dropped them from storage.
+    own: Vec<(String, Option<String>, Answer)>,
+    current: Option<Due>,
+    popup: Option<Popup>,
+    in_flight: bool,
+    timer: Option<Timeout>,
+    _lifecycle: Option<Lifecycle>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// Starts a runtime for a validated config: opens storage, listens to the page
+    /// lifecycle, takes the user (an earlier `identify` wins over `config.user` only
+    /// when the config has none) and the early `track` calls. Nothing is shown yet:
+    /// call [`Runtime::start`] once it is installed.
+    pub fn new(config: Config, early_user: Option<User>, early_events: BTreeSet<String>) -> Self {
+        let generation = host::next_generation();
+        let log = Log::new(config.debug);
+        let store = Rc::new(Store::open(log));
+        let user = config.user.clone().or(early_user);
+        let on_online: Rc<dyn Fn()> = Rc::new(move || {
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    rt.log.debug(&["online: sending the queue"]);
+                    rt.pump(true);
+                }
+            });
+        });
+        let on_hide: Rc<dyn Fn()> = Rc::new(move || {
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    rt.flush_on_hide();
+                }
+            });
+        });
+        let mut rt = Self {
+            generation,
+            config: Rc::new(config),
+            log,
+            store,
+            user: None,
+            state: PromptState::default(),
+            events: early_events,
+            own: Vec::new(),
+            current: None,
+            popup: None,
+            in_flight: false,
+            timer: None,
+            _lifecycle: Some(Lifecycle::listen(on_online, on_hide)),
+        };
+        if let Some(user) = user {
+            rt.set_user(user);
+        }
+        rt
+    }
+
+    /// The first moves after `init`: says `trickle:ready`, sends what earlier page
+    /// loads left queued, and shows the due question, if any.
+    pub fn start(&mut self) {
+        host::emit("trickle:ready", json!({}));
+        self.pump(true);
+        self.advance(false);
+    }
+
+    /// The logger of this runtime.
+    pub fn log(&self) -> Log {
+        self.log
+    }
+
+    /// The validated config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `identify(user)`: sets or replaces the user. A new user (or a new login of the
+    /// same user) closes a question of the old one and shows what is due now.
+    pub fn identify(&mut self, user: User) {
+        let same_user = self.user.as_ref().map(|u| u.id == user.id).unwrap_or(false);
+        if !same_user {
+            self.close_current();
+        }
+        self.set_user(user);
+        if self.current.is_none() {
+            self.advance(false);
+        }
+    }
+
+    /// `track(name)`: marks an event for the current user; a stage it reaches may
+    /// become due at once.
+    pub fn track(&mut self, name: String) {
+        if self.user.is_none() {
+            self.events.insert(name);
+            return;
+        }
+        if self.state.events.contains(&name) {
+            return;
+        }
+        self.log.debug(&["tracked ", &name]);
+        self.state.record_event(&name);
+        self.save_state();
+        if self.current.is_none() {
+            self.advance(false);
+        }
+    }
+
+    /// `explain()`: every question with whether it is open and why not, the number
+    /// of queued answers and the dead-letter list (contract section 4).
+    pub fn explain(&self) -> Json {
+        let questions = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
+        let outbox = self.load_outbox();
+        json!({
+            "questions": questions,
+            "queued": outbox.queued_len(),
+            "deadLetter": outbox.dead_letter(),
+        })
+    }
+
+    /// Tears down every node, listener and timer. The queue stays in storage.
+    pub fn destroy(mut self) {
+        self.timer = None;
+        self._lifecycle = None;
+        if let Some(popup) = self.popup.take() {
+            popup.destroy();
+        }
+    }
+
+    // --- users and questions ---------------------------------------------------
+
+    fn set_user(&mut self, user: User) {
+        let key = state_key(&user.id);
+        let mut state = self
+            .store
+            .get(&key)
+            .map(|s| PromptState::from_json(&s))
+            .unwrap_or_default();
+        state.begin_login(user.logins_count);
+        // Events tracked before anyone signed in count for the user who signs in.
+        for event in std::mem::take(&mut self.events) {
+            state.record_event(&event);
+        }
+        self.store.set(&key, &state.to_json());
+        self.state = state;
+        self.user = Some(user);
+    }
+
+    fn save_state(&self) {
+        if let Some(user) = &self.user {
+            self.store.set(&state_key(&user.id), &self.state.to_json());
+        }
+    }
+
+    /// Shows the next due question; with none, the thank-you (after an answer) or
+    /// nothing.
+    fn advance(&mut self, after_answer: bool) {
+        let due = self
+            .user
+            .as_ref()
+            .and_then(|u| rules::next_question(&self.config, u, &self.state, &self.events));
+        let Some(due) = due else {
+            self.current = None;
+            self.log.debug(&["no question due"]);
+            self.show(if after_answer {
+                Screen::Thanks
+            } else {
+                Screen::Hidden
+            });
+            return;
+        };
+        let Some((_, question)) = self.config.question(&due.question_id) else {
+            return;
+        };
+        let question = question.clone();
+        self.state.record_shown(&due.question_id);
+        self.save_state();
+        self.log
+            .debug(&["show ", &due.question_id, " (stage ", &due.stage, ")"]);
+        host::emit(
+            "trickle:shown",
+            json!({ "questionId": due.question_id, "stage": due.stage, "field": question.field }),
+        );
+        self.current = Some(due.clone());
+        self.show(Screen::Question(QuestionView {
+            question,
+            stage: due.stage,
+            position: due.position,
+            total: due.total,
+        }));
+    }
+
+    fn close_current(&mut self) {
+        if self.current.take().is_some() {
+            self.show(Screen::Hidden);
+        }
+    }
+
+    fn show(&mut self, screen: Screen) {
+        if self.popup.is_none() {
+            if matches!(screen, Screen::Hidden) {
+                return;
+            }
+            let generation = self.generation;
+            let on_event: Rc<dyn Fn(UiEvent)> =
+                Rc::new(move |event| on_ui_event(generation, event));
+            let look = Look::from_config(&self.config);
+            match Popup::mount(look, on_event) {
+                Ok(popup) => self.popup = Some(popup),
+                Err(e) => {
+                    let message = e.to_string();
+                    self.log.error(&["cannot show the popup: ", &message]);
+                    host::emit(
+                        "trickle:error",
+                        json!({ "code": code::UI, "message": message }),
+                    );
+                    return;
+                }
+            }
+        }
+        if let Some(popup) = &self.popup {
+            popup.show(screen);
+        }
+    }
+
+    /// What the popup reports.
+    pub fn on_ui(&mut self, event: UiEvent) {
+        match event {
+            UiEvent::Dismissed => self.show(Screen::Hidden),
+            UiEvent::Answer { value, other } => self.answered(value, other),
+            UiEvent::Decline => self.respond(Status::Declined, None, false),
+            UiEvent::Snooze => self.respond(Status::Snoozed, None, false),
+        }
+    }
+
+    fn answered(&mut self, value: Value, other: bool) {
+        let Some(current) = &self.current else { return };
+        let Some((_, question)) = self.config.question(&current.question_id) else {
+            return;
+        };
+        match answer::check_value(question, &value, other) {
+            Ok(value) => self.respond(Status::Answered, Some(value), other),
+            // The popup refuses invalid input in place; this only guards the contract.
+            Err(_) => self.log.debug(&["refused an invalid value"]),
+        }
+    }
+
+    /// Records the user's response to the current question: queues and stores the
+    /// answer before any send, updates the prompt state, says so, sends, moves on.
+    fn respond(&mut self, status: Status, value: Option<Value>, other: bool) {
+        let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
+            return;
+        };
+        let answer = Answer {
+            id: ids::uuid(),
+            question_id: current.question_id.clone(),
+            stage: current.stage.clone(),
+            field: current.field.clone(),
+            status,
+            value,
+            other,
+            answered_at: clock::iso_now(),
+            logins_count: user.logins_count,
+        };
+        let mut outbox = self.load_outbox();
+        let enqueued = outbox.enqueue(&user.id, user.user_hash.as_deref(), answer.clone());
+        // Stored before anything is sent (contract section 3).
+        self.save_outbox(&outbox);
+        self.own
+            .push((user.id.clone(), user.user_hash.clone(), answer.clone()));
+        if let Enqueued::AddedEvicting(evicted) = enqueued {
+            self.own.retain(|(_, _, a)| a.id != evicted);
+            let mut message = String::from("the outbox is full; answer ");
+            message.push_str(&evicted);
+            message.push_str(" was dropped to the dead-letter list");
+            self.report(code::OVERFLOW, message);
+        }
+
+        let name = match status {
+            Status::Answered => {
+                self.state.record_answered(&answer.field);
+                "trickle:answered"
+            }
+            Status::Declined => {
+                self.state.record_declined(&answer.field);
+                "trickle:declined"
+            }
+            Status::Snoozed => {
+                self.state.record_snoozed(&answer.stage, user.logins_count);
+                "trickle:snoozed"
+            }
+        };
+        self.save_state();
+        self.log
+            .debug(&[name, " ", &answer.question_id, "; queued ", &answer.id]);
+        let mut detail = json!({
+            "id": answer.id,
+            "questionId": answer.question_id,
+            "stage": answer.stage,
+            "field": answer.field,
+        });
+        if let (Some(value), Some(map)) = (&answer.value, detail.as_object_mut()) {
+            map.insert("value".to_owned(), json!(value));
+        }
+        host::emit(name, detail);
+        self.pump(false);
+        if status == Status::Snoozed {
+            self.show(Screen::Hidden);
+        } else {
+            self.advance(true);
+        }
+    }
+
+    // --- delivery ----------------------------------------------------------------
+
+    /// Reads the outbox from storage (another tab may have changed it) and puts back
+    /// this tab's own answers that a concurrent write of the other tab dropped. An
+    /// answer the other tab already delivered may so be sent twice, always under its
+    /// one id, which the collector treats as one answer.
+    fn load_outbox(&self) -> Outbox {
+        let mut outbox = self
+            .store
+            .get(OUTBOX_KEY)
+            .map(|s| Outbox::from_json(&s))
+            .unwrap_or_default();
+        for (user_id, user_hash, answer) in &self.own {
+            // A no-op for an id still queued or dead-lettered.
+            outbox.enqueue(user_id, user_hash.as_deref(), answer.clone());
+        }
+        outbox
+    }
+
+    fn save_outbox(&self, outbox: &Outbox) {
+        self.store.set(OUTBOX_KEY, &outbox.to_json());
+    }
+
+    /// Sends the next due batch unless a send is in flight; otherwise arms the
+    /// retry timer. `wake`: ignore backoff and leases first (page load, `online`).
+    fn pump(&mut self, wake: bool) {
+        if self.in_flight {
+            return;
+        }
+        let now = clock::now_ms();
+        let mut outbox = self.load_outbox();
+        if wake {
+            outbox.wake(now);
+        }
+        let Some(batch) = outbox.due_batch(now) else {
+            self.save_outbox(&outbox);
+            self.schedule(&outbox, now);
+            return;
+        };
+        outbox.lease(&batch.ids, now.saturating_add(LEASE_MS));
+        self.save_outbox(&outbox);
+        let Ok(body) = serde_json::to_string(&batch.envelope(self.context())) else {
+            return;
+        };
+        self.in_flight = true;
+        self.timer = None;
+        self.log
+            .debug(&["sending ", &batch.ids.len().to_string(), " answer(s)"]);
+        let generation = self.generation;
+        let ids = batch.ids;
+        let endpoint = self.config.endpoint.clone();
+        let headers = self.config.headers.clone();
+        let store = self.store.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let delivery = transport::post(&endpoint, &headers, body).await;
+            let handled = host::with_runtime(|rt| {
+                if rt.generation != generation {
+                    return false;
+                }
+                rt.in_flight = false;
+                rt.delivered(&ids, delivery);
+                true
+            });
+            if handled != Some(true) {
+                // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
+                let mut outbox = store
+                    .get(OUTBOX_KEY)
+                    .map(|s| Outbox::from_json(&s))
+                    .unwrap_or_default();
+                outbox.apply(&ids, outcome(delivery), clock::now_ms(), clock::jitter());
+                store.set(OUTBOX_KEY, &outbox.to_json());
+            }
+        });
+    }
+
+    /// Applies a finished send: a 2xx removes the answers (`trickle:delivered`), a
+    /// final 4xx dead-letters them (one `trickle:error` each, never retried),
+    /// anything else schedules a jittered retry. Then sends what else is due.
+    fn delivered(&mut self, ids: &[String], delivery: Delivery) {
+        let now = clock::now_ms();
+        let mut outbox = self.load_outbox();
+        let result = outcome(delivery);
+        outbox.apply(ids, result, now, clock::jitter());
+        self.save_outbox(&outbox);
+        match result {
+            Outcome::Delivered => {
+                self.own.retain(|(_, _, a)| !ids.contains(&a.id));
+                self.log
+                    .debug(&["delivered ", &ids.len().to_string(), " answer(s)"]);
+                host::emit("trickle:delivered", json!({ "ids": ids }));
+            }
+            Outcome::Rejected { status } => {
+                self.own.retain(|(_, _, a)| !ids.contains(&a.id));
+                let status = status.to_string();
+                for id in ids {
+                    let mut message = String::from("the endpoint refused answer ");
+                    message.push_str(id);
+                    message.push_str(" with status ");
+                    message.push_str(&status);
+                    self.report(code::REJECTED, message);
+                }
+            }
+            Outcome::NetworkError | Outcome::Retry { .. } => {
+                let status = delivery.status().map(|s| s.to_string());
+                self.log.debug(&[
+                    "send failed (",
+                    status.as_deref().unwrap_or("network error"),
+                    "); will retry",
+                ]);
+            }
+        }
+        self.pump(false);
+    }
+
+    /// One console error and one `trickle:error` event.
+    fn report(&self, code: &'static str, message: String) {
+        self.log.error(&[&message]);
+        host::emit("trickle:error", json!({ "code": code, "message": message }));
+    }
+
+    /// Arms one timer for the outbox's next retry (replacing any earlier one).
+    fn schedule(&mut self, outbox: &Outbox, now: u64) {
+        self.timer = None;
+        let Some(at) = outbox.next_attempt_at() else {
+            return;
+        };
+        // setTimeout takes an i32 of milliseconds.
+        let wait = at.saturating_sub(now).min(i32::MAX as u64) as u32;
+        let generation = self.generation;
+        self.log.debug(&["next send in ", &wait.to_string(), " ms"]);
+        self.timer = Some(Timeout::new(wait, move || {
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    rt.timer = None;
+                    rt.pump(false);
+                }
+            });
+        }));
+    }
+
+    /// The page is being hidden or unloaded: hand every queued answer to the
+    /// browser as a beacon (or keepalive fetch). They stay queued until a 2xx is
+    /// seen, so the next page load sends them again under the same ids.
+    fn flush_on_hide(&mut self) {
+        let outbox = self.load_outbox();
+        let mut users: Vec<&str> = outbox.queued().iter().map(|q| q.user_id.as_str()).collect();
+        users.sort_unstable();
+        users.dedup();
+        let context = self.context();
+        for user_id in users {
+            for batch in outbox.all_queued(user_id) {
+                if let Ok(body) = serde_json::to_string(&batch.envelope(context.clone())) {
+                    let sent =
+                        transport::beacon(&self.config.endpoint, &self.config.headers, &body);
+                    self.log.debug(&[if sent {
+                        "page hidden: queue handed to the browser"
+                    } else {
+                        "page hidden: the browser refused the beacon"
+                    }]);
+                }
+            }
+        }
+    }
+
+    fn context(&self) -> Context {
+        let url = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
+        Context {
+            url,
+            locale: self.config.locale.clone(),
+            widget: WIDGET.to_owned(),
+        }
+    }
+}
+
+/// The popup's callback. A re-entrant call (the runtime is mid-update) is replayed
+/// on the next microtask instead of being lost.
+fn on_ui_event(generation: u32, event: UiEvent) {
+    let event = Rc::new(std::cell::RefCell::new(Some(event)));
+    let attempt = {
+        let event = event.clone();
+        move || {
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    if let Some(e) = event.borrow_mut().take() {
+                        rt.on_ui(e);
+                    }
+                }
+            })
+            .is_some()
+        }
+    };
+    if !attempt() {
+        wasm_bindgen_futures::spawn_local(async move {
+            attempt();
+        });
+    }
+}
+
+fn outcome(delivery: Delivery) -> Outcome {
+    match delivery {
+        Delivery::Ok(s) => Outcome::from_status(s),
+        Delivery::Status {
+            status,
+            retry_after_ms,
+        } => match Outcome::from_status(status) {
+            Outcome::Retry { status, .. } => Outcome::Retry {
+                status,
+                retry_after_ms,
+            },
+            other => other,
+        },
+        Delivery::Network => Outcome::NetworkError,
+    }
+}
