@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// A parsed and validated widget config.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
@@ -19,6 +20,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
     /// The question stages, asked in this order.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub stages: Vec<Stage>,
     /// How often questions may be shown.
     #[serde(default)]
@@ -42,6 +44,7 @@ fn default_locale() -> String {
 }
 
 /// The signed-in user as the host site knows them.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct User {
@@ -52,6 +55,7 @@ pub struct User {
     pub logins_count: u32,
     /// Fields already known about the user; nested objects for dot paths.
     #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "schema", schemars(extend("type" = "object")))]
     pub profile: serde_json::Value,
     /// Hex HMAC-SHA256(secret, id), computed by the host's server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,6 +67,7 @@ fn empty_object() -> serde_json::Value {
 }
 
 /// A group of questions that becomes due at a login count or on an event.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Stage {
@@ -75,10 +80,12 @@ pub struct Stage {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<String>,
     /// The stage's questions, asked in this order.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub questions: Vec<Question>,
 }
 
 /// One profile question.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Question {
@@ -104,10 +111,12 @@ pub struct Question {
     pub why: Option<Text>,
     /// Longest accepted typed answer, in characters (default 200, at most 2000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 2000)))]
     pub max_length: Option<u32>,
 }
 
 /// The kinds of question of contract section 1.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -130,6 +139,7 @@ pub enum Kind {
 }
 
 /// A preset answer.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Choice {
@@ -139,11 +149,11 @@ pub struct Choice {
     pub label: Text,
 }
 
+// Deserialized by hand (not `#[serde(untagged)]`) so that a malformed translation
+// is reported at its own path (`prompt.de: invalid type: ...`) instead of as
+// "data did not match any variant".
 /// User-facing text: one string, or one per locale (`{ "en": "...", "de": "..." }`).
-///
-/// Deserialized by hand (not `#[serde(untagged)]`) so that a malformed translation
-/// is reported at its own path (`prompt.de: invalid type: ...`) instead of as
-/// "data did not match any variant".
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Text {
@@ -154,17 +164,20 @@ pub enum Text {
 }
 
 /// How often questions may be shown (contract section 2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cadence {
     /// How many questions one login may show in total.
     #[serde(default = "default_max_questions")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub max_questions_per_login: u32,
     /// "Not now" hides the stage until loginsCount grows by this much.
     #[serde(default = "default_snooze")]
     pub snooze_logins: u32,
     /// A question shown this often without an answer is not asked again.
     #[serde(default = "default_max_asks")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
     pub max_asks: u32,
 }
 
@@ -189,6 +202,7 @@ impl Default for Cadence {
 }
 
 /// The corner the popup sits in.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Placement {
@@ -204,11 +218,16 @@ pub enum Placement {
 }
 
 /// Look and feel.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Theme {
     /// Accent colour, `#rgb` or `#rrggbb`.
     #[serde(default = "default_accent")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"))
+    )]
     pub accent: String,
     /// Light, dark, or following the user's system.
     #[serde(default)]
@@ -229,6 +248,7 @@ impl Default for Theme {
 }
 
 /// The popup's colour scheme.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorScheme {
@@ -409,6 +429,14 @@ pub(crate) fn json_value(json: &str) -> Result<serde_json::Value, ConfigError> {
 
 /// Default `maxLength` of typed answers, in characters.
 pub const DEFAULT_MAX_LENGTH: u32 = 200;
+/// The JSON Schema of the config, generated from these types (the committed
+/// `crates/core/config.schema.json` is this, pretty-printed). The validation pass
+/// checks more than a schema can say (uniqueness, URLs, cross-field rules).
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
+}
+
 /// Largest allowed `maxLength`, in characters.
 pub const MAX_MAX_LENGTH: u32 = 2000;
 

@@ -12,6 +12,11 @@
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
 //!   per-user prompt state it reads.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
+//!
+//! Feature `schema` derives JSON Schema for the config types
+//! (`config::json_schema`); it is off by default so the wasm build leaves
+//! schemars out. `cargo test -p trickle-core --features schema` also checks the
+//! committed `config.schema.json`.
 
 pub mod answer;
 pub mod config;

@@ -307,7 +307,7 @@ fn reason_for(
     if stage_snoozed(config, stage, user, state) {
         return Some(Reason::Snoozed);
     }
-    let shown_now = view.this_login.iter().any(|q| *q == question.id);
+    let shown_now = view.this_login.contains(&question.id);
     // A show in this login does not count against maxAsks yet: the question is
     // still on screen (or was, before a reload) and may be shown again.
     let asks = state
