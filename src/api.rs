@@ -72,9 +72,19 @@ pub fn identify(user: JsValue) {
     }
 }
 
-/// Marks an event for the current user; stages listing it become reached.
+/// Marks an event for the current user; stages listing it become reached. Before
+/// `init` (or `identify`) the event is kept for the user identified next. An empty
+/// name is reported, not thrown.
 #[wasm_bindgen]
 pub fn track(name: String) {
+    if name.is_empty() {
+        report(
+            code::CONFIG,
+            "invalid event: ",
+            "track() needs a non-empty event name",
+        );
+        return;
+    }
     if host::is_running() {
         host::with_runtime(|rt| rt.track(name));
     } else {

@@ -560,7 +560,8 @@ fn on_ui_event(generation: u32, event: UiEvent) {
         move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
-                    if let Some(e) = event.borrow_mut().take() {
+                    let taken = event.try_borrow_mut().ok().and_then(|mut e| e.take());
+                    if let Some(e) = taken {
                         rt.on_ui(e);
                     }
                 }

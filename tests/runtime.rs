@@ -1,0 +1,628 @@
+//! Browser tests of the runtime: platform fallbacks, the JS API, events and
+//! delivery (headless Chromium through wasm-bindgen-test-runner).
+//!
+//! All tests share one page, so each starts from [`reset`]: no runtime, empty
+//! storage, a scripted `fetch` and `sendBeacon` that record what they were given.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_events::EventListener;
+use gloo_timers::future::TimeoutFuture;
+use serde_json::{json, Value as Json};
+use trickle::api;
+use trickle::platform::storage::{state_key, OUTBOX_KEY};
+use trickle::platform::{ids, Log, Store};
+use trickle::runtime::host;
+use trickle::ui::UiEvent;
+use trickle_core::answer::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+// Replaces fetch and sendBeacon with recorders. `window.__status` is the status the
+// fake endpoint answers (0: a network error). Each call records the url, the body,
+// the outbox as stored at the moment of the call, and whether it was a keepalive
+// fetch or a beacon.
+const FAKES: &str = r#"
+  if (!window.__realFetch) { window.__realFetch = window.fetch; window.__realBeacon = navigator.sendBeacon; window.__realSetItem = Storage.prototype.setItem; }
+  Storage.prototype.setItem = window.__realSetItem;
+  window.__status = 200;
+  window.__calls = [];
+  window.fetch = function (input, init) {
+    const stored = localStorage.getItem('trickle:v1:outbox');
+    const isReq = typeof input !== 'string';
+    const url = isReq ? input.url : input;
+    const keepalive = isReq ? input.keepalive : !!(init && init.keepalive);
+    const body = isReq ? input.clone().text() : Promise.resolve(init && init.body);
+    return body.then(function (b) {
+      window.__calls.push({ kind: keepalive ? 'keepalive' : 'fetch', url: url, body: b, stored: stored });
+      if (window.__status === 0) throw new TypeError('Failed to fetch');
+      return new Response(null, { status: window.__status });
+    });
+  };
+  navigator.sendBeacon = function (url, body) {
+    window.__calls.push({ kind: 'beacon', url: url, body: String(body), stored: null });
+    return true;
+  };
+  localStorage.clear();
+"#;
+
+fn run_js(src: &str) -> JsValue {
+    js_sys::Function::new_no_args(src)
+        .call0(&JsValue::NULL)
+        .unwrap()
+}
+
+fn reset() {
+    api::destroy();
+    run_js(FAKES);
+}
+
+fn set_status(status: u16) {
+    run_js(&format!("window.__status = {status};"));
+}
+
+fn calls() -> Vec<Json> {
+    let v = run_js("return JSON.stringify(window.__calls);");
+    serde_json::from_str(&v.as_string().unwrap()).unwrap()
+}
+
+fn explain() -> Json {
+    let v = api::explain();
+    serde_json::from_str(&js_sys::JSON::stringify(&v).unwrap().as_string().unwrap()).unwrap()
+}
+
+fn config(user_id: &str) -> Json {
+    json!({
+        "endpoint": "/v1/answers",
+        "user": { "id": user_id, "loginsCount": 1, "profile": { "name": "Ada" } },
+        "stages": [
+            { "id": "basics", "minLogins": 1, "questions": [
+                { "id": "role", "field": "role", "kind": "choice", "prompt": "Your role?",
+                  "options": [ { "value": "dev", "label": "Developer" }, { "value": "ops", "label": "Operator" } ],
+                  "declinable": true },
+                { "id": "city", "field": "city", "kind": "text", "prompt": "Your city?" }
+            ]},
+            { "id": "company", "minLogins": 5, "questions": [
+                { "id": "size", "field": "company.size", "kind": "number", "prompt": "How many people?" }
+            ]}
+        ]
+    })
+}
+
+fn to_js(v: &Json) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+async fn start(config: &Json) {
+    JsFuture::from(api::init(to_js(config))).await.unwrap();
+}
+
+/// Records every `trickle:*` event as (name, detail).
+struct Events {
+    seen: Rc<RefCell<Vec<(String, Json)>>>,
+    _listeners: Vec<EventListener>,
+}
+
+impl Events {
+    fn listen() -> Self {
+        let document = web_sys::window().unwrap().document().unwrap();
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let names = [
+            "trickle:ready",
+            "trickle:shown",
+            "trickle:answered",
+            "trickle:declined",
+            "trickle:snoozed",
+            "trickle:delivered",
+            "trickle:error",
+        ];
+        let listeners = names
+            .iter()
+            .map(|name| {
+                let seen = seen.clone();
+                EventListener::new(&document, *name, move |e| {
+                    let e = e.dyn_ref::<web_sys::CustomEvent>().unwrap();
+                    let detail = js_sys::JSON::stringify(&e.detail())
+                        .unwrap()
+                        .as_string()
+                        .unwrap();
+                    seen.borrow_mut()
+                        .push((e.type_(), serde_json::from_str(&detail).unwrap()));
+                })
+            })
+            .collect();
+        Self {
+            seen,
+            _listeners: listeners,
+        }
+    }
+
+    fn named(&self, name: &str) -> Vec<Json> {
+        self.seen
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, d)| d.clone())
+            .collect()
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.seen.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if done() {
+            return true;
+        }
+        TimeoutFuture::new(10).await;
+    }
+    done()
+}
+
+fn answer(value: Value) {
+    host::with_runtime(|rt| {
+        rt.on_ui(UiEvent::Answer {
+            value,
+            other: false,
+        })
+    })
+    .unwrap();
+}
+
+fn body_count() -> u32 {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .body()
+        .unwrap()
+        .child_element_count()
+}
+
+#[wasm_bindgen_test]
+fn storage_falls_back_to_memory_when_local_storage_throws() {
+    reset();
+    run_js("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");
+    let store = Store::open(Log::new(true));
+    assert!(store.is_persistent());
+    store.set("trickle:test", "kept");
+    assert!(
+        !store.is_persistent(),
+        "a throwing setItem switches to memory"
+    );
+    assert_eq!(store.get("trickle:test").as_deref(), Some("kept"));
+    run_js("Storage.prototype.setItem = window.__realSetItem;");
+}
+
+#[wasm_bindgen_test]
+fn storage_without_local_storage_keeps_values_in_memory() {
+    reset();
+    let store = Store::with(None, Log::default());
+    store.set("k", "v");
+    assert_eq!(store.get("k").as_deref(), Some("v"));
+    store.remove("k");
+    assert_eq!(store.get("k"), None);
+}
+
+#[wasm_bindgen_test]
+fn storage_reads_what_another_tab_wrote() {
+    reset();
+    let store = Store::open(Log::default());
+    store.set("k", "mine");
+    run_js("localStorage.setItem('k', 'theirs');");
+    assert_eq!(store.get("k").as_deref(), Some("theirs"));
+}
+
+#[wasm_bindgen_test]
+fn ids_are_v4_uuids_with_and_without_random_uuid() {
+    let is_v4 = |s: &str| {
+        let b = s.as_bytes();
+        s.len() == 36
+            && b[8] == b'-'
+            && b[13] == b'-'
+            && b[14] == b'4'
+            && b[18] == b'-'
+            && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+            && b[23] == b'-'
+    };
+    let a = ids::uuid();
+    assert!(is_v4(&a), "{a}");
+    assert_ne!(a, ids::uuid());
+    assert_eq!(
+        ids::uuid_from_bytes([0xff; 16]),
+        "ffffffff-ffff-4fff-bfff-ffffffffffff"
+    );
+    // Insecure contexts have no crypto.randomUUID: the getRandomValues path.
+    run_js("window.__realRandomUUID = crypto.randomUUID; crypto.randomUUID = undefined;");
+    let b = ids::uuid();
+    run_js("crypto.randomUUID = window.__realRandomUUID;");
+    assert!(is_v4(&b), "{b}");
+}
+
+#[wasm_bindgen_test]
+async fn init_rejects_a_bad_config_with_the_path_named_message() {
+    reset();
+    let events = Events::listen();
+    let bad = json!({ "endpoint": "/v1/answers", "stages": [ { "id": "a", "questions": [] } ] });
+    let err = JsFuture::from(api::init(to_js(&bad))).await.unwrap_err();
+    let err: js_sys::Error = err.dyn_into().unwrap();
+    assert_eq!(
+        String::from(err.message()),
+        "stages[0].questions: must not be empty"
+    );
+    let errors = events.named("trickle:error");
+    assert_eq!(
+        errors,
+        vec![json!({ "code": "config", "message": "stages[0].questions: must not be empty" })]
+    );
+    assert_eq!(explain()["questions"], json!([]), "nothing started");
+}
+
+#[wasm_bindgen_test]
+async fn init_shows_the_due_question_and_says_so() {
+    reset();
+    let events = Events::listen();
+    start(&config("u-shown")).await;
+    assert_eq!(events.names(), vec!["trickle:ready", "trickle:shown"]);
+    assert_eq!(
+        events.named("trickle:shown"),
+        vec![json!({ "questionId": "role", "stage": "basics", "field": "role" })]
+    );
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn explain_lists_every_question_with_its_reason() {
+    reset();
+    start(&config("u-explain")).await;
+    let e = explain();
+    let questions = e["questions"].as_array().unwrap();
+    assert_eq!(questions.len(), 3);
+    for q in questions {
+        let keys: Vec<&String> = q.as_object().unwrap().keys().collect();
+        assert_eq!(keys, vec!["field", "open", "questionId", "reason", "stage"]);
+    }
+    assert_eq!(questions[0]["questionId"], "role");
+    assert_eq!(questions[0]["open"], true);
+    assert_eq!(questions[0]["reason"], Json::Null);
+    assert_eq!(questions[2]["open"], false);
+    assert_eq!(questions[2]["reason"], "stage-not-reached");
+    assert_eq!(e["queued"], 0);
+    assert_eq!(e["deadLetter"], json!([]));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn an_answer_is_stored_before_it_is_sent_and_delivered_after_a_2xx() {
+    reset();
+    let events = Events::listen();
+    start(&config("u-answer")).await;
+    answer(Value::Text("dev".into()));
+    let answered = events.named("trickle:answered");
+    assert_eq!(answered.len(), 1, "answered is said at once");
+    let id = answered[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(answered[0]["value"], "dev");
+    assert_eq!(answered[0]["field"], "role");
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    let calls = calls();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0]["stored"].as_str().unwrap().contains(&id),
+        "stored before the send"
+    );
+    let body: Json = serde_json::from_str(calls[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["userId"], "u-answer");
+    assert_eq!(body["answers"][0]["id"], id.as_str());
+    assert_eq!(body["answers"][0]["status"], "answered");
+    assert_eq!(body["answers"][0]["loginsCount"], 1);
+    assert!(body["context"]["widget"]
+        .as_str()
+        .unwrap()
+        .starts_with("trickle/"));
+    assert_eq!(
+        events.named("trickle:delivered"),
+        vec![json!({ "ids": [id] })]
+    );
+    assert_eq!(explain()["queued"], 0);
+    // The next question follows; the answered field is known locally.
+    assert_eq!(events.named("trickle:shown").len(), 2);
+    assert_eq!(explain()["questions"][0]["reason"], "known");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_final_4xx_dead_letters_the_answer_with_one_error_and_no_retry() {
+    reset();
+    set_status(422);
+    let events = Events::listen();
+    start(&config("u-422")).await;
+    answer(Value::Text("ops".into()));
+    assert!(wait_until(|| !events.named("trickle:error").is_empty()).await);
+    TimeoutFuture::new(300).await;
+    assert_eq!(calls().len(), 1, "never retried");
+    let errors = events.named("trickle:error");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["code"], "rejected");
+    let e = explain();
+    assert_eq!(e["queued"], 0);
+    assert_eq!(e["deadLetter"].as_array().unwrap().len(), 1);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_5xx_keeps_the_answer_queued_and_the_next_init_sends_it() {
+    reset();
+    set_status(503);
+    let events = Events::listen();
+    start(&config("u-503")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    assert_eq!(explain()["queued"], 1);
+    assert!(events.named("trickle:error").is_empty());
+    api::destroy();
+    // The next page load: the queue is still in storage and goes out at init.
+    set_status(200);
+    start(&config("u-503")).await;
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    assert_eq!(explain()["queued"], 0);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_network_error_is_retried_when_the_browser_comes_online() {
+    reset();
+    set_status(0);
+    let events = Events::listen();
+    start(&config("u-offline")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    set_status(200);
+    run_js("window.dispatchEvent(new Event('online'));");
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    assert_eq!(calls().len(), 2);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn another_tabs_queued_answer_survives_this_tabs_delivery() {
+    reset();
+    set_status(503);
+    start(&config("u-tab")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    // Another tab overwrites the stored outbox with its own answer only.
+    let mut theirs = trickle_core::outbox::Outbox::default();
+    let other = trickle_core::answer::Answer {
+        id: "00000000-0000-4000-8000-000000000001".into(),
+        question_id: "city".into(),
+        stage: "basics".into(),
+        field: "city".into(),
+        status: trickle_core::answer::Status::Answered,
+        value: Some(Value::Text("Oslo".into())),
+        other: false,
+        answered_at: "2026-11-30T15:00:00.000Z".into(),
+        logins_count: 1,
+    };
+    theirs.enqueue("u-tab", None, other);
+    run_js(&format!(
+        "localStorage.setItem('{OUTBOX_KEY}', {});",
+        serde_json::to_string(&theirs.to_json()).unwrap()
+    ));
+    set_status(200);
+    run_js("window.dispatchEvent(new Event('online'));");
+    assert!(wait_until(|| explain()["queued"] == 0).await);
+    let sent: Vec<String> = calls()
+        .iter()
+        .skip(1)
+        .flat_map(|c| {
+            let body: Json = serde_json::from_str(c["body"].as_str().unwrap()).unwrap();
+            body["answers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "both tabs' answers went out: {sent:?}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn page_hide_hands_the_queue_to_a_beacon() {
+    reset();
+    set_status(503);
+    start(&config("u-hide")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    run_js("window.dispatchEvent(new Event('pagehide'));");
+    let calls = calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[1]["kind"], "beacon");
+    assert_eq!(calls[1]["url"], "/v1/answers");
+    let body: Json = serde_json::from_str(calls[1]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["userId"], "u-hide");
+    assert_eq!(explain()["queued"], 1, "kept until a 2xx is seen");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn page_hide_with_custom_headers_uses_a_keepalive_fetch() {
+    reset();
+    set_status(503);
+    let mut cfg = config("u-hide-headers");
+    cfg["headers"] = json!({ "X-Api-Key": "pk_test" });
+    start(&cfg).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    run_js("window.dispatchEvent(new Event('pagehide'));");
+    assert!(wait_until(|| calls().len() == 2).await);
+    assert_eq!(calls()[1]["kind"], "keepalive");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn snooze_posts_a_snoozed_answer_and_ends_the_login() {
+    reset();
+    let events = Events::listen();
+    start(&config("u-snooze")).await;
+    host::with_runtime(|rt| rt.on_ui(UiEvent::Snooze)).unwrap();
+    assert_eq!(events.named("trickle:snoozed").len(), 1);
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    let body: Json = serde_json::from_str(calls()[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["answers"][0]["status"], "snoozed");
+    assert_eq!(
+        events.named("trickle:shown").len(),
+        1,
+        "nothing more this login"
+    );
+    assert_eq!(explain()["questions"][0]["reason"], "snoozed");
+    assert!(web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item(&state_key("u-snooze"))
+        .unwrap()
+        .is_some());
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_before_init_is_used_by_init() {
+    reset();
+    let events = Events::listen();
+    api::identify(to_js(&json!({ "id": "u-early", "loginsCount": 1 })));
+    let mut cfg = config("ignored");
+    cfg.as_object_mut().unwrap().remove("user");
+    start(&cfg).await;
+    assert_eq!(events.named("trickle:shown").len(), 1);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_with_a_bad_user_reports_the_path_and_does_not_throw() {
+    reset();
+    let events = Events::listen();
+    start(&config("u-bad-user")).await;
+    api::identify(to_js(&json!({ "id": "" })));
+    assert_eq!(
+        events.named("trickle:error"),
+        vec![json!({ "code": "config", "message": "user.id: must not be empty" })]
+    );
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn track_reaches_a_stage_listing_the_event() {
+    reset();
+    let events = Events::listen();
+    let mut cfg = config("u-track");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    cfg["user"]["profile"] = json!({ "role": "dev", "city": "Oslo" });
+    start(&cfg).await;
+    assert!(events.named("trickle:shown").is_empty());
+    api::track("purchase".into());
+    assert_eq!(events.named("trickle:shown")[0]["questionId"], "size");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn destroy_leaves_no_node_behind() {
+    reset();
+    let before = body_count();
+    start(&config("u-destroy")).await;
+    yew::scheduler::flush().await;
+    assert_eq!(body_count(), before + 1, "one host element while shown");
+    api::destroy();
+    assert_eq!(body_count(), before);
+}
+
+#[wasm_bindgen_test]
+async fn a_listener_calling_the_api_from_an_event_does_not_break_the_runtime() {
+    reset();
+    let document = web_sys::window().unwrap().document().unwrap();
+    let explained = Rc::new(RefCell::new(None));
+    let sink = explained.clone();
+    let _l = EventListener::new(&document, "trickle:shown", move |_| {
+        *sink.borrow_mut() = Some(explain());
+    });
+    start(&config("u-reentrant")).await;
+    let e = explained.borrow().clone().unwrap();
+    assert_eq!(e["questions"].as_array().unwrap().len(), 3);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_send_is_retried_by_timer_after_the_jittered_backoff() {
+    reset();
+    set_status(500);
+    let events = Events::listen();
+    start(&config("u-backoff")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let outbox: Json =
+        serde_json::from_str(&stored.get_item(OUTBOX_KEY).unwrap().unwrap()).unwrap();
+    let queued = &outbox["queue"][0];
+    assert_eq!(queued["attempts"], 1);
+    // The first retry waits between half and all of the 2 s base step.
+    let wait = queued["nextAt"].as_u64().unwrap() as f64 - js_sys::Date::now();
+    assert!((900.0..=2000.0).contains(&wait), "waits {wait} ms");
+    set_status(200);
+    TimeoutFuture::new(2100).await;
+    assert_eq!(calls().len(), 2, "the timer sent it again");
+    assert_eq!(events.named("trickle:delivered").len(), 1);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn track_with_an_empty_name_is_reported_not_thrown() {
+    reset();
+    let events = Events::listen();
+    start(&config("u-track-bad")).await;
+    api::track(String::new());
+    assert_eq!(events.named("trickle:error")[0]["code"], "config");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn init_twice_replaces_the_widget_without_a_second_host_element() {
+    reset();
+    let before = body_count();
+    start(&config("u-twice")).await;
+    start(&config("u-twice")).await;
+    yew::scheduler::flush().await;
+    assert_eq!(body_count(), before + 1);
+    api::destroy();
+    assert_eq!(body_count(), before);
+}
+
+#[wasm_bindgen_test]
+async fn destroy_removes_the_listeners_and_timers() {
+    reset();
+    set_status(0);
+    start(&config("u-destroy-listeners")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    api::destroy();
+    run_js(
+        "window.dispatchEvent(new Event('online')); window.dispatchEvent(new Event('pagehide'));",
+    );
+    TimeoutFuture::new(100).await;
+    assert_eq!(calls().len(), 1, "no listener is left to send");
+    assert_eq!(explain()["queued"], 1, "the queue stays in storage");
+}
