@@ -1,1 +1,282 @@
-//! The shadow-root host and the Yew popup.
+//! The shadow-root host and the Yew popup (contract section 5).
+//!
+//! Presentational only: the runtime decides which [`Screen`] shows and handles the
+//! [`UiEvent`]s. [`Popup::mount`] adds one `<div data-trickle-host>` to the body with
+//! an open shadow root holding an adopted stylesheet, an empty polite live region
+//! and the Yew root; [`Popup::destroy`] (or dropping the handle) removes it all.
+//!
+//! Theming: the host element carries `--trickle-accent` and `--trickle-on-accent`
+//! (set with `style.setProperty`, which a strict CSP allows); corner, colour scheme
+//! and direction are classes and attributes inside the shadow root.
+
+mod autofill;
+mod colour;
+mod live;
+mod view;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use trickle_core::answer::{Value, ValueError};
+use trickle_core::config::{Config, Placement, Question, Theme};
+use trickle_core::i18n::{self, Strings};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{CssStyleSheet, Document, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use yew::{AppHandle, AttrValue, Callback};
+
+use live::Live;
+use view::{App, AppProps, Ctx};
+
+/// The popup's stylesheet, adopted by its shadow root.
+pub(crate) const STYLESHEET: &str = include_str!("trickle.css");
+
+/// How the popup looks: fixed for the popup's lifetime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Look {
+    /// The corner it sits in (mirrored for right-to-left locales).
+    pub placement: Placement,
+    /// Accent colour and colour scheme.
+    pub theme: Theme,
+    /// BCP 47 locale: the control strings, the prompt translation and `dir`.
+    pub locale: String,
+}
+
+impl Look {
+    /// The look a config asks for.
+    pub fn from_config(config: &Config) -> Look {
+        Look {
+            placement: config.placement,
+            theme: config.theme.clone(),
+            locale: config.locale.clone(),
+        }
+    }
+}
+
+/// What the popup shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// Nothing (the host element stays, empty).
+    Hidden,
+    /// One question.
+    Question(QuestionView),
+    /// The short thank-you after the last question of a login.
+    Thanks,
+}
+
+/// A question as the popup shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionView {
+    /// The question.
+    pub question: Question,
+    /// The stage it belongs to.
+    pub stage: String,
+    /// Its place in this login's questions, from 1 (the "2 of 3" hint).
+    pub position: u32,
+    /// How many questions this login shows; the hint is hidden when 1.
+    pub total: u32,
+}
+
+/// What the user did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UiEvent {
+    /// A value that `trickle_core::answer::check_value` accepted (normalized);
+    /// `other` when it is free text typed under "Other".
+    Answer {
+        /// The normalized value.
+        value: Value,
+        /// Free text typed under "Other".
+        other: bool,
+    },
+    /// "Prefer not to say".
+    Decline,
+    /// "Not now", Close or Escape on a question.
+    Snooze,
+    /// The thank-you has finished showing (or was closed): show [`Screen::Hidden`].
+    Dismissed,
+}
+
+/// Why the popup could not be mounted. Nothing is left in the page when it fails.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UiError {
+    /// No window, document or body (not a browser page, or too early).
+    #[error("no document body to mount the popup into")]
+    NoDocument,
+    /// The browser refused a DOM call.
+    #[error("could not {step}: {message}")]
+    Dom {
+        /// What was being done.
+        step: &'static str,
+        /// The browser's exception message.
+        message: String,
+    },
+}
+
+/// Converts a JS exception at the boundary.
+fn dom(step: &'static str) -> impl FnOnce(JsValue) -> UiError {
+    move |e| {
+        let message = match e.dyn_ref::<js_sys::Error>() {
+            Some(err) => String::from(err.message()),
+            None => e.as_string().unwrap_or_default(),
+        };
+        UiError::Dom { step, message }
+    }
+}
+
+/// The message a refused value shows, in the popup's language.
+pub(crate) fn refusal(s: &'static Strings, err: &ValueError) -> &'static str {
+    err.message(s)
+}
+
+/// The mounted popup. Dropping it is the same as [`Popup::destroy`].
+#[derive(Debug)]
+pub struct Popup {
+    host: HtmlElement,
+    shadow: ShadowRoot,
+    ctx: Rc<Ctx>,
+    app: RefCell<Option<AppHandle<App>>>,
+    current: RefCell<Screen>,
+}
+
+impl Popup {
+    /// Adds the host element to the page with its shadow root, stylesheet, live
+    /// region and the (hidden) popup. `on_event` receives what the user does; it is
+    /// called from browser event handlers and timers, never from `show`.
+    pub fn mount(look: Look, on_event: Rc<dyn Fn(UiEvent)>) -> Result<Popup, UiError> {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or(UiError::NoDocument)?;
+        let body = document.body().ok_or(UiError::NoDocument)?;
+
+        // Everything fallible happens before the host joins the page, so a failure
+        // leaves nothing behind.
+        let host: HtmlElement = element(&document, "div")?
+            .dyn_into()
+            .map_err(|_| UiError::NoDocument)?;
+        host.set_attribute("data-trickle-host", "")
+            .map_err(dom("mark the host"))?;
+        let shadow = host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))
+            .map_err(dom("attach a shadow root"))?;
+        let sheet = CssStyleSheet::new().map_err(dom("create a stylesheet"))?;
+        sheet
+            .replace_sync(STYLESHEET)
+            .map_err(dom("fill the stylesheet"))?;
+        shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+        let (accent, on_accent) = colour::accent_pair(&look.theme.accent);
+        let style = host.style();
+        style
+            .set_property("--trickle-accent", &accent)
+            .map_err(dom("set the accent"))?;
+        style
+            .set_property("--trickle-on-accent", &on_accent)
+            .map_err(dom("set the accent"))?;
+
+        let region = element(&document, "div")?;
+        for (name, value) in [
+            ("role", "status"),
+            ("aria-live", "polite"),
+            ("aria-atomic", "true"),
+            ("class", "sr"),
+        ] {
+            region
+                .set_attribute(name, value)
+                .map_err(dom("set up the live region"))?;
+        }
+        shadow
+            .append_child(&region)
+            .map_err(dom("add the live region"))?;
+        let root = element(&document, "div")?;
+        shadow
+            .append_child(&root)
+            .map_err(dom("add the popup root"))?;
+        body.append_child(&host)
+            .map_err(dom("add the host element"))?;
+
+        let locale = look.locale;
+        let ctx = Rc::new(Ctx {
+            strings: i18n::strings(&locale),
+            lang: i18n::is_valid_tag(&locale).then(|| AttrValue::from(locale.clone())),
+            dir: i18n::direction(&locale),
+            locale,
+            placement: look.placement,
+            scheme: look.theme.color_scheme,
+            on_event: Callback::from(move |event| on_event(event)),
+            live: Rc::new(Live::new(region)),
+        });
+        let props = AppProps {
+            screen: Screen::Hidden,
+            ctx: Rc::clone(&ctx),
+            refocus: false,
+        };
+        let app = yew::Renderer::<App>::with_root_and_props(root, props).render();
+        Ok(Popup {
+            host,
+            shadow,
+            ctx,
+            app: RefCell::new(Some(app)),
+            current: RefCell::new(Screen::Hidden),
+        })
+    }
+
+    /// Shows `screen` (rendered on the next microtask). Showing the screen already
+    /// shown does nothing, so a half-typed answer survives a repeated call.
+    pub fn show(&self, screen: Screen) {
+        if *self.current.borrow() == screen {
+            return;
+        }
+        // Whether focus is inside the popup now, before the old controls go: see
+        // `view::Ask` for why focus follows only then.
+        let refocus = self.shadow.active_element().is_some();
+        let live = &self.ctx.live;
+        match &screen {
+            Screen::Hidden => live.clear(),
+            Screen::Question(view) => {
+                live.say(announcement(self.ctx.strings, view, &self.ctx.locale))
+            }
+            Screen::Thanks => live.say(self.ctx.strings.thanks.to_owned()),
+        }
+        self.current.replace(screen.clone());
+        // try_borrow: a re-entrant call (impossible today: Yew renders on a later
+        // microtask) must not panic into the host page.
+        if let Ok(mut app) = self.app.try_borrow_mut() {
+            if let Some(app) = app.as_mut() {
+                app.update(AppProps {
+                    screen,
+                    ctx: Rc::clone(&self.ctx),
+                    refocus,
+                });
+            }
+        }
+    }
+
+    /// Removes the host element, the Yew app, its listeners and timers.
+    pub fn destroy(self) {
+        drop(self);
+    }
+}
+
+impl Drop for Popup {
+    fn drop(&mut self) {
+        self.ctx.live.clear();
+        if let Some(app) = self.app.get_mut().take() {
+            app.destroy();
+        }
+        self.host.remove();
+    }
+}
+
+fn element(document: &Document, tag: &str) -> Result<web_sys::Element, UiError> {
+    document
+        .create_element(tag)
+        .map_err(dom("create an element"))
+}
+
+/// What the live region says for a question: "A quick question: <prompt>".
+fn announcement(s: &Strings, view: &QuestionView, locale: &str) -> String {
+    let prompt = view.question.prompt.resolve(locale);
+    let mut text = String::with_capacity(s.dialog_label.len() + 2 + prompt.len());
+    text.push_str(s.dialog_label);
+    text.push_str(": ");
+    text.push_str(prompt);
+    text
+}

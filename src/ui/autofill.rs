@@ -1,0 +1,167 @@
+//! The HTML attributes of a typed answer's text box: `type`, `inputmode` and the
+//! `autocomplete` token, so the right keyboard shows and browser autofill can fill
+//! what it already knows about the user (their name, email, employer...).
+
+use trickle_core::config::Kind;
+
+/// How one question's text box is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InputAttrs {
+    /// The `type` attribute.
+    pub(crate) kind: &'static str,
+    /// The `inputmode` attribute (the on-screen keyboard); none for a date picker.
+    pub(crate) inputmode: Option<&'static str>,
+    /// The `autocomplete` token; `off` when the field is nothing autofill knows.
+    pub(crate) autocomplete: &'static str,
+}
+
+/// The text box attributes for a question of `kind` filling profile `field`.
+///
+/// Numbers use `type=text` with a decimal keyboard: `type=number` reports an empty
+/// value for what it cannot parse, so the popup could not tell "empty" from
+/// "not a number" and refuse it with the right message.
+pub(crate) fn input_attrs(kind: Kind, field: &str) -> InputAttrs {
+    let token = token_for_field(field);
+    let (ty, mode, default) = match kind {
+        Kind::Email => ("email", Some("email"), "email"),
+        Kind::Tel => ("tel", Some("tel"), "tel"),
+        Kind::Url => ("url", Some("url"), "url"),
+        Kind::Number => ("text", Some("decimal"), "off"),
+        Kind::Date => ("date", None, "off"),
+        Kind::Text | Kind::Choice | Kind::Multichoice => ("text", Some("text"), "off"),
+    };
+    // A field-derived token wins only where it fits the kind: `bday` on a date,
+    // `organization` on text, but never `email` on a phone number.
+    let fits = match kind {
+        Kind::Text => !matches!(token, Some("bday")),
+        Kind::Date => matches!(token, Some("bday")),
+        _ => false,
+    };
+    InputAttrs {
+        kind: ty,
+        inputmode: mode,
+        autocomplete: if fits {
+            token.unwrap_or(default)
+        } else {
+            default
+        },
+    }
+}
+
+/// The autocomplete token a profile field (a dot path such as `company.name`) most
+/// likely holds, judged by its last segment and, for `name`/`title`, its parent.
+fn token_for_field(field: &str) -> Option<&'static str> {
+    let mut segments = field.rsplit('.');
+    let last = squash(segments.next().unwrap_or(""));
+    let parent = segments.next().map(squash).unwrap_or_default();
+    let in_company = matches!(
+        parent.as_str(),
+        "company" | "organization" | "organisation" | "employer" | "org" | "job" | "work"
+    );
+    let token = match last.as_str() {
+        "name" | "title" if in_company => {
+            if last == "name" {
+                "organization"
+            } else {
+                "organization-title"
+            }
+        }
+        "name" | "fullname" => "name",
+        "givenname" | "firstname" | "forename" => "given-name",
+        "familyname" | "lastname" | "surname" => "family-name",
+        "middlename" | "additionalname" => "additional-name",
+        "nickname" | "displayname" => "nickname",
+        "username" | "login" => "username",
+        "email" | "emailaddress" | "mail" => "email",
+        "phone" | "phonenumber" | "tel" | "telephone" | "mobile" | "mobilephone" => "tel",
+        "birthday" | "birthdate" | "dateofbirth" | "dob" | "bday" => "bday",
+        "address" | "street" | "streetaddress" => "street-address",
+        "city" | "town" | "locality" => "address-level2",
+        "region" | "state" | "province" => "address-level1",
+        "postcode" | "postalcode" | "zip" | "zipcode" => "postal-code",
+        "country" | "countryname" => "country-name",
+        "company" | "organization" | "organisation" | "employer" | "companyname" => "organization",
+        "jobtitle" | "role" | "position" | "occupation" => "organization-title",
+        "website" | "homepage" | "url" => "url",
+        "language" | "locale" => "language",
+        "gender" | "sex" => "sex",
+        _ => return None,
+    };
+    Some(token)
+}
+
+/// Lower case, without `_`, `-` and spaces: `first_name`, `firstName` and
+/// `first-name` all become `firstname`.
+fn squash(segment: &str) -> String {
+    segment
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(kind: Kind, field: &str) -> &'static str {
+        input_attrs(kind, field).autocomplete
+    }
+
+    #[test]
+    fn names_and_company_fields_get_their_autofill_tokens() {
+        assert_eq!(token(Kind::Text, "name"), "name");
+        assert_eq!(token(Kind::Text, "profile.first_name"), "given-name");
+        assert_eq!(token(Kind::Text, "lastName"), "family-name");
+        assert_eq!(token(Kind::Text, "company.name"), "organization");
+        assert_eq!(token(Kind::Text, "company.title"), "organization-title");
+        assert_eq!(token(Kind::Text, "company.role"), "organization-title");
+        assert_eq!(token(Kind::Text, "company"), "organization");
+        assert_eq!(token(Kind::Text, "address.street"), "street-address");
+    }
+
+    #[test]
+    fn kinds_bring_their_own_token_and_keyboard() {
+        assert_eq!(
+            input_attrs(Kind::Email, "contact.work"),
+            InputAttrs {
+                kind: "email",
+                inputmode: Some("email"),
+                autocomplete: "email"
+            }
+        );
+        assert_eq!(
+            input_attrs(Kind::Tel, "phone"),
+            InputAttrs {
+                kind: "tel",
+                inputmode: Some("tel"),
+                autocomplete: "tel"
+            }
+        );
+        assert_eq!(
+            input_attrs(Kind::Url, "company.website").autocomplete,
+            "url"
+        );
+        assert_eq!(
+            input_attrs(Kind::Number, "company.size"),
+            InputAttrs {
+                kind: "text",
+                inputmode: Some("decimal"),
+                autocomplete: "off"
+            }
+        );
+        assert_eq!(token(Kind::Date, "birthday"), "bday");
+        assert_eq!(input_attrs(Kind::Date, "birthday").kind, "date");
+    }
+
+    #[test]
+    fn a_token_that_does_not_fit_the_kind_or_an_unknown_field_is_not_offered() {
+        // A founding date is no birthday, a birthday typed as text gets no `bday`,
+        // and a tel question keeps `tel` whatever its field is called.
+        assert_eq!(token(Kind::Date, "company.founded"), "off");
+        assert_eq!(token(Kind::Text, "birthday"), "off");
+        assert_eq!(token(Kind::Text, "goals.main"), "off");
+        assert_eq!(token(Kind::Tel, "email"), "tel");
+        assert_eq!(token(Kind::Text, "email"), "email");
+    }
+}

@@ -1,0 +1,490 @@
+//! The Yew component tree: one screen at a time (a question or the thank-you),
+//! rendered into the shadow root. Purely presentational: which screen shows is
+//! the runtime's decision; what the user does goes back as a [`UiEvent`].
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use trickle_core::answer::{check_value, Value};
+use trickle_core::config::{ColorScheme, Kind, Placement};
+use trickle_core::i18n::{Direction, Strings};
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, HtmlInputElement};
+use yew::prelude::*;
+
+use super::autofill::input_attrs;
+use super::live::Live;
+use super::{QuestionView, Screen, UiEvent};
+
+/// How long the thank-you shows before the popup asks to be dismissed.
+pub(crate) const THANKS_MS: u32 = 2500;
+
+// Element ids. They only need to be unique inside the popup's own shadow root,
+// which holds one screen at a time.
+const PROMPT_ID: &str = "t-p";
+const ERROR_ID: &str = "t-e";
+const WHY_ID: &str = "t-y";
+const OTHER_ID: &str = "t-o";
+
+/// What every screen needs, fixed for the popup's lifetime.
+#[derive(Debug)]
+pub(crate) struct Ctx {
+    pub(crate) strings: &'static Strings,
+    /// The configured locale: picks the prompt's translation.
+    pub(crate) locale: String,
+    /// The `lang` attribute, when the locale is a well-formed tag.
+    pub(crate) lang: Option<AttrValue>,
+    pub(crate) dir: Direction,
+    pub(crate) placement: Placement,
+    pub(crate) scheme: ColorScheme,
+    pub(crate) on_event: Callback<UiEvent>,
+    pub(crate) live: Rc<Live>,
+}
+
+impl PartialEq for Ctx {
+    // Identity: one popup has one context; comparing contents would be wasted work.
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+/// The root component's props: what to show, and whether focus may follow it.
+#[derive(Debug, Clone, PartialEq, Properties)]
+pub(crate) struct AppProps {
+    pub(crate) screen: Screen,
+    pub(crate) ctx: Rc<Ctx>,
+    /// Focus was inside the popup when this screen was asked for.
+    pub(crate) refocus: bool,
+}
+
+/// The popup's root: nothing, a question, or the thank-you.
+#[component]
+pub(crate) fn App(props: &AppProps) -> Html {
+    let ctx = props.ctx.clone();
+    let refocus = props.refocus;
+    match &props.screen {
+        Screen::Hidden => html! {},
+        // Keyed by question: a new question starts with a fresh form state.
+        Screen::Question(view) => html! {
+            <Ask key={view.question.id.as_str()} view={view.clone()} {ctx} {refocus} />
+        },
+        Screen::Thanks => html! { <Thanks {ctx} {refocus} /> },
+    }
+}
+
+/// The state of one question's form: a plain type, no Yew or browser inside.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Form {
+    /// The refusal shown for the last submitted value.
+    pub(crate) error: Option<&'static str>,
+    /// "Other" is revealed (choice) or ticked (multichoice).
+    pub(crate) other: bool,
+    /// The "Why we ask" text is shown.
+    pub(crate) why: bool,
+    /// Indices of the ticked options (multichoice), ascending.
+    pub(crate) picked: Vec<usize>,
+}
+
+/// What can happen to a [`Form`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Act {
+    /// The submitted value was refused with this message.
+    Refuse(&'static str),
+    /// The user changed the typed text: the old refusal no longer applies.
+    Edited,
+    /// "Other" was toggled.
+    ToggleOther,
+    /// "Why we ask" was toggled.
+    ToggleWhy,
+    /// Option `i` was ticked or unticked.
+    Toggle(usize),
+}
+
+impl Form {
+    /// The state after `act`.
+    pub(crate) fn next(&self, act: Act) -> Form {
+        let mut next = self.clone();
+        match act {
+            Act::Refuse(message) => next.error = Some(message),
+            Act::Edited => next.error = None,
+            Act::ToggleOther => {
+                next.other = !next.other;
+                next.error = None;
+            }
+            Act::ToggleWhy => next.why = !next.why,
+            Act::Toggle(i) => {
+                match next.picked.binary_search(&i) {
+                    Ok(at) => {
+                        next.picked.remove(at);
+                    }
+                    Err(at) => next.picked.insert(at, i),
+                }
+                next.error = None;
+            }
+        }
+        next
+    }
+}
+
+impl Reducible for Form {
+    type Action = Act;
+
+    fn reduce(self: Rc<Self>, act: Act) -> Rc<Self> {
+        let next = self.next(act);
+        // Returning the same Rc skips a re-render (typing without an error shown).
+        if next == *self {
+            self
+        } else {
+            Rc::new(next)
+        }
+    }
+}
+
+/// The dialog element shared by every screen: corner, scheme, direction, language,
+/// named by the element with id `t-p`, and Escape inside it.
+fn dialog(ctx: &Ctx, onkeydown: Callback<KeyboardEvent>, children: Html) -> Html {
+    let corner = match ctx.placement {
+        Placement::BottomRight => "br",
+        Placement::BottomLeft => "bl",
+        Placement::TopRight => "tr",
+        Placement::TopLeft => "tl",
+    };
+    let scheme = match ctx.scheme {
+        ColorScheme::Auto => "auto",
+        ColorScheme::Light => "light",
+        ColorScheme::Dark => "dark",
+    };
+    // Not modal: no aria-modal and no focus trap, the page stays usable.
+    html! {
+        <div class={classes!("t", corner, scheme)} role="dialog" aria-labelledby={PROMPT_ID}
+            dir={ctx.dir.as_str()} lang={ctx.lang.clone()} {onkeydown}>
+            { children }
+        </div>
+    }
+}
+
+/// Escape inside the popup emits `event`. Only keydowns within the popup get here,
+/// so the host page's own Escape handling is untouched; propagation stops so one
+/// Escape does not also close, say, a host dialog behind the popup.
+fn on_escape(emit: Callback<UiEvent>, event: UiEvent) -> Callback<KeyboardEvent> {
+    Callback::from(move |e: KeyboardEvent| {
+        // During IME composition Escape cancels the composition, not the popup.
+        if e.key() == "Escape" && !e.is_composing() {
+            e.prevent_default();
+            e.stop_propagation();
+            emit.emit(event.clone());
+        }
+    })
+}
+
+/// The header row: the progress hint and the Close button.
+fn header(
+    s: &Strings,
+    progress: Option<String>,
+    onclick: Callback<MouseEvent>,
+    close: NodeRef,
+) -> Html {
+    html! {
+        <div class="h">
+            <p class="n">{ progress.unwrap_or_default() }</p>
+            <button type="button" class="x" aria-label={s.close} {onclick} ref={close}>
+                <span aria-hidden="true">{ "\u{d7}" }</span>
+            </button>
+        </div>
+    }
+}
+
+/// An emitter that lets one event through per screen: a double click or an
+/// Enter held down must not answer twice before the next screen arrives.
+fn once(on_event: &Callback<UiEvent>, sent: Rc<Cell<bool>>) -> Callback<UiEvent> {
+    let on_event = on_event.clone();
+    Callback::from(move |event| {
+        if !sent.replace(true) {
+            on_event.emit(event);
+        }
+    })
+}
+
+/// Focuses the first control inside `container`, if it is rendered.
+fn focus_first(container: &NodeRef) {
+    let first = container
+        .cast::<Element>()
+        .and_then(|c| c.query_selector("button,input").ok().flatten());
+    if let Some(el) = first.and_then(|el| el.dyn_into::<HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}
+
+#[derive(Debug, PartialEq, Properties)]
+struct AskProps {
+    view: QuestionView,
+    ctx: Rc<Ctx>,
+    refocus: bool,
+}
+
+/// One question: prompt, optional why, the answer controls of its kind, refusal
+/// message, and "Prefer not to say" / "Not now".
+#[component]
+fn Ask(props: &AskProps) -> Html {
+    let AskProps { view, ctx, refocus } = props;
+    let q = &view.question;
+    let s = ctx.strings;
+    let form = use_reducer(Form::default);
+    let answers = use_node_ref();
+    let typed = use_node_ref();
+    let sent = use_memo((), |_| Cell::new(false));
+    let emit = once(&ctx.on_event, sent);
+
+    // Appearing never moves focus: someone reading or typing on the page keeps
+    // their place. Only when focus was already inside the popup (they just
+    // answered the previous question with the keyboard, or clicked in it) does it
+    // move to the new question's first answer control; otherwise it would fall
+    // back to the page's body when the old control disappeared, and a keyboard user
+    // would have to find the popup again.
+    {
+        let answers = answers.clone();
+        let refocus = *refocus;
+        use_effect_with((), move |_| {
+            if refocus {
+                focus_first(&answers);
+            }
+        });
+    }
+    // Revealing "Other" is the user's own action inside the popup: take them to the
+    // text box it revealed.
+    {
+        let typed = typed.clone();
+        let choice = q.kind == Kind::Choice;
+        use_effect_with(form.other, move |other| {
+            if *other && choice {
+                if let Some(input) = typed.cast::<HtmlElement>() {
+                    let _ = input.focus();
+                }
+            }
+        });
+    }
+
+    // Validates through the core; a refused value stays in place with a message
+    // (shown, linked with aria-describedby, and announced) and nothing is emitted.
+    let deliver = {
+        let q = q.clone();
+        let emit = emit.clone();
+        let form = form.dispatcher();
+        let live = ctx.live.clone();
+        Callback::from(
+            move |(value, other): (Value, bool)| match check_value(&q, &value, other) {
+                Ok(value) => emit.emit(UiEvent::Answer { value, other }),
+                Err(err) => {
+                    let message = super::refusal(s, &err);
+                    live.say(message.to_owned());
+                    form.dispatch(Act::Refuse(message));
+                }
+            },
+        )
+    };
+    let onsubmit = {
+        let deliver = deliver.clone();
+        let typed = typed.clone();
+        let kind = q.kind;
+        let values: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
+        let picked = form.picked.clone();
+        let other = form.other;
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let text = typed
+                .cast::<HtmlInputElement>()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            deliver.emit(match kind {
+                Kind::Choice => (Value::Text(text), true),
+                Kind::Multichoice => {
+                    let mut many: Vec<String> = picked
+                        .iter()
+                        .filter_map(|&i| values.get(i).cloned())
+                        .collect();
+                    if other {
+                        many.push(text);
+                    }
+                    (Value::Many(many), other)
+                }
+                _ => (Value::Text(text), false),
+            });
+        })
+    };
+    let edited = on(&form, Act::Edited);
+    let snooze = emit.reform(|_: MouseEvent| UiEvent::Snooze);
+    let decline = emit.reform(|_: MouseEvent| UiEvent::Decline);
+
+    let locale = ctx.locale.as_str();
+    // Always one child node (an empty one without a refusal): Yew matches unkeyed
+    // children from the end, so a child that comes and goes before the Save button
+    // would make it rebuild the text box, losing what was typed and the focus.
+    let error = form
+        .error
+        .map(|message| html! { <p id={ERROR_ID} class="e">{ message }</p> })
+        .unwrap_or_default();
+    let invalid = form.error.map(|_| "true");
+    let described = form.error.map(|_| ERROR_ID);
+    let max_length = q.max_chars().to_string();
+    let save = html! { <button type="submit" class="s">{ s.save }</button> };
+    // The free-text box under "Other", named by a visible label.
+    let other_box = html! {
+        <>
+            <label for={OTHER_ID} class="l">{ s.other_label }</label>
+            <input ref={typed.clone()} id={OTHER_ID} type="text" autocomplete="off"
+                maxlength={max_length.clone()} aria-invalid={invalid} aria-describedby={described}
+                oninput={edited.clone()} />
+        </>
+    };
+
+    let controls = match q.kind {
+        Kind::Choice => {
+            let options = q.options.iter().map(|option| {
+                let deliver = deliver.clone();
+                let value = option.value.clone();
+                let onclick = Callback::from(move |_: MouseEvent| deliver.emit((Value::Text(value.clone()), false)));
+                html! { <button type="button" class="c" {onclick}>{ option.label.resolve(locale) }</button> }
+            });
+            html! {
+                <>
+                    { for options }
+                    if q.allow_other {
+                        <button type="button" class="c" aria-expanded={bool_str(form.other)}
+                            onclick={on(&form, Act::ToggleOther)}>
+                            { s.other }
+                        </button>
+                        if form.other {
+                            <form class="i" novalidate=true {onsubmit}>{ other_box }{ error }{ save }</form>
+                        }
+                    }
+                </>
+            }
+        }
+        Kind::Multichoice => {
+            let options = q.options.iter().enumerate().map(|(i, option)| {
+                let checked = form.picked.binary_search(&i).is_ok();
+                html! {
+                    <label class="k">
+                        <input type="checkbox" {checked} onchange={on(&form, Act::Toggle(i))} />
+                        <span>{ option.label.resolve(locale) }</span>
+                    </label>
+                }
+            });
+            html! {
+                <form class="i" novalidate=true {onsubmit}>
+                    <div role="group" aria-labelledby={PROMPT_ID}>
+                        { for options }
+                        if q.allow_other {
+                            <label class="k">
+                                <input type="checkbox" checked={form.other} onchange={on(&form, Act::ToggleOther)} />
+                                <span>{ s.other }</span>
+                            </label>
+                        }
+                    </div>
+                    if form.other { { other_box } }
+                    { error }
+                    { save }
+                </form>
+            }
+        }
+        Kind::Text | Kind::Email | Kind::Tel | Kind::Url | Kind::Number | Kind::Date => {
+            let attrs = input_attrs(q.kind, &q.field);
+            // A date picker has no length; every other box is capped like the core.
+            let maxlength = (q.kind != Kind::Date).then_some(max_length);
+            html! {
+                <form class="i" novalidate=true {onsubmit}>
+                    <input ref={typed} type={attrs.kind} inputmode={attrs.inputmode}
+                        autocomplete={attrs.autocomplete} name={q.field.clone()} {maxlength}
+                        aria-labelledby={PROMPT_ID} aria-invalid={invalid} aria-describedby={described}
+                        oninput={edited} />
+                    { error }
+                    { save }
+                </form>
+            }
+        }
+    };
+
+    let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
+    let why = q.why.as_ref().map_or_else(Html::default, |why| {
+        html! {
+            <>
+                <button type="button" class="w" aria-expanded={bool_str(form.why)} aria-controls={WHY_ID}
+                    onclick={on(&form, Act::ToggleWhy)}>
+                    { s.why_we_ask }
+                </button>
+                <p id={WHY_ID} class="y" hidden={!form.why}>{ why.resolve(locale) }</p>
+            </>
+        }
+    });
+    let body = html! {
+        <>
+            { header(s, progress, snooze.clone(), NodeRef::default()) }
+            <p id={PROMPT_ID} class="q">{ q.prompt.resolve(locale) }</p>
+            { why }
+            <div class="a" ref={answers}>{ controls }</div>
+            <div class="f">
+                if q.declinable {
+                    <button type="button" class="g" onclick={decline}>{ s.prefer_not_to_say }</button>
+                }
+                <button type="button" class="g" onclick={snooze}>{ s.not_now }</button>
+            </div>
+        </>
+    };
+    dialog(ctx, on_escape(emit, UiEvent::Snooze), body)
+}
+
+#[derive(Debug, PartialEq, Properties)]
+struct ThanksProps {
+    ctx: Rc<Ctx>,
+    refocus: bool,
+}
+
+/// The short thank-you after the last question; asks to be dismissed after
+/// [`THANKS_MS`], or at once on Close or Escape.
+#[component]
+fn Thanks(props: &ThanksProps) -> Html {
+    let ctx = &props.ctx;
+    let sent = use_memo((), |_| Cell::new(false));
+    let emit = once(&ctx.on_event, sent);
+    let close = use_node_ref();
+    {
+        let emit = emit.clone();
+        let close = close.clone();
+        let refocus = props.refocus;
+        use_effect_with((), move |_| {
+            // Same rule as for questions: focus follows only someone already inside.
+            if refocus {
+                if let Some(button) = close.cast::<HtmlElement>() {
+                    let _ = button.focus();
+                }
+            }
+            // Dropped (cancelled) when the thank-you unmounts, e.g. on destroy().
+            let timer = Timeout::new(THANKS_MS, move || emit.emit(UiEvent::Dismissed));
+            move || drop(timer)
+        });
+    }
+    let dismiss = emit.reform(|_: MouseEvent| UiEvent::Dismissed);
+    let body = html! {
+        <>
+            { header(ctx.strings, None, dismiss, close) }
+            <p id={PROMPT_ID} class="q">{ ctx.strings.thanks }</p>
+        </>
+    };
+    dialog(ctx, on_escape(emit, UiEvent::Dismissed), body)
+}
+
+/// `aria-expanded` / `aria-pressed` values.
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// A callback (for any event type) that applies `act` to the form.
+fn on<E: 'static>(form: &UseReducerHandle<Form>, act: Act) -> Callback<E> {
+    let dispatcher = form.dispatcher();
+    Callback::from(move |_: E| dispatcher.dispatch(act))
+}
