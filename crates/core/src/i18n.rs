@@ -87,7 +87,7 @@ pub static DE: Strings = Strings {
     close: "Schließen",
     prefer_not_to_say: "Keine Angabe",
     save: "Speichern",
-    other: "Andere",
+    other: "Sonstiges",
     other_label: "Ihre Antwort",
     why_we_ask: "Warum wir fragen",
     thanks: "Vielen Dank!",

@@ -18,6 +18,8 @@
 //! schemars out. `cargo test -p trickle-core --features schema` also checks the
 //! committed `config.schema.json`.
 
+#![warn(missing_docs)]
+
 pub mod answer;
 pub mod config;
 pub mod i18n;
