@@ -370,11 +370,30 @@ async fn text_box_is_named_by_the_prompt_autofills_and_saves_trimmed_text() {
     h.destroy();
 }
 
+/// One typed kind: its text box attributes, a value typed, the value answered.
+struct TypedCase {
+    kind: &'static str,
+    field: &'static str,
+    input_type: &'static str,
+    inputmode: Option<&'static str>,
+    autocomplete: &'static str,
+    typed: &'static str,
+    answered: Value,
+}
+
 #[wasm_bindgen_test]
 async fn each_typed_kind_has_its_input_type_keyboard_and_autofill_token_and_saves() {
-    // kind, field, type, inputmode, autocomplete, typed, expected value
-    let cases: [(&str, &str, &str, Option<&str>, &str, &str, Value); 6] = [
-        (
+    let case = |kind, field, input_type, inputmode, autocomplete, typed, answered| TypedCase {
+        kind,
+        field,
+        input_type,
+        inputmode,
+        autocomplete,
+        typed,
+        answered,
+    };
+    let cases = [
+        case(
             "email",
             "contact.email",
             "email",
@@ -383,7 +402,7 @@ async fn each_typed_kind_has_its_input_type_keyboard_and_autofill_token_and_save
             "ada@example.com",
             s("ada@example.com"),
         ),
-        (
+        case(
             "tel",
             "contact.phone",
             "tel",
@@ -392,25 +411,25 @@ async fn each_typed_kind_has_its_input_type_keyboard_and_autofill_token_and_save
             "+44 20 7946 0958",
             s("+44 20 7946 0958"),
         ),
-        (
+        case(
             "url",
             "company.website",
             "url",
             Some("url"),
             "url",
-            "https://example.com",
+            "example.com",
             s("https://example.com"),
         ),
-        (
+        case(
             "number",
             "company.size",
             "text",
             Some("decimal"),
             "off",
-            "42",
+            " 42 ",
             Value::Number(42.0),
         ),
-        (
+        case(
             "date",
             "birthday",
             "date",
@@ -419,7 +438,7 @@ async fn each_typed_kind_has_its_input_type_keyboard_and_autofill_token_and_save
             "1990-12-10",
             s("1990-12-10"),
         ),
-        (
+        case(
             "text",
             "first_name",
             "text",
@@ -428,36 +447,47 @@ async fn each_typed_kind_has_its_input_type_keyboard_and_autofill_token_and_save
             "Ada",
             s("Ada"),
         ),
+        case(
+            "text",
+            "company.title",
+            "text",
+            Some("text"),
+            "organization-title",
+            "CTO",
+            s("CTO"),
+        ),
     ];
     let mut h = Harness::en();
-    for (kind, field, ty, inputmode, token, typed, expected) in cases {
+    for (i, c) in cases.into_iter().enumerate() {
+        let kind = c.kind;
         h.events.borrow_mut().clear();
+        let id = format!("q{i}");
         h.ask(question(
-            json!({ "id": kind, "kind": kind, "field": field, "prompt": kind }),
+            json!({ "id": id, "kind": kind, "field": c.field, "prompt": kind }),
         ))
         .await;
         let input = h
             .textbox(kind)
             .unwrap_or_else(|| panic!("{kind}: text box"));
-        assert_eq!(input.type_(), ty, "{kind}");
+        assert_eq!(input.type_(), c.input_type, "{kind}");
         assert_eq!(
             input.get_attribute("inputmode").as_deref(),
-            inputmode,
+            c.inputmode,
             "{kind}"
         );
         assert_eq!(
             input.get_attribute("autocomplete").as_deref(),
-            Some(token),
+            Some(c.autocomplete),
             "{kind}"
         );
         assert_eq!(
             input.get_attribute("name").as_deref(),
-            Some(field),
+            Some(c.field),
             "{kind}"
         );
-        h.type_into(&input, typed).await;
+        h.type_into(&input, c.typed).await;
         h.click("Save").await;
-        assert_eq!(h.events(), vec![answer(expected, false)], "{kind}");
+        assert_eq!(h.events(), vec![answer(c.answered, false)], "{kind}");
     }
     h.destroy();
 }
