@@ -33,6 +33,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     };
     if let Some(old) = host::take() {
         old.destroy();
+        host::discard_events();
     }
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
@@ -115,7 +116,7 @@ pub fn destroy() {
     if let Some(rt) = host::take() {
         rt.destroy();
     }
-    host::flush_events();
+    host::discard_events();
 }
 
 // One console error and one `trickle:error` event.

@@ -626,3 +626,44 @@ async fn destroy_removes_the_listeners_and_timers() {
     assert_eq!(calls().len(), 1, "no listener is left to send");
     assert_eq!(explain()["queued"], 1, "the queue stays in storage");
 }
+
+fn click_in_popup(label: &str) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document
+        .query_selector("[data-trickle-host]")
+        .unwrap()
+        .expect("popup host");
+    let shadow = host.shadow_root().expect("open shadow root");
+    let buttons = shadow.query_selector_all("button").unwrap();
+    for i in 0..buttons.length() {
+        let button: web_sys::HtmlElement = buttons.item(i).unwrap().dyn_into().unwrap();
+        if button.text_content().unwrap_or_default().trim() == label {
+            button.click();
+            return;
+        }
+    }
+    panic!("no button {label}");
+}
+
+#[wasm_bindgen_test]
+async fn a_click_in_the_popup_is_answered_and_a_listener_may_destroy_from_it() {
+    reset();
+    let before = body_count();
+    let events = Events::listen();
+    let _destroyer = EventListener::new(
+        &web_sys::window().unwrap().document().unwrap(),
+        "trickle:answered",
+        |_| api::destroy(),
+    );
+    start(&config("u-click")).await;
+    yew::scheduler::flush().await;
+    click_in_popup("Developer");
+    assert!(wait_until(|| !events.named("trickle:answered").is_empty()).await);
+    yew::scheduler::flush().await;
+    assert_eq!(events.named("trickle:answered")[0]["value"], "dev");
+    assert_eq!(body_count(), before, "destroyed from the listener");
+    // The widget still works afterwards.
+    start(&config("u-click-2")).await;
+    assert_eq!(events.named("trickle:shown").len(), 2);
+    api::destroy();
+}

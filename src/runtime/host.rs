@@ -99,6 +99,16 @@ pub fn emit(name: &'static str, detail: Json) {
     });
 }
 
+/// Drops the queued events: after `destroy()` (even one called from a listener of
+/// an earlier event) the host hears nothing more from the destroyed widget.
+pub fn discard_events() {
+    let _ = EVENTS.try_with(|q| {
+        if let Ok(mut q) = q.try_borrow_mut() {
+            q.clear();
+        }
+    });
+}
+
 /// Dispatches queued events, in order, unless the runtime is still borrowed (the
 /// outermost call flushes them when it ends).
 pub fn flush_events() {

@@ -551,29 +551,17 @@ impl Runtime {
     }
 }
 
-/// The popup's callback. A re-entrant call (the runtime is mid-update) is replayed
-/// on the next microtask instead of being lost.
+/// The popup's callback. Handled on the next microtask, outside the popup's own
+/// event handler: a host listener of the events it causes may call `destroy()`,
+/// which tears down the Yew app whose handler would otherwise still be running.
 fn on_ui_event(generation: u32, event: UiEvent) {
-    let event = Rc::new(std::cell::RefCell::new(Some(event)));
-    let attempt = {
-        let event = event.clone();
-        move || {
-            host::with_runtime(|rt| {
-                if rt.generation == generation {
-                    let taken = event.try_borrow_mut().ok().and_then(|mut e| e.take());
-                    if let Some(e) = taken {
-                        rt.on_ui(e);
-                    }
-                }
-            })
-            .is_some()
-        }
-    };
-    if !attempt() {
-        wasm_bindgen_futures::spawn_local(async move {
-            attempt();
+    wasm_bindgen_futures::spawn_local(async move {
+        host::with_runtime(|rt| {
+            if rt.generation == generation {
+                rt.on_ui(event);
+            }
         });
-    }
+    });
 }
 
 fn outcome(delivery: Delivery) -> Outcome {
