@@ -27,7 +27,22 @@ use yew::{AppHandle, AttrValue, Callback};
 use live::Live;
 use view::{App, AppProps, Ctx};
 
-/// The popup's stylesheet, adopted by its shadow root.
+/// The popup's stylesheet, adopted by its shadow root (a constructable sheet, never
+/// a `<style>` or `style=`, so `style-src 'self'` allows it). Kept free of comments
+/// because it ships in the wasm; the reasoning lives here:
+/// - `:host { all: initial !important }`: inherited host styles stop at the host;
+///   `!important` because for important declarations the inner (shadow) context
+///   wins over the page's, even over the page's own `!important` rules on `div`.
+///   (`all` spares custom properties, so the accent set on the host still arrives.)
+/// - Sizes are px, so the host's root font size changes nothing.
+/// - `.t` holds the colour variables; `.dark`, and `.auto` under
+///   `prefers-color-scheme: dark`, override them. Every text/background pair is
+///   checked for WCAG AA by `colour::tests`, read from this file.
+/// - Corners use logical insets (`inset-inline-end` for "right"), so an rtl popup
+///   mirrors along with its content.
+/// - Under 480px wide it becomes a compact sheet across the bottom (or top) edge;
+///   `prefers-reduced-motion` drops the entrance animation; `forced-colors` gets
+///   system-colour borders and focus rings.
 pub(crate) const STYLESHEET: &str = include_str!("trickle.css");
 
 /// How the popup looks: fixed for the popup's lifetime.

@@ -332,7 +332,7 @@ fn Ask(props: &AskProps) -> Html {
     let other_box = html! {
         <>
             <label for={OTHER_ID} class="l">{ s.other_label }</label>
-            <input ref={typed.clone()} id={OTHER_ID} type="text" autocomplete="off"
+            <input ref={typed.clone()} id={OTHER_ID} class="b" type="text" autocomplete="off"
                 maxlength={max_length.clone()} aria-invalid={invalid} aria-describedby={described}
                 oninput={edited.clone()} />
         </>
@@ -394,7 +394,7 @@ fn Ask(props: &AskProps) -> Html {
             let maxlength = (q.kind != Kind::Date).then_some(max_length);
             html! {
                 <form class="i" novalidate=true {onsubmit}>
-                    <input ref={typed} type={attrs.kind} inputmode={attrs.inputmode}
+                    <input ref={typed} class="b" type={attrs.kind} inputmode={attrs.inputmode}
                         autocomplete={attrs.autocomplete} name={q.field.clone()} {maxlength}
                         aria-labelledby={PROMPT_ID} aria-invalid={invalid} aria-describedby={described}
                         oninput={edited} />
