@@ -682,6 +682,58 @@ async fn after_answering_from_inside_focus_moves_to_the_next_questions_first_con
 }
 
 #[wasm_bindgen_test]
+async fn closing_with_focus_inside_returns_focus_to_where_it_came_from_on_the_page() {
+    let page_button = document()
+        .create_element("button")
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap();
+    document()
+        .body()
+        .unwrap()
+        .append_child(&page_button)
+        .unwrap();
+    page_button.focus().unwrap();
+
+    let mut h = Harness::en();
+    h.ask(role_choice()).await;
+    // The keyboard user moves into the popup and presses Escape; the runtime hides it.
+    let option = h.button("Senior official").unwrap();
+    option.focus().unwrap();
+    keydown(&option, "Escape");
+    h.show(Screen::Hidden).await;
+    assert_eq!(h.events(), vec![UiEvent::Snooze]);
+    assert_eq!(
+        document().active_element(),
+        Some(page_button.clone().into())
+    );
+
+    // Focus already elsewhere on the page when the popup hides: left alone.
+    h.ask(role_choice()).await;
+    h.button("Not now").unwrap().focus().unwrap();
+    let other_place = document()
+        .create_element("input")
+        .unwrap()
+        .dyn_into::<HtmlElement>()
+        .unwrap();
+    document()
+        .body()
+        .unwrap()
+        .append_child(&other_place)
+        .unwrap();
+    other_place.focus().unwrap();
+    h.show(Screen::Hidden).await;
+    assert_eq!(
+        document().active_element(),
+        Some(other_place.clone().into())
+    );
+
+    h.destroy();
+    page_button.remove();
+    other_place.remove();
+}
+
+#[wasm_bindgen_test]
 async fn a_polite_live_region_exists_empty_before_the_announcement_lands_in_it() {
     let mut h = Harness::en();
     let region = h.find("[aria-live=polite]").expect("live region at mount");
@@ -920,35 +972,64 @@ async fn a_light_accent_gets_dark_text_through_custom_properties() {
     h.destroy();
 }
 
+fn assert_at_least_44px(el: &Element, what: &str) {
+    let rect = el.get_bounding_client_rect();
+    assert!(
+        rect.width() >= 44.0 && rect.height() >= 44.0,
+        "{what}: {}x{}",
+        rect.width(),
+        rect.height()
+    );
+}
+
 #[wasm_bindgen_test]
 async fn ids_are_unique_controls_are_named_and_targets_are_at_least_44px() {
     let mut h = Harness::en();
-    h.ask(role_choice()).await;
-    h.click("Other").await;
-    h.click("Why we ask").await;
+    let multichoice = question(json!({
+        "id": "m", "kind": "multichoice", "allowOther": true, "declinable": true,
+        "options": [{ "value": "a", "label": "Alpha" }, { "value": "b", "label": "Beta" }]
+    }));
+    for (q, reveal) in [(role_choice(), "Other"), (multichoice, "")] {
+        h.ask(q).await;
+        if reveal.is_empty() {
+            // Multichoice: tick "Other" (the last checkbox) to reveal its text box.
+            let boxes = h.all("input[type=checkbox]");
+            boxes
+                .last()
+                .unwrap()
+                .clone()
+                .dyn_into::<HtmlElement>()
+                .unwrap()
+                .click();
+            yew::scheduler::flush().await;
+        } else {
+            h.click(reveal).await;
+            h.click("Why we ask").await;
+        }
 
-    let ids: Vec<String> = h.all("[id]").iter().map(|e| e.id()).collect();
-    let mut unique = ids.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(ids.len(), unique.len(), "{ids:?}");
-    for input in h.all("input") {
-        assert!(
-            h.label_of(&input).is_some_and(|l| !l.is_empty()),
-            "{:?}",
-            input.outer_html()
-        );
-    }
-    for button in h.all("button") {
-        assert!(!accessible_name(&button).is_empty());
-        let rect = button.get_bounding_client_rect();
-        assert!(
-            rect.width() >= 44.0 && rect.height() >= 44.0,
-            "{}: {}x{}",
-            accessible_name(&button),
-            rect.width(),
-            rect.height()
-        );
+        let ids: Vec<String> = h.all("[id]").iter().map(|e| e.id()).collect();
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(ids.len(), unique.len(), "{ids:?}");
+        for input in h.all("input") {
+            let label = h.label_of(&input);
+            assert!(
+                label.as_deref().is_some_and(|l| !l.is_empty()),
+                "{:?}",
+                input.outer_html()
+            );
+            // A checkbox's target is its whole label row; a text box is itself.
+            match input.closest("label").unwrap() {
+                Some(row) => assert_at_least_44px(&row, &label.unwrap()),
+                None => assert_at_least_44px(&input, &label.unwrap()),
+            }
+        }
+        for button in h.all("button") {
+            let name = accessible_name(&button);
+            assert!(!name.is_empty());
+            assert_at_least_44px(&button, &name);
+        }
     }
     h.destroy();
 }

@@ -217,6 +217,7 @@ impl Popup {
             scheme: look.theme.color_scheme,
             on_event: Callback::from(move |event| on_event(event)),
             live: Rc::new(Live::new(region)),
+            return_to: Rc::default(),
         });
         let props = AppProps {
             screen: Screen::Hidden,
@@ -244,7 +245,16 @@ impl Popup {
         let refocus = self.shadow.active_element().is_some();
         let live = &self.ctx.live;
         match &screen {
-            Screen::Hidden => live.clear(),
+            Screen::Hidden => {
+                live.clear();
+                // A keyboard user who closed the popup (or answered its last
+                // question) goes back to where they were on the page, instead of
+                // being dropped at the top of the document.
+                let return_to = self.ctx.return_to.take();
+                if let Some(el) = return_to.filter(|el| refocus && el.is_connected()) {
+                    let _ = el.focus();
+                }
+            }
             Screen::Question(view) => {
                 live.say(announcement(self.ctx.strings, view, &self.ctx.locale))
             }

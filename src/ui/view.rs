@@ -2,7 +2,7 @@
 //! rendered into the shadow root. Purely presentational: which screen shows is
 //! the runtime's decision; what the user does goes back as a [`UiEvent`].
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -10,7 +10,7 @@ use trickle_core::answer::{check_value, Value};
 use trickle_core::config::{ColorScheme, Kind, Placement};
 use trickle_core::i18n::{Direction, Strings};
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement, Node};
 use yew::prelude::*;
 
 use super::autofill::input_attrs;
@@ -40,6 +40,9 @@ pub(crate) struct Ctx {
     pub(crate) scheme: ColorScheme,
     pub(crate) on_event: Callback<UiEvent>,
     pub(crate) live: Rc<Live>,
+    /// The page element focus came from when it entered the popup: focus goes back
+    /// there when the popup hides with focus inside it (see `Popup::show`).
+    pub(crate) return_to: Rc<RefCell<Option<HtmlElement>>>,
 }
 
 impl PartialEq for Ctx {
@@ -155,10 +158,24 @@ fn dialog(ctx: &Ctx, onkeydown: Callback<KeyboardEvent>, children: Html) -> Html
         ColorScheme::Light => "light",
         ColorScheme::Dark => "dark",
     };
+    let return_to = Rc::clone(&ctx.return_to);
+    let onfocusin = Callback::from(move |e: FocusEvent| {
+        let from = e
+            .related_target()
+            .and_then(|t| t.dyn_into::<HtmlElement>().ok());
+        let to = e.target().and_then(|t| t.dyn_into::<Node>().ok());
+        if let (Some(from), Some(to)) = (from, to) {
+            // Another root node than the focused control's: focus came in from the
+            // page (or another component's shadow root), not from within the popup.
+            if !from.get_root_node().is_same_node(Some(&to.get_root_node())) {
+                return_to.replace(Some(from));
+            }
+        }
+    });
     // Not modal: no aria-modal and no focus trap, the page stays usable.
     html! {
         <div class={classes!("t", corner, scheme)} role="dialog" aria-labelledby={PROMPT_ID}
-            dir={ctx.dir.as_str()} lang={ctx.lang.clone()} {onkeydown}>
+            dir={ctx.dir.as_str()} lang={ctx.lang.clone()} {onkeydown} {onfocusin}>
             { children }
         </div>
     }
