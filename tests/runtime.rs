@@ -31,13 +31,17 @@ const FAKES: &str = r#"
   Storage.prototype.setItem = window.__realSetItem;
   window.__status = 200;
   window.__calls = [];
+  // A request of an earlier test that settles late must not land in this one's list.
+  window.__epoch = (window.__epoch || 0) + 1;
   window.fetch = function (input, init) {
+    const epoch = window.__epoch;
     const stored = localStorage.getItem('trickle:v1:outbox');
     const isReq = typeof input !== 'string';
     const url = isReq ? input.url : input;
     const keepalive = isReq ? input.keepalive : !!(init && init.keepalive);
     const body = isReq ? input.clone().text() : Promise.resolve(init && init.body);
     return body.then(function (b) {
+      if (epoch !== window.__epoch) throw new TypeError('stale');
       window.__calls.push({ kind: keepalive ? 'keepalive' : 'fetch', url: url, body: b, stored: stored });
       if (window.__status === 0) throw new TypeError('Failed to fetch');
       return new Response(null, { status: window.__status });
@@ -56,8 +60,10 @@ fn run_js(src: &str) -> JsValue {
         .unwrap()
 }
 
-fn reset() {
+async fn reset() {
     api::destroy();
+    // Let requests of the previous test settle before the fakes are replaced.
+    TimeoutFuture::new(30).await;
     run_js(FAKES);
 }
 
@@ -186,8 +192,8 @@ fn body_count() -> u32 {
 }
 
 #[wasm_bindgen_test]
-fn storage_falls_back_to_memory_when_local_storage_throws() {
-    reset();
+async fn storage_falls_back_to_memory_when_local_storage_throws() {
+    reset().await;
     run_js("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");
     let store = Store::open(Log::new(true));
     assert!(store.is_persistent());
@@ -201,8 +207,8 @@ fn storage_falls_back_to_memory_when_local_storage_throws() {
 }
 
 #[wasm_bindgen_test]
-fn storage_without_local_storage_keeps_values_in_memory() {
-    reset();
+async fn storage_without_local_storage_keeps_values_in_memory() {
+    reset().await;
     let store = Store::with(None, Log::default());
     store.set("k", "v");
     assert_eq!(store.get("k").as_deref(), Some("v"));
@@ -211,8 +217,8 @@ fn storage_without_local_storage_keeps_values_in_memory() {
 }
 
 #[wasm_bindgen_test]
-fn storage_reads_what_another_tab_wrote() {
-    reset();
+async fn storage_reads_what_another_tab_wrote() {
+    reset().await;
     let store = Store::open(Log::default());
     store.set("k", "mine");
     run_js("localStorage.setItem('k', 'theirs');");
@@ -220,7 +226,7 @@ fn storage_reads_what_another_tab_wrote() {
 }
 
 #[wasm_bindgen_test]
-fn ids_are_v4_uuids_with_and_without_random_uuid() {
+async fn ids_are_v4_uuids_with_and_without_random_uuid() {
     let is_v4 = |s: &str| {
         let b = s.as_bytes();
         s.len() == 36
@@ -247,7 +253,7 @@ fn ids_are_v4_uuids_with_and_without_random_uuid() {
 
 #[wasm_bindgen_test]
 async fn init_rejects_a_bad_config_with_the_path_named_message() {
-    reset();
+    reset().await;
     let events = Events::listen();
     let bad = json!({ "endpoint": "/v1/answers", "stages": [ { "id": "a", "questions": [] } ] });
     let err = JsFuture::from(api::init(to_js(&bad))).await.unwrap_err();
@@ -266,7 +272,7 @@ async fn init_rejects_a_bad_config_with_the_path_named_message() {
 
 #[wasm_bindgen_test]
 async fn init_shows_the_due_question_and_says_so() {
-    reset();
+    reset().await;
     let events = Events::listen();
     start(&config("u-shown")).await;
     assert_eq!(events.names(), vec!["trickle:ready", "trickle:shown"]);
@@ -279,7 +285,7 @@ async fn init_shows_the_due_question_and_says_so() {
 
 #[wasm_bindgen_test]
 async fn explain_lists_every_question_with_its_reason() {
-    reset();
+    reset().await;
     start(&config("u-explain")).await;
     let e = explain();
     let questions = e["questions"].as_array().unwrap();
@@ -300,7 +306,7 @@ async fn explain_lists_every_question_with_its_reason() {
 
 #[wasm_bindgen_test]
 async fn an_answer_is_stored_before_it_is_sent_and_delivered_after_a_2xx() {
-    reset();
+    reset().await;
     let events = Events::listen();
     start(&config("u-answer")).await;
     answer(Value::Text("dev".into()));
@@ -338,7 +344,7 @@ async fn an_answer_is_stored_before_it_is_sent_and_delivered_after_a_2xx() {
 
 #[wasm_bindgen_test]
 async fn a_final_4xx_dead_letters_the_answer_with_one_error_and_no_retry() {
-    reset();
+    reset().await;
     set_status(422);
     let events = Events::listen();
     start(&config("u-422")).await;
@@ -357,7 +363,7 @@ async fn a_final_4xx_dead_letters_the_answer_with_one_error_and_no_retry() {
 
 #[wasm_bindgen_test]
 async fn a_5xx_keeps_the_answer_queued_and_the_next_init_sends_it() {
-    reset();
+    reset().await;
     set_status(503);
     let events = Events::listen();
     start(&config("u-503")).await;
@@ -377,7 +383,7 @@ async fn a_5xx_keeps_the_answer_queued_and_the_next_init_sends_it() {
 
 #[wasm_bindgen_test]
 async fn a_network_error_is_retried_when_the_browser_comes_online() {
-    reset();
+    reset().await;
     set_status(0);
     let events = Events::listen();
     start(&config("u-offline")).await;
@@ -393,7 +399,7 @@ async fn a_network_error_is_retried_when_the_browser_comes_online() {
 
 #[wasm_bindgen_test]
 async fn another_tabs_queued_answer_survives_this_tabs_delivery() {
-    reset();
+    reset().await;
     set_status(503);
     start(&config("u-tab")).await;
     answer(Value::Text("dev".into()));
@@ -439,7 +445,7 @@ async fn another_tabs_queued_answer_survives_this_tabs_delivery() {
 
 #[wasm_bindgen_test]
 async fn page_hide_hands_the_queue_to_a_beacon() {
-    reset();
+    reset().await;
     set_status(503);
     start(&config("u-hide")).await;
     answer(Value::Text("dev".into()));
@@ -458,7 +464,7 @@ async fn page_hide_hands_the_queue_to_a_beacon() {
 
 #[wasm_bindgen_test]
 async fn page_hide_with_custom_headers_uses_a_keepalive_fetch() {
-    reset();
+    reset().await;
     set_status(503);
     let mut cfg = config("u-hide-headers");
     cfg["headers"] = json!({ "X-Api-Key": "pk_test" });
@@ -474,7 +480,7 @@ async fn page_hide_with_custom_headers_uses_a_keepalive_fetch() {
 
 #[wasm_bindgen_test]
 async fn snooze_posts_a_snoozed_answer_and_ends_the_login() {
-    reset();
+    reset().await;
     let events = Events::listen();
     start(&config("u-snooze")).await;
     host::with_runtime(|rt| rt.on_ui(UiEvent::Snooze)).unwrap();
@@ -501,7 +507,7 @@ async fn snooze_posts_a_snoozed_answer_and_ends_the_login() {
 
 #[wasm_bindgen_test]
 async fn identify_before_init_is_used_by_init() {
-    reset();
+    reset().await;
     let events = Events::listen();
     api::identify(to_js(&json!({ "id": "u-early", "loginsCount": 1 })));
     let mut cfg = config("ignored");
@@ -513,7 +519,7 @@ async fn identify_before_init_is_used_by_init() {
 
 #[wasm_bindgen_test]
 async fn identify_with_a_bad_user_reports_the_path_and_does_not_throw() {
-    reset();
+    reset().await;
     let events = Events::listen();
     start(&config("u-bad-user")).await;
     api::identify(to_js(&json!({ "id": "" })));
@@ -526,7 +532,7 @@ async fn identify_with_a_bad_user_reports_the_path_and_does_not_throw() {
 
 #[wasm_bindgen_test]
 async fn track_reaches_a_stage_listing_the_event() {
-    reset();
+    reset().await;
     let events = Events::listen();
     let mut cfg = config("u-track");
     cfg["stages"][1]["events"] = json!(["purchase"]);
@@ -540,7 +546,7 @@ async fn track_reaches_a_stage_listing_the_event() {
 
 #[wasm_bindgen_test]
 async fn destroy_leaves_no_node_behind() {
-    reset();
+    reset().await;
     let before = body_count();
     start(&config("u-destroy")).await;
     yew::scheduler::flush().await;
@@ -551,7 +557,7 @@ async fn destroy_leaves_no_node_behind() {
 
 #[wasm_bindgen_test]
 async fn a_listener_calling_the_api_from_an_event_does_not_break_the_runtime() {
-    reset();
+    reset().await;
     let document = web_sys::window().unwrap().document().unwrap();
     let explained = Rc::new(RefCell::new(None));
     let sink = explained.clone();
@@ -566,7 +572,7 @@ async fn a_listener_calling_the_api_from_an_event_does_not_break_the_runtime() {
 
 #[wasm_bindgen_test]
 async fn a_failed_send_is_retried_by_timer_after_the_jittered_backoff() {
-    reset();
+    reset().await;
     set_status(500);
     let events = Events::listen();
     start(&config("u-backoff")).await;
@@ -590,7 +596,7 @@ async fn a_failed_send_is_retried_by_timer_after_the_jittered_backoff() {
 
 #[wasm_bindgen_test]
 async fn track_with_an_empty_name_is_reported_not_thrown() {
-    reset();
+    reset().await;
     let events = Events::listen();
     start(&config("u-track-bad")).await;
     api::track(String::new());
@@ -600,7 +606,7 @@ async fn track_with_an_empty_name_is_reported_not_thrown() {
 
 #[wasm_bindgen_test]
 async fn init_twice_replaces_the_widget_without_a_second_host_element() {
-    reset();
+    reset().await;
     let before = body_count();
     start(&config("u-twice")).await;
     start(&config("u-twice")).await;
@@ -612,7 +618,7 @@ async fn init_twice_replaces_the_widget_without_a_second_host_element() {
 
 #[wasm_bindgen_test]
 async fn destroy_removes_the_listeners_and_timers() {
-    reset();
+    reset().await;
     set_status(0);
     start(&config("u-destroy-listeners")).await;
     answer(Value::Text("dev".into()));
@@ -647,7 +653,7 @@ fn click_in_popup(label: &str) {
 
 #[wasm_bindgen_test]
 async fn a_click_in_the_popup_is_answered_and_a_listener_may_destroy_from_it() {
-    reset();
+    reset().await;
     let before = body_count();
     let events = Events::listen();
     let _destroyer = EventListener::new(
@@ -666,4 +672,83 @@ async fn a_click_in_the_popup_is_answered_and_a_listener_may_destroy_from_it() {
     start(&config("u-click-2")).await;
     assert_eq!(events.named("trickle:shown").len(), 2);
     api::destroy();
+}
+
+fn capture_console() {
+    run_js(
+        "window.__logs = []; if (!window.__realLog) { window.__realLog = console.log; window.__realError = console.error; }
+         console.log = function (m) { window.__logs.push(['log', String(m)]); };
+         console.error = function (m) { window.__logs.push(['error', String(m)]); };",
+    );
+}
+
+fn release_console() -> Vec<(String, String)> {
+    let v = run_js(
+        "console.log = window.__realLog; console.error = window.__realError; return JSON.stringify(window.__logs);",
+    );
+    serde_json::from_str(&v.as_string().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn debug_writes_one_prefixed_line_per_decision_and_is_silent_otherwise() {
+    reset().await;
+    capture_console();
+    start(&config("u-quiet")).await;
+    api::destroy();
+    let quiet = release_console();
+    assert_eq!(quiet, vec![], "no lines without debug");
+
+    reset().await;
+    capture_console();
+    let mut cfg = config("u-debug");
+    cfg["debug"] = json!(true);
+    start(&cfg).await;
+    host::with_runtime(|rt| rt.on_ui(UiEvent::Snooze)).unwrap();
+    // A reload of the same login: nothing more is asked, and the line says why.
+    api::identify(to_js(&cfg["user"]));
+    api::destroy();
+    let lines = release_console();
+    assert!(
+        lines
+            .iter()
+            .all(|(kind, line)| kind == "log" && line.starts_with("[trickle] ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(_, l)| l == "[trickle] show role (stage basics)"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(_, l)| l.starts_with("[trickle] snoozed role; queued ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|(_, l)| l.starts_with("[trickle] no question due (role: snoozed")),
+        "{lines:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_config_logs_one_prefixed_console_error() {
+    reset().await;
+    capture_console();
+    let _ = JsFuture::from(api::init(to_js(
+        &json!({ "endpoint": "ftp://x", "stages": [] }),
+    )))
+    .await;
+    let lines = release_console();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0].0, "error");
+    assert!(
+        lines[0]
+            .1
+            .starts_with("[trickle] invalid config: endpoint: "),
+        "{lines:?}"
+    );
 }

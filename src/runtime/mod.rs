@@ -43,8 +43,6 @@ pub mod code {
     pub const OVERFLOW: &str = "overflow";
     /// The popup could not be shown.
     pub const UI: &str = "ui";
-    /// A call that needs `init` came before it.
-    pub const NOT_INITIALIZED: &str = "not-initialized";
 }
 
 /// One running widget (between `init` and `destroy`).
@@ -124,19 +122,15 @@ impl Runtime {
     /// The first moves after `init`: says `trickle:ready`, sends what earlier page
     /// loads left queued, and shows the due question, if any.
     pub fn start(&mut self) {
+        let who = self
+            .user
+            .as_ref()
+            .map(|u| u.id.as_str())
+            .unwrap_or("nobody yet");
+        self.log.debug(&["started for ", who]);
         host::emit("trickle:ready", json!({}));
         self.pump(true);
         self.advance(false);
-    }
-
-    /// The logger of this runtime.
-    pub fn log(&self) -> Log {
-        self.log
-    }
-
-    /// The validated config.
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// `identify(user)`: sets or replaces the user. A new user (or a new login of the
@@ -159,6 +153,7 @@ impl Runtime {
             self.events.insert(name);
             return;
         }
+        self.reload_state();
         if self.state.events.contains(&name) {
             return;
         }
@@ -172,7 +167,8 @@ impl Runtime {
 
     /// `explain()`: every question with whether it is open and why not, the number
     /// of queued answers and the dead-letter list (contract section 4).
-    pub fn explain(&self) -> Json {
+    pub fn explain(&mut self) -> Json {
+        self.reload_state();
         let questions = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
         let outbox = self.load_outbox();
         json!({
@@ -210,6 +206,16 @@ impl Runtime {
         self.user = Some(user);
     }
 
+    /// Re-reads the user's prompt state: another tab of the site may have shown,
+    /// answered or snoozed since (the same storage-first rule as the outbox).
+    fn reload_state(&mut self) {
+        if let Some(user) = &self.user {
+            if let Some(stored) = self.store.get(&state_key(&user.id)) {
+                self.state = PromptState::from_json(&stored);
+            }
+        }
+    }
+
     fn save_state(&self) {
         if let Some(user) = &self.user {
             self.store.set(&state_key(&user.id), &self.state.to_json());
@@ -219,13 +225,16 @@ impl Runtime {
     /// Shows the next due question; with none, the thank-you (after an answer) or
     /// nothing.
     fn advance(&mut self, after_answer: bool) {
+        self.reload_state();
         let due = self
             .user
             .as_ref()
             .and_then(|u| rules::next_question(&self.config, u, &self.state, &self.events));
         let Some(due) = due else {
             self.current = None;
-            self.log.debug(&["no question due"]);
+            if self.log.debug {
+                self.log_why_nothing_is_due();
+            }
             self.show(if after_answer {
                 Screen::Thanks
             } else {
@@ -254,6 +263,22 @@ impl Runtime {
         }));
     }
 
+    // One debug line: every question's reason, e.g. `role: known, city: cap-reached`.
+    fn log_why_nothing_is_due(&self) {
+        let mut line = String::from("no question due (");
+        let reasons = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
+        for (i, e) in reasons.iter().enumerate() {
+            if i > 0 {
+                line.push_str(", ");
+            }
+            line.push_str(&e.question_id);
+            line.push_str(": ");
+            line.push_str(e.reason.map(|r| r.as_str()).unwrap_or("open"));
+        }
+        line.push(')');
+        self.log.debug(&[&line]);
+    }
+
     fn close_current(&mut self) {
         if self.current.take().is_some() {
             self.show(Screen::Hidden);
@@ -272,12 +297,9 @@ impl Runtime {
             match Popup::mount(look, on_event) {
                 Ok(popup) => self.popup = Some(popup),
                 Err(e) => {
-                    let message = e.to_string();
-                    self.log.error(&["cannot show the popup: ", &message]);
-                    host::emit(
-                        "trickle:error",
-                        json!({ "code": code::UI, "message": message }),
-                    );
+                    let mut message = String::from("cannot show the popup: ");
+                    message.push_str(&e.to_string());
+                    self.report(code::UI, message);
                     return;
                 }
             }
@@ -315,6 +337,7 @@ impl Runtime {
         let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
             return;
         };
+        self.reload_state();
         let answer = Answer {
             id: ids::uuid(),
             question_id: current.question_id.clone(),
@@ -355,8 +378,9 @@ impl Runtime {
             }
         };
         self.save_state();
+        let verb = name.strip_prefix("trickle:").unwrap_or(name);
         self.log
-            .debug(&[name, " ", &answer.question_id, "; queued ", &answer.id]);
+            .debug(&[verb, " ", &answer.question_id, "; queued ", &answer.id]);
         let mut detail = json!({
             "id": answer.id,
             "questionId": answer.question_id,
