@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::platform::dom;
 use crate::platform::storage::OUTBOX_KEY;
-use crate::platform::{Log, Store};
+use crate::platform::Log;
 use crate::runtime::{code, host, Runtime};
 
 /// Validates `config` (a plain object, or its JSON text) and starts the widget.
@@ -100,7 +100,7 @@ pub fn track(name: String) {
 #[wasm_bindgen]
 pub fn explain() -> JsValue {
     let value = host::with_runtime(|rt| rt.explain()).unwrap_or_else(|| {
-        let outbox = Store::open(Log::default())
+        let outbox = host::store(Log::default())
             .get(OUTBOX_KEY)
             .map(|s| trickle_core::outbox::Outbox::from_json(&s))
             .unwrap_or_default();

@@ -62,6 +62,7 @@ fn run_js(src: &str) -> JsValue {
 
 async fn reset() {
     api::destroy();
+    host::forget_store();
     // Let requests of the previous test settle before the fakes are replaced.
     TimeoutFuture::new(30).await;
     run_js(FAKES);
@@ -451,9 +452,12 @@ async fn page_hide_hands_the_queue_to_a_beacon() {
     answer(Value::Text("dev".into()));
     assert!(wait_until(|| calls().len() == 1).await);
     TimeoutFuture::new(50).await;
-    run_js("window.dispatchEvent(new Event('pagehide'));");
+    // Leaving a page fires visibilitychange and pagehide; one beacon is enough.
+    run_js(
+        "window.dispatchEvent(new Event('pagehide')); window.dispatchEvent(new Event('pagehide'));",
+    );
     let calls = calls();
-    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.len(), 2, "{calls:?}");
     assert_eq!(calls[1]["kind"], "beacon");
     assert_eq!(calls[1]["url"], "/v1/answers");
     let body: Json = serde_json::from_str(calls[1]["body"].as_str().unwrap()).unwrap();
@@ -751,4 +755,23 @@ async fn a_bad_config_logs_one_prefixed_console_error() {
             .starts_with("[trickle] invalid config: endpoint: "),
         "{lines:?}"
     );
+}
+
+#[wasm_bindgen_test]
+async fn with_storage_refused_the_queue_lives_in_memory_across_destroy_and_init() {
+    reset().await;
+    run_js("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");
+    set_status(503);
+    start(&config("u-memory")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    api::destroy();
+    set_status(200);
+    let events = Events::listen();
+    start(&config("u-memory")).await;
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    assert_eq!(explain()["queued"], 0);
+    api::destroy();
+    run_js("Storage.prototype.setItem = window.__realSetItem;");
 }

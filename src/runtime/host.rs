@@ -12,13 +12,18 @@ use std::collections::{BTreeSet, VecDeque};
 
 use serde_json::Value as Json;
 
+use std::rc::Rc;
+
 use super::Runtime;
-use crate::platform::dom;
+use crate::platform::{dom, Log, Store};
 
 thread_local! {
     static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
     static EVENTS: RefCell<VecDeque<(&'static str, Json)>> = const { RefCell::new(VecDeque::new()) };
     static GENERATION: Cell<u32> = const { Cell::new(0) };
+    // One store for the page's life: when localStorage is unusable, the memory copy
+    // (the queue included) must outlive a destroy() and the next init().
+    static STORE: RefCell<Option<Rc<Store>>> = const { RefCell::new(None) };
     // identify()/track() calls that arrive before init(): applied at init.
     static EARLY: RefCell<Early> = RefCell::new(Early::default());
 }
@@ -30,6 +35,28 @@ pub struct Early {
     pub user: Option<trickle_core::config::User>,
     /// Events passed to `track`.
     pub events: BTreeSet<String>,
+}
+
+/// The page's storage, opened on first use (`log` decides whether the fallback to
+/// memory is announced).
+pub fn store(log: Log) -> Rc<Store> {
+    STORE
+        .try_with(|cell| {
+            let mut slot = cell.try_borrow_mut().ok()?;
+            Some(
+                slot.get_or_insert_with(|| Rc::new(Store::open(log)))
+                    .clone(),
+            )
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Rc::new(Store::open(log)))
+}
+
+/// Forgets the page's store, so the next use opens `localStorage` afresh (tests use
+/// it to undo a simulated storage failure).
+pub fn forget_store() {
+    let _ = STORE.try_with(|cell| cell.try_borrow_mut().map(|mut slot| slot.take()));
 }
 
 /// A fresh id for a new runtime, so late callbacks of a destroyed one can tell.

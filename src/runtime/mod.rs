@@ -28,6 +28,9 @@ use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 /// in storage; the answers become due again when it runs out or at the next load.
 const LEASE_MS: u64 = 30_000;
 
+/// Within this long after a page-hide flush, the same answers are not flushed again.
+const BEACON_REPEAT_MS: u64 = 5_000;
+
 /// `context.widget` of every envelope.
 pub const WIDGET: &str = concat!("trickle/", env!("CARGO_PKG_VERSION"));
 
@@ -62,6 +65,10 @@ pub struct Runtime {
     popup: Option<Popup>,
     in_flight: bool,
     timer: Option<Timeout>,
+    // What the last page-hide flush handed over, and when: leaving a page fires both
+    // `visibilitychange` and `pagehide`, and one beacon per answer is enough.
+    beaconed: Vec<String>,
+    beaconed_at: u64,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -81,7 +88,7 @@ impl Runtime {
     pub fn new(config: Config, early_user: Option<User>, early_events: BTreeSet<String>) -> Self {
         let generation = host::next_generation();
         let log = Log::new(config.debug);
-        let store = Rc::new(Store::open(log));
+        let store = host::store(log);
         let user = config.user.clone().or(early_user);
         let on_online: Rc<dyn Fn()> = Rc::new(move || {
             host::with_runtime(|rt| {
@@ -111,6 +118,8 @@ impl Runtime {
             popup: None,
             in_flight: false,
             timer: None,
+            beaconed: Vec::new(),
+            beaconed_at: 0,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide)),
         };
         if let Some(user) = user {
@@ -543,23 +552,38 @@ impl Runtime {
     /// browser as a beacon (or keepalive fetch). They stay queued until a 2xx is
     /// seen, so the next page load sends them again under the same ids.
     fn flush_on_hide(&mut self) {
+        let now = clock::now_ms();
         let outbox = self.load_outbox();
         let mut users: Vec<&str> = outbox.queued().iter().map(|q| q.user_id.as_str()).collect();
         users.sort_unstable();
         users.dedup();
+        let recent = now.saturating_sub(self.beaconed_at) < BEACON_REPEAT_MS;
         let context = self.context();
+        let mut handed = Vec::new();
         for user_id in users {
             for batch in outbox.all_queued(user_id) {
-                if let Ok(body) = serde_json::to_string(&batch.envelope(context.clone())) {
-                    let sent =
-                        transport::beacon(&self.config.endpoint, &self.config.headers, &body);
-                    self.log.debug(&[if sent {
-                        "page hidden: queue handed to the browser"
-                    } else {
-                        "page hidden: the browser refused the beacon"
-                    }]);
+                if recent && batch.ids.iter().all(|id| self.beaconed.contains(id)) {
+                    continue;
+                }
+                let Ok(body) = serde_json::to_string(&batch.envelope(context.clone())) else {
+                    continue;
+                };
+                if transport::beacon(&self.config.endpoint, &self.config.headers, &body) {
+                    self.log.debug(&[
+                        "page hidden: ",
+                        &batch.ids.len().to_string(),
+                        " answer(s) handed to the browser",
+                    ]);
+                    handed.extend(batch.ids);
+                } else {
+                    self.log
+                        .debug(&["page hidden: the browser refused the beacon"]);
                 }
             }
+        }
+        if !handed.is_empty() {
+            self.beaconed = handed;
+            self.beaconed_at = now;
         }
     }
 
