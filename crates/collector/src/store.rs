@@ -42,13 +42,13 @@ const MIGRATIONS: &[&str] = &[
         logins_count INTEGER NOT NULL,
         context TEXT NOT NULL,
         received_at TEXT NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE INDEX answers_by_user ON answers (user_id, answered_at);
     CREATE TABLE profiles (
         user_id TEXT PRIMARY KEY NOT NULL,
         doc TEXT NOT NULL,
         updated_at TEXT NOT NULL
-    ) STRICT;",
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// What can go wrong in the store.
@@ -288,6 +288,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
 }
 
 fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
+    tracing::trace!(jobs = jobs.len(), "group commit");
     let now = now_rfc3339();
     let tx = match conn.transaction() {
         Ok(tx) => tx,

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Load benchmark of trickle-collector on this machine, loopback only.
+#
+# Builds the collector and the load generator (crates/collector/examples/load.rs)
+# optimised for speed, starts the collector on a fresh temporary database with a
+# secret set (so every post pays for the HMAC check), runs a bounded load with one
+# answer per post and then with batches, stops the collector with SIGTERM and
+# prints answers/s, p50 and p99 for each run.
+#
+# Bounds (env): BENCH_CLIENTS (32), BENCH_REQUESTS (20000 posts per run),
+# BENCH_SECONDS (20 s per run at most), BENCH_BATCH (10 answers per batched post).
+# Target on 2 cores: >= 5000 answers/s with p99 < 20 ms.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+clients=${BENCH_CLIENTS:-32}
+requests=${BENCH_REQUESTS:-20000}
+seconds=${BENCH_SECONDS:-20}
+batch=${BENCH_BATCH:-10}
+
+# The workspace's release profile is tuned for a small wasm (opt-level "z", fat
+# LTO, one codegen unit); a server wants speed, so override it for this build
+# only, in its own target dir so the widget's release artefacts are untouched.
+export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-${CARGO_TARGET_DIR:-target}/bench-collector}
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
+export CARGO_PROFILE_RELEASE_LTO=thin
+export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+echo "[bench-collector] building (release, opt-level 3) in $CARGO_TARGET_DIR"
+cargo build -q --release -p trickle-collector --bin trickle-collector --example load
+bin="$CARGO_TARGET_DIR/release/trickle-collector"
+load="$CARGO_TARGET_DIR/release/examples/load"
+
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+secret="bench-secret-$RANDOM$RANDOM"
+# Logs stay on (info, JSON, one line per request) as in production; they go to a file.
+TRICKLE_SECRET="$secret" RUST_LOG=${RUST_LOG:-info} "$bin" \
+  --config crates/collector/tests/fixtures/config.json \
+  --db "$work/bench.db" --listen 127.0.0.1:0 \
+  >"$work/stdout" 2>"$work/server.log" &
+server_pid=$!
+
+addr=""
+for _ in $(seq 1 100); do
+  addr=$(sed -n 's/^trickle-collector listening on //p' "$work/stdout" 2>/dev/null || true)
+  [ -n "$addr" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$addr" ] || { echo "[bench-collector] collector did not start" >&2; exit 1; }
+echo "[bench-collector] collector at $addr (pid $server_pid), $(nproc) cores; bounds: $requests posts or ${seconds}s per run, $clients clients"
+
+run() {
+  TRICKLE_SECRET="$secret" "$load" --url "$addr" --clients "$clients" \
+    --requests "$1" --duration "$seconds" --batch "$2" --label "$3"
+}
+# A short warm-up (page cache, SQLite, connection setup), not reported.
+run 2000 1 warmup >/dev/null
+run "$requests" 1 "1-answer-per-post"
+run "$((requests / 4))" "$batch" "${batch}-answers-per-post"
+
+kill -TERM "$server_pid"
+wait "$server_pid"
+status=$?
+server_pid=""
+rows=$(grep -c '"message":"finished processing request"' "$work/server.log" || true)
+echo "[bench-collector] collector stopped cleanly (exit $status) after $rows logged requests; db $(du -h "$work/bench.db" | cut -f1)"
