@@ -30,7 +30,7 @@ pub mod routes;
 pub mod store;
 pub mod validate;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -70,6 +70,9 @@ pub struct Settings {
     pub max_answers_per_request: usize,
     /// The longest a request may take before a 408.
     pub request_timeout: Duration,
+    /// After a shutdown signal, how long open connections may take to finish
+    /// before they are abandoned.
+    pub shutdown_grace: Duration,
 }
 
 impl Settings {
@@ -82,6 +85,7 @@ impl Settings {
             allowed_origins: Vec::new(),
             max_answers_per_request: DEFAULT_MAX_ANSWERS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            shutdown_grace: DEFAULT_REQUEST_TIMEOUT + Duration::from_secs(5),
         }
     }
 }
@@ -202,17 +206,39 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish (each has
-/// committed before it answered), and closes the store: its writer commits
+/// committed before it answered) and closes the store: its writer commits
 /// whatever is queued and checkpoints the WAL.
+///
+/// A connection that never finishes its request (a stalled upload, or headers
+/// that never end) cannot hold the shutdown up: after `shutdown_grace` the
+/// remaining connections are abandoned. Nothing acknowledged is
+/// lost that way, since an answer is acknowledged only after its commit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let grace = state.settings.shutdown_grace;
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = signalled.send(());
+    });
+    let deadline = async move {
+        if on_signal.await.is_err() {
+            // The server ended before any signal: no deadline needed.
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(grace).await;
+    };
+    let result = tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => {
+            tracing::warn!(grace_s = grace.as_secs_f64(), "connections still open after the grace period; closing anyway");
+            Ok(())
+        }
+    };
     let closing = tokio::task::spawn_blocking(move || store.close()).await;
     if let Err(e) = closing {
         tracing::error!(error = %e, "closing the store failed");

@@ -90,6 +90,8 @@ fn run(args: Args) -> Result<(), String> {
         return Err("--request-timeout must be a positive number of seconds".into());
     }
     settings.request_timeout = Duration::from_secs_f64(args.request_timeout);
+    // Enough for any request still within its timeout to finish and answer.
+    settings.shutdown_grace = settings.request_timeout + Duration::from_secs(5);
     if settings.secret.is_none() {
         tracing::warn!(
             "no TRICKLE_SECRET: userHash is not checked; anyone can post for any user id"

@@ -882,3 +882,20 @@ async fn a_closed_store_makes_health_and_posts_503_with_json_bodies() {
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown() {
+    let mut settings = settings();
+    settings.shutdown_grace = Duration::from_millis(300);
+    let server = Server::start(settings).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(b"POST /v1/answers HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Let the server start reading that request before the stop.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stopped = tokio::time::timeout(Duration::from_secs(5), server.stop()).await;
+    assert!(stopped.is_ok(), "shutdown waited on a stalled connection");
+}
