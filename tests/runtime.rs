@@ -775,3 +775,22 @@ async fn with_storage_refused_the_queue_lives_in_memory_across_destroy_and_init(
     api::destroy();
     run_js("Storage.prototype.setItem = window.__realSetItem;");
 }
+
+#[wasm_bindgen_test]
+async fn a_hanging_request_times_out_as_a_network_error() {
+    reset().await;
+    let headers = std::collections::BTreeMap::new();
+    // Not polled yet: the fetch below is in place when it runs.
+    let outcome = trickle::platform::transport::post("/never", &headers, "{}".into(), 50);
+    // A fetch that never settles, like an endpoint that accepts and never answers;
+    // it rejects only when its signal aborts.
+    run_js(
+        "window.fetch = function (req) { return new Promise(function (_, reject) {
+           req.signal.addEventListener('abort', function () { reject(new DOMException('aborted', 'AbortError')); });
+         }); };",
+    );
+    assert_eq!(
+        outcome.await,
+        trickle::platform::transport::Delivery::Network
+    );
+}

@@ -48,17 +48,29 @@ impl Delivery {
 }
 
 /// POSTs `body` (envelope JSON) to `endpoint` with `Content-Type: application/json`
-/// and the configured headers. Never fails: errors become [`Delivery::Network`].
-pub async fn post(endpoint: &str, headers: &BTreeMap<String, String>, body: String) -> Delivery {
+/// and the configured headers, giving up after `timeout_ms` (a request that hangs
+/// would otherwise hold the queue until the browser's own, minutes-long timeout).
+/// Never fails: errors and timeouts become [`Delivery::Network`].
+pub async fn post(
+    endpoint: &str,
+    headers: &BTreeMap<String, String>,
+    body: String,
+    timeout_ms: u32,
+) -> Delivery {
     let mut builder =
         gloo_net::http::Request::post(endpoint).header("Content-Type", "application/json");
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
-    let request = match builder.body(body) {
+    let controller = web_sys::AbortController::new().ok();
+    let signal = controller.as_ref().map(|c| c.signal());
+    let request = match builder.abort_signal(signal.as_ref()).body(body) {
         Ok(r) => r,
         Err(_) => return Delivery::Network,
     };
+    // Dropped (and so cancelled) when the response arrives first.
+    let _deadline =
+        controller.map(|c| gloo_timers::callback::Timeout::new(timeout_ms, move || c.abort()));
     match request.send().await {
         Ok(response) => {
             let retry_after = response.headers().get("Retry-After");

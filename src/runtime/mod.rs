@@ -28,6 +28,10 @@ use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 /// in storage; the answers become due again when it runs out or at the next load.
 const LEASE_MS: u64 = 30_000;
 
+/// A send that has not been answered after this long counts as a network error
+/// (and is retried); shorter than the lease, so no other tab sends meanwhile.
+const SEND_TIMEOUT_MS: u32 = 20_000;
+
 /// Within this long after a page-hide flush, the same answers are not flushed again.
 const BEACON_REPEAT_MS: u64 = 5_000;
 
@@ -232,7 +236,7 @@ impl Runtime {
     }
 
     /// Shows the next due question; with none, the thank-you (after an answer) or
-    /// nothing.
+    /// nothing new.
     fn advance(&mut self, after_answer: bool) {
         self.reload_state();
         let due = self
@@ -244,11 +248,10 @@ impl Runtime {
             if self.log.debug {
                 self.log_why_nothing_is_due();
             }
-            self.show(if after_answer {
-                Screen::Thanks
-            } else {
-                Screen::Hidden
-            });
+            // Otherwise the popup is hidden already, or finishing a thank-you.
+            if after_answer {
+                self.show(Screen::Thanks);
+            }
             return;
         };
         let Some((_, question)) = self.config.question(&due.question_id) else {
@@ -462,7 +465,7 @@ impl Runtime {
         let headers = self.config.headers.clone();
         let store = self.store.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let delivery = transport::post(&endpoint, &headers, body).await;
+            let delivery = transport::post(&endpoint, &headers, body, SEND_TIMEOUT_MS).await;
             let handled = host::with_runtime(|rt| {
                 if rt.generation != generation {
                     return false;
