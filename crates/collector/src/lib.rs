@@ -159,6 +159,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/export.csv", get(routes::export_csv))
         .route("/healthz", get(routes::healthz))
         .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

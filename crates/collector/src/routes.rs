@@ -212,6 +212,15 @@ pub async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
+/// A known path with the wrong method: a JSON 405.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}
+
 /// Ends a request that takes longer than the configured timeout with a JSON 408
 /// (which the widget retries; the answer id keeps a retry from counting twice).
 pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -539,7 +539,7 @@ async fn with_a_secret_a_profile_read_needs_the_hash_header() {
 }
 
 #[tokio::test]
-async fn a_profile_of_an_unknown_user_is_404_and_unknown_routes_are_json_404s() {
+async fn unknown_users_routes_and_methods_get_json_404s_and_405s() {
     let server = Server::start(settings()).await;
     let response = profile(&server, "nobody").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -551,6 +551,13 @@ async fn a_profile_of_an_unknown_user_is_404_and_unknown_routes_are_json_404s() 
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(json_of(response).await["error"], "not_found");
+    let response = client()
+        .get(server.url("/v1/answers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(json_of(response).await["error"], "method_not_allowed");
     server.stop().await;
 }
 
