@@ -59,7 +59,7 @@ export async function startCollector({ config = SEED, env = {} } = {}) {
   const child = spawn(
     bin,
     ['--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`],
-    { env: { ...process.env, RUST_LOG: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
+    { env: { ...process.env, RUST_LOG: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
   await waitFor(`${url}/healthz`);
