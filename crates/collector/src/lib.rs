@@ -30,7 +30,7 @@ pub mod routes;
 pub mod store;
 pub mod validate;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -210,10 +210,12 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
 /// committed before it answered) and closes the store: its writer commits
 /// whatever is queued and checkpoints the WAL.
 ///
-/// A connection that never finishes its request (a stalled upload, or headers
-/// that never end) cannot hold the shutdown up: after `shutdown_grace` the
-/// remaining connections are abandoned. Nothing acknowledged is
-/// lost that way, since an answer is acknowledged only after its commit.
+/// The accept loop is hyper's HTTP/1.1 server with a header-read timeout (the
+/// request timeout), so a client that never finishes its headers is dropped;
+/// axum's own `serve` has no such timeout. A connection that still has not
+/// finished when `shutdown_grace` has passed after the signal is abandoned.
+/// Nothing acknowledged is lost that way: an answer is acknowledged only after
+/// its commit.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -221,29 +223,50 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let grace = state.settings.shutdown_grace;
-    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = signalled.send(());
-    });
-    let deadline = async move {
-        if on_signal.await.is_err() {
-            // The server ended before any signal: no deadline needed.
-            std::future::pending::<()>().await;
-        }
-        tokio::time::sleep(grace).await;
-    };
-    let result = tokio::select! {
-        result = server.into_future() => result,
-        () = deadline => {
+    let header_timeout = state.settings.request_timeout;
+    let router = app(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Responses are one write each; waiting for Nagle only adds latency.
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("no longer accepting; finishing open connections");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
             tracing::warn!(grace_s = grace.as_secs_f64(), "connections still open after the grace period; closing anyway");
-            Ok(())
         }
-    };
+    }
     let closing = tokio::task::spawn_blocking(move || store.close()).await;
     if let Err(e) = closing {
         tracing::error!(error = %e, "closing the store failed");
     }
     tracing::info!("stopped");
-    result
+    Ok(())
 }

@@ -906,3 +906,29 @@ async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown() {
     let stopped = tokio::time::timeout(Duration::from_secs(5), server.stop()).await;
     assert!(stopped.is_ok(), "shutdown waited on a stalled connection");
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_timeout() {
+    let mut settings = settings();
+    settings.request_timeout = Duration::from_millis(300);
+    let server = Server::start(settings).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST /v1/answers HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read(&mut buf)).await;
+    assert!(read.is_ok(), "still connected after 5 s");
+    // Closed (0 bytes, a reset) or told so with a 408: either way it is gone.
+    if let Ok(Ok(n)) = read {
+        let text = String::from_utf8_lossy(&buf[..n]);
+        assert!(n == 0 || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "closed before the timeout"
+    );
+    server.stop().await;
+}
