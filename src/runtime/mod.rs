@@ -2,9 +2,25 @@
 //! prompt state and the outbox; decides through `trickle-core`, renders through
 //! [`crate::ui`], delivers through [`crate::platform`].
 //!
-//! Storage is the source of truth for the outbox: it is re-read before every change
-//! and written back at once, so two tabs of one site share one queue (see
-//! [`Runtime::load_outbox`] for how neither loses the other's answers).
+//! Storage is the source of truth: the outbox and the prompt state are re-read
+//! before every change and written back at once, so two tabs of one site share one
+//! queue (see `Runtime::load_outbox` for how neither loses the other's answers).
+//!
+//! Storage keys (localStorage, or memory when the browser refuses it):
+//! - `trickle:v1:outbox`: the queue and the dead-letter list, all users.
+//! - `trickle:v1:state:<userId>`: one user's prompt state (shown counts, snoozes,
+//!   declines, answered fields, tracked events, the login last counted).
+//!
+//! Delivery: an answer is stored, then sent at once (one request per user, batched
+//! by the core). While a request is in flight its answers are leased for 30 s (no
+//! other send, here or in another tab, takes them); a request is aborted after
+//! 20 s. 2xx: removed, `trickle:delivered`. Network error, timeout, 408, 429, 5xx:
+//! retried by one timer at the core's jittered backoff (2 s, 4 s, 8 s ... 5 min,
+//! each between half and all of its step; `Retry-After` in seconds is honoured when
+//! the endpoint exposes it), at once on `online`, and at the next `init`. Other
+//! 4xx: dead-lettered, one `trickle:error` per answer, never retried. On page hide
+//! the whole queue is handed to `sendBeacon` (a keepalive `fetch` when custom
+//! headers are configured) and stays queued until a 2xx is seen.
 
 pub mod host;
 
