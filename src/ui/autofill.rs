@@ -102,13 +102,17 @@ fn squash(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    // Run natively (`cargo test`) and in wasm (`--target wasm32-unknown-unknown`,
+    // where a plain #[test] would be skipped).
+    use wasm_bindgen_test::wasm_bindgen_test;
+
     use super::*;
 
     fn token(kind: Kind, field: &str) -> &'static str {
         input_attrs(kind, field).autocomplete
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn names_and_company_fields_get_their_autofill_tokens() {
         assert_eq!(token(Kind::Text, "name"), "name");
         assert_eq!(token(Kind::Text, "profile.first_name"), "given-name");
@@ -120,7 +124,7 @@ mod tests {
         assert_eq!(token(Kind::Text, "address.street"), "street-address");
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn kinds_bring_their_own_token_and_keyboard() {
         assert_eq!(
             input_attrs(Kind::Email, "contact.work"),
@@ -154,7 +158,7 @@ mod tests {
         assert_eq!(input_attrs(Kind::Date, "birthday").kind, "date");
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn a_token_that_does_not_fit_the_kind_or_an_unknown_field_is_not_offered() {
         // A founding date is no birthday, a birthday typed as text gets no `bday`,
         // and a tel question keeps `tel` whatever its field is called.

@@ -78,9 +78,13 @@ pub(crate) fn accent_pair(accent: &str) -> (String, String) {
 
 #[cfg(test)]
 mod tests {
+    // Run natively (`cargo test`) and in wasm (`--target wasm32-unknown-unknown`,
+    // where a plain #[test] would be skipped).
+    use wasm_bindgen_test::wasm_bindgen_test;
+
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn parses_short_and_long_hex_and_refuses_the_rest() {
         assert_eq!(parse_hex("#2A5383"), Some([0x2a, 0x53, 0x83]));
         assert_eq!(parse_hex("#fA0"), Some([0xff, 0xaa, 0x00]));
@@ -91,7 +95,7 @@ mod tests {
         assert_eq!(parse_hex("#ff0000;color:red"), None);
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn text_on_any_accent_meets_aa_for_normal_text() {
         // Every grey and a spread of hues: the chosen text colour reaches 4.5:1.
         for v in (0..=255u8).step_by(5) {
@@ -109,7 +113,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn default_accent_gets_white_text_and_a_light_accent_dark_text() {
         assert_eq!(
             accent_pair("#2A5383"),
@@ -134,7 +138,7 @@ mod tests {
         parse_hex(&value[..value.find(';').unwrap()]).unwrap()
     }
 
-    #[test]
+    #[wasm_bindgen_test(unsupported = test)]
     fn the_stylesheet_colour_pairs_meet_aa_in_both_schemes() {
         // Text 4.5:1 (WCAG 1.4.3), input borders 3:1 (1.4.11), read from the CSS itself.
         for scheme in [".t{", ".dark{", ".auto{"] {

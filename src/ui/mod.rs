@@ -17,7 +17,7 @@ mod view;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use trickle_core::answer::{Value, ValueError};
+use trickle_core::answer::Value;
 use trickle_core::config::{Config, Placement, Question, Theme};
 use trickle_core::i18n::{self, Strings};
 use wasm_bindgen::{JsCast, JsValue};
@@ -135,11 +135,6 @@ fn dom(step: &'static str) -> impl FnOnce(JsValue) -> UiError {
         };
         UiError::Dom { step, message }
     }
-}
-
-/// The message a refused value shows, in the popup's language.
-pub(crate) fn refusal(s: &'static Strings, err: &ValueError) -> &'static str {
-    err.message(s)
 }
 
 /// The mounted popup. Dropping it is the same as [`Popup::destroy`].

@@ -293,7 +293,7 @@ fn Ask(props: &AskProps) -> Html {
             move |(value, other): (Value, bool)| match check_value(&q, &value, other) {
                 Ok(value) => emit.emit(UiEvent::Answer { value, other }),
                 Err(err) => {
-                    let message = super::refusal(s, &err);
+                    let message = err.message(s);
                     live.say(message.to_owned());
                     form.dispatch(Act::Refuse(message));
                 }
@@ -504,4 +504,52 @@ fn bool_str(b: bool) -> &'static str {
 fn on<E: 'static>(form: &UseReducerHandle<Form>, act: Act) -> Callback<E> {
     let dispatcher = form.dispatcher();
     Callback::from(move |_: E| dispatcher.dispatch(act))
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn run(acts: &[Act]) -> Form {
+        acts.iter()
+            .fold(Form::default(), |form, &act| form.next(act))
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn ticked_options_stay_in_option_order_and_untick() {
+        assert_eq!(
+            run(&[Act::Toggle(2), Act::Toggle(0), Act::Toggle(1)]).picked,
+            vec![0, 1, 2]
+        );
+        assert_eq!(
+            run(&[Act::Toggle(2), Act::Toggle(0), Act::Toggle(2)]).picked,
+            vec![0]
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_refusal_lasts_until_the_answer_changes() {
+        let refused = run(&[Act::Refuse("bad")]);
+        assert_eq!(refused.error, Some("bad"));
+        assert_eq!(
+            refused.next(Act::ToggleWhy).error,
+            Some("bad"),
+            "reading why changes no answer"
+        );
+        for change in [Act::Edited, Act::Toggle(0), Act::ToggleOther] {
+            assert_eq!(refused.next(change).error, None, "{change:?}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn typing_without_a_refusal_keeps_the_same_state_so_nothing_re_renders() {
+        let form = Rc::new(Form::default());
+        assert!(Rc::ptr_eq(&form, &Rc::clone(&form).reduce(Act::Edited)));
+        assert!(!Rc::ptr_eq(
+            &form,
+            &Rc::clone(&form).reduce(Act::ToggleOther)
+        ));
+    }
 }
