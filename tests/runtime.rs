@@ -785,12 +785,28 @@ async fn a_hanging_request_times_out_as_a_network_error() {
     // A fetch that never settles, like an endpoint that accepts and never answers;
     // it rejects only when its signal aborts.
     run_js(
-        "window.fetch = function (req) { return new Promise(function (_, reject) {
-           req.signal.addEventListener('abort', function () { reject(new DOMException('aborted', 'AbortError')); });
+        "window.fetch = function (input, init) { return new Promise(function (_, reject) {
+           init.signal.addEventListener('abort', function () { reject(new DOMException('aborted', 'AbortError')); });
          }); };",
     );
     assert_eq!(
         outcome.await,
         trickle::platform::transport::Delivery::Network
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_fetch_is_a_network_error_and_the_answer_stays_queued() {
+    reset().await;
+    let events = Events::listen();
+    start(&config("u-throwing-fetch")).await;
+    run_js("window.__fakeFetch = window.fetch; window.fetch = function () { throw new TypeError('host wrapper broke'); };");
+    answer(Value::Text("dev".into()));
+    TimeoutFuture::new(50).await;
+    assert_eq!(explain()["queued"], 1);
+    assert!(events.named("trickle:error").is_empty());
+    // The failure was handled like any network error: the next chance delivers.
+    run_js("window.fetch = window.__fakeFetch; window.dispatchEvent(new Event('online'));");
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    api::destroy();
 }

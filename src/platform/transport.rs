@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use wasm_bindgen::JsValue;
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// How one POST ended, before the core decides what that means for the answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,27 +59,61 @@ pub async fn post(
     body: String,
     timeout_ms: u32,
 ) -> Delivery {
-    let mut builder =
-        gloo_net::http::Request::post(endpoint).header("Content-Type", "application/json");
-    for (name, value) in headers {
-        builder = builder.header(name, value);
-    }
-    let controller = web_sys::AbortController::new().ok();
-    let signal = controller.as_ref().map(|c| c.signal());
-    let request = match builder.abort_signal(signal.as_ref()).body(body) {
-        Ok(r) => r,
-        Err(_) => return Delivery::Network,
+    let Some(window) = web_sys::window() else {
+        return Delivery::Network;
     };
-    // Dropped (and so cancelled) when the response arrives first.
-    let _deadline =
-        controller.map(|c| gloo_timers::callback::Timeout::new(timeout_ms, move || c.abort()));
-    match request.send().await {
-        Ok(response) => {
-            let retry_after = response.headers().get("Retry-After");
-            Delivery::from_status(response.status(), retry_after.as_deref())
-        }
-        Err(_) => Delivery::Network,
+    let Some(init) = request_init(headers, &body) else {
+        return Delivery::Network;
+    };
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(c) = &controller {
+        init.set_signal(Some(&c.signal()));
     }
+    // Dropped (and so cancelled) when the response arrives first.
+    let _deadline = controller.map(|c| Timeout::new(timeout_ms, move || c.abort()));
+    let Some(promise) = fetch(&window, endpoint, &init) else {
+        return Delivery::Network;
+    };
+    let Ok(response) = JsFuture::from(promise).await else {
+        return Delivery::Network;
+    };
+    let Ok(response) = response.dyn_into::<web_sys::Response>() else {
+        return Delivery::Network;
+    };
+    let retry_after = response.headers().get("Retry-After").ok().flatten();
+    Delivery::from_status(response.status(), retry_after.as_deref())
+}
+
+// Calls `window.fetch` so that a throwing one (a host's wrapper, say) is caught
+// here instead of unwinding through the widget; a thenable it returns is adopted.
+fn fetch(
+    window: &web_sys::Window,
+    endpoint: &str,
+    init: &web_sys::RequestInit,
+) -> Option<js_sys::Promise> {
+    let fetch: js_sys::Function = js_sys::Reflect::get(window, &JsValue::from_str("fetch"))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let result = fetch
+        .call2(window, &JsValue::from_str(endpoint), init)
+        .ok()?;
+    Some(js_sys::Promise::resolve(&result))
+}
+
+// A POST with the JSON content type and the configured headers; `None` when the
+// browser refuses a header.
+fn request_init(headers: &BTreeMap<String, String>, body: &str) -> Option<web_sys::RequestInit> {
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(body));
+    let h = web_sys::Headers::new().ok()?;
+    h.set("Content-Type", "application/json").ok()?;
+    for (name, value) in headers {
+        h.set(name, value).ok()?;
+    }
+    init.set_headers(&h);
+    Some(init)
 }
 
 /// Sends `body` while the page unloads, fire and forget. Without custom headers it
@@ -105,30 +141,20 @@ fn keepalive_fetch(
     headers: &BTreeMap<String, String>,
     body: &str,
 ) -> bool {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    let Ok(h) = web_sys::Headers::new() else {
+    let Some(init) = request_init(headers, body) else {
         return false;
     };
-    if h.set("Content-Type", "application/json").is_err() {
-        return false;
-    }
-    for (name, value) in headers {
-        if h.set(name, value).is_err() {
-            return false;
-        }
-    }
-    init.set_headers(&h);
     // web-sys has no setter for `keepalive`; the dictionary is a plain object.
     if js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE).is_err() {
         return false;
     }
     // Nobody is left to read the response; awaiting it only keeps a rejection from
     // being reported as unhandled.
-    let promise = window.fetch_with_str_and_init(endpoint, &init);
+    let Some(promise) = fetch(window, endpoint, &init) else {
+        return false;
+    };
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        let _ = JsFuture::from(promise).await;
     });
     true
 }
