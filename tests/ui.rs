@@ -1044,7 +1044,7 @@ async fn page_css_does_not_reach_in_and_popup_css_does_not_leak_out() {
     page_css.set_text_content(Some(
         "html{font-size:40px!important}
          button{font-size:3rem!important;color:rgb(255,0,0)!important;padding:0!important}
-         div{font-family:serif!important;line-height:3!important;display:block}
+         div{font-family:serif!important;line-height:3!important;display:block;transform:rotate(3deg)!important;filter:invert(1)!important;opacity:0.3!important;width:2000px!important}
          p{margin:30px!important}",
     ));
     document().head().unwrap().append_child(&page_css).unwrap();
@@ -1108,7 +1108,16 @@ async fn page_css_does_not_reach_in_and_popup_css_does_not_leak_out() {
         .unwrap();
     assert_eq!(computed(&prompt, "margin-top"), "0px");
     // The host element itself is reset and positioned by nothing from the page.
-    assert_eq!(computed(&h.host(), "line-height"), "normal");
+    let host = h.host();
+    for (property, value) in [
+        ("line-height", "normal"),
+        ("opacity", "1"),
+        ("transform", "none"),
+        ("filter", "none"),
+    ] {
+        assert_eq!(computed(&host, property), value, "host {property}");
+    }
+    assert_eq!(computed(&dialog, "width"), "360px");
 
     h.destroy();
     page_css.remove();
