@@ -30,6 +30,7 @@ const FAKES: &str = r#"
   if (!window.__realFetch) { window.__realFetch = window.fetch; window.__realBeacon = navigator.sendBeacon; window.__realSetItem = Storage.prototype.setItem; }
   Storage.prototype.setItem = window.__realSetItem;
   window.__status = 200;
+  window.__retryAfter = null;
   window.__calls = [];
   // A request of an earlier test that settles late must not land in this one's list.
   window.__epoch = (window.__epoch || 0) + 1;
@@ -44,7 +45,8 @@ const FAKES: &str = r#"
       if (epoch !== window.__epoch) throw new TypeError('stale');
       window.__calls.push({ kind: keepalive ? 'keepalive' : 'fetch', url: url, body: b, stored: stored });
       if (window.__status === 0) throw new TypeError('Failed to fetch');
-      return new Response(null, { status: window.__status });
+      const headers = window.__retryAfter ? { 'Retry-After': window.__retryAfter } : {};
+      return new Response(null, { status: window.__status, headers: headers });
     });
   };
   navigator.sendBeacon = function (url, body) {
@@ -809,4 +811,43 @@ async fn a_throwing_fetch_is_a_network_error_and_the_answer_stays_queued() {
     run_js("window.fetch = window.__fakeFetch; window.dispatchEvent(new Event('online'));");
     assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
     api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_retry_after_header_sets_the_earliest_retry() {
+    reset().await;
+    set_status(429);
+    run_js("window.__retryAfter = '7';");
+    start(&config("u-retry-after")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let outbox: Json =
+        serde_json::from_str(&stored.get_item(OUTBOX_KEY).unwrap().unwrap()).unwrap();
+    let wait = outbox["queue"][0]["nextAt"].as_u64().unwrap() as f64 - js_sys::Date::now();
+    assert!((6500.0..=7000.0).contains(&wait), "waits {wait} ms");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+fn delivery_classifies_statuses_and_reads_retry_after_in_seconds() {
+    use trickle::platform::transport::Delivery;
+    assert_eq!(Delivery::from_status(204, Some("5")), Delivery::Ok(204));
+    assert_eq!(
+        Delivery::from_status(503, Some(" 5 ")),
+        Delivery::Status {
+            status: 503,
+            retry_after_ms: Some(5000)
+        }
+    );
+    // An HTTP-date is not honoured; the backoff applies.
+    assert_eq!(
+        Delivery::from_status(429, Some("Wed, 21 Oct 2026 07:28:00 GMT")),
+        Delivery::Status {
+            status: 429,
+            retry_after_ms: None
+        }
+    );
+    assert_eq!(Delivery::Network.status(), None);
 }
