@@ -851,3 +851,37 @@ fn delivery_classifies_statuses_and_reads_retry_after_in_seconds() {
     );
     assert_eq!(Delivery::Network.status(), None);
 }
+
+#[wasm_bindgen_test]
+async fn a_question_answered_in_another_tab_goes_away_here() {
+    reset().await;
+    let before = body_count();
+    start(&config("u-other-tab")).await;
+    yew::scheduler::flush().await;
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let key = state_key("u-other-tab");
+    // A storage write unrelated to the question changes nothing.
+    run_js("window.dispatchEvent(new StorageEvent('storage', { key: 'unrelated' }));");
+    assert!(host::with_runtime(|rt| rt.explain()["questions"][0]["open"] == true).unwrap());
+    assert!(shown_question().is_some());
+    // The other tab answered `role`: its state says so, and it fires `storage` here.
+    let mut state: Json = serde_json::from_str(&storage.get_item(&key).unwrap().unwrap()).unwrap();
+    state["answered"] = json!(["role"]);
+    storage.set_item(&key, &state.to_string()).unwrap();
+    run_js("window.dispatchEvent(new StorageEvent('storage', { key: 'x' }));");
+    yew::scheduler::flush().await;
+    assert!(shown_question().is_none(), "the popup went away");
+    api::destroy();
+    assert_eq!(body_count(), before);
+}
+
+// The prompt of the dialog on screen, if any.
+fn shown_question() -> Option<String> {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document.query_selector("[data-trickle-host]").unwrap()?;
+    let dialog = host
+        .shadow_root()?
+        .query_selector("[role=dialog]")
+        .unwrap()?;
+    Some(dialog.text_content().unwrap_or_default())
+}

@@ -4,23 +4,31 @@ use std::rc::Rc;
 
 use gloo_events::EventListener;
 
-/// The `online`, `pagehide` and `visibilitychange` listeners of one runtime.
-/// Dropping it removes all three.
+/// The `online`, `pagehide`, `visibilitychange` and `storage` listeners of one
+/// runtime. Dropping it removes them all.
 pub struct Lifecycle {
     _listeners: Vec<EventListener>,
 }
 
 impl Lifecycle {
-    /// Calls `on_online` when the browser comes back online and `on_hide` when the
+    /// Calls `on_online` when the browser comes back online, `on_hide` when the
     /// page is hidden (`visibilitychange` to hidden, or `pagehide`: the last moments
-    /// a queue can still be handed to the browser).
-    pub fn listen(on_online: Rc<dyn Fn()>, on_hide: Rc<dyn Fn()>) -> Self {
+    /// a queue can still be handed to the browser) and `on_storage` when another tab
+    /// of the site changed `localStorage`.
+    pub fn listen(
+        on_online: Rc<dyn Fn()>,
+        on_hide: Rc<dyn Fn()>,
+        on_storage: Rc<dyn Fn()>,
+    ) -> Self {
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
             let online = on_online.clone();
             listeners.push(EventListener::new(&window, "online", move |_| online()));
             let hide = on_hide.clone();
             listeners.push(EventListener::new(&window, "pagehide", move |_| hide()));
+            listeners.push(EventListener::new(&window, "storage", move |_| {
+                on_storage()
+            }));
             if let Some(document) = window.document() {
                 let doc = document.clone();
                 let hide = on_hide;

@@ -125,6 +125,13 @@ impl Runtime {
                 }
             });
         });
+        let on_storage: Rc<dyn Fn()> = Rc::new(move || {
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    rt.other_tab_changed();
+                }
+            });
+        });
         let mut rt = Self {
             generation,
             config: Rc::new(config),
@@ -140,7 +147,7 @@ impl Runtime {
             timer: None,
             beaconed: Vec::new(),
             beaconed_at: 0,
-            _lifecycle: Some(Lifecycle::listen(on_online, on_hide)),
+            _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         };
         if let Some(user) = user {
             rt.set_user(user);
@@ -305,6 +312,24 @@ impl Runtime {
         }
         line.push(')');
         self.log.debug(&[&line]);
+    }
+
+    /// Another tab wrote storage: if the user answered, declined or snoozed the
+    /// question on screen there, it goes away here too.
+    fn other_tab_changed(&mut self) {
+        let Some(question_id) = self.current.as_ref().map(|c| c.question_id.clone()) else {
+            return;
+        };
+        self.reload_state();
+        // A question on screen stays open by the rule until something settles it.
+        let still_open =
+            rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
+                .iter()
+                .any(|e| e.question_id == question_id && e.open);
+        if !still_open {
+            self.log.debug(&["settled in another tab: ", &question_id]);
+            self.close_current();
+        }
     }
 
     fn close_current(&mut self) {
