@@ -169,8 +169,9 @@ impl Runtime {
         self.advance(false);
     }
 
-    /// `identify(user)`: sets or replaces the user. A new user (or a new login of the
-    /// same user) closes a question of the old one and shows what is due now.
+    /// `identify(user)`: sets or replaces the user and counts their login. A
+    /// different user closes the old user's question; then, unless a question is on
+    /// screen, what is due now is shown.
     pub fn identify(&mut self, user: User) {
         let same_user = self.user.as_ref().map(|u| u.id == user.id).unwrap_or(false);
         if !same_user {
