@@ -61,8 +61,29 @@ fn is_loopback(url: &str) -> bool {
     host == "localhost" || host == "[::1]" || host.starts_with("127.")
 }
 
+/// A random-looking UUID v4 string, as the widget makes (crypto.randomUUID), so
+/// inserts land all over the id index as they would in production.
+fn uuid(seed: u64) -> String {
+    // splitmix64: two well-mixed 64-bit halves from a counter.
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let (a, b) = (mix(seed), mix(seed ^ 0xDEAD_BEEF_CAFE_F00D));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
 fn body(args: &Args, run: u64, client: u64, n: u64, hashes: &[String]) -> String {
-    let user_index = (client * 7919 + n) % args.users;
+    let user_index = (client.wrapping_mul(7919) + n) % args.users;
     let user = format!("bench-user-{user_index}");
     let hash = hashes
         .get(user_index as usize)
@@ -71,11 +92,13 @@ fn body(args: &Args, run: u64, client: u64, n: u64, hashes: &[String]) -> String
     let mut answers = String::new();
     for k in 0..args.batch {
         let (question, stage, field, value) = ANSWERS[((n + k) % ANSWERS.len() as u64) as usize];
+        // Unique per run (n < 2^24 posts, k < 256 answers per post) and across runs.
+        let id = uuid(run << 32 | (n & 0xff_ffff) << 8 | (k & 0xff));
         if k > 0 {
             answers.push(',');
         }
         answers.push_str(&format!(
-            r#"{{"id":"r{run}-c{client}-n{n}-k{k}","questionId":"{question}","stage":"{stage}","field":"{field}","status":"answered","value":{value},"other":false,"answeredAt":"2026-11-30T15:00:00.000Z","loginsCount":3}}"#
+            r#"{{"id":"{id}","questionId":"{question}","stage":"{stage}","field":"{field}","status":"answered","value":{value},"other":false,"answeredAt":"2026-11-30T15:00:00.000Z","loginsCount":3}}"#
         ));
     }
     format!(
@@ -121,6 +144,7 @@ async fn main() {
             let url = format!("{}/v1/answers", args.url.trim_end_matches('/'));
             let mut latencies = Vec::new();
             let mut errors = 0u64;
+            let mut duplicates = 0u64;
             loop {
                 let n = sent.fetch_add(1, Ordering::Relaxed);
                 if n >= args.requests || Instant::now() >= deadline {
@@ -138,7 +162,10 @@ async fn main() {
                     Ok(response) => {
                         let status = response.status();
                         // Read the body so the connection is reused.
-                        let _ = response.bytes().await;
+                        let body = response.bytes().await.unwrap_or_default();
+                        let recorded: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        duplicates += recorded["duplicates"].as_u64().unwrap_or(0);
                         status.is_success()
                     }
                     Err(_) => false,
@@ -149,15 +176,17 @@ async fn main() {
                     errors += 1;
                 }
             }
-            (latencies, errors)
+            (latencies, errors, duplicates)
         }));
     }
     let mut latencies = Vec::new();
     let mut errors = 0;
+    let mut duplicates = 0;
     for task in tasks {
-        let (mut l, e) = task.await.expect("client task");
+        let (mut l, e, d) = task.await.expect("client task");
         latencies.append(&mut l);
         errors += e;
+        duplicates += d;
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_unstable();
@@ -171,7 +200,7 @@ async fn main() {
     let ok = latencies.len() as u64;
     let answers = ok * args.batch;
     println!(
-        "{label}: clients={clients} batch={batch} requests_ok={ok} errors={errors} elapsed_s={elapsed:.2} \
+        "{label}: clients={clients} batch={batch} requests_ok={ok} errors={errors} duplicates={duplicates} elapsed_s={elapsed:.2} \
          requests_per_s={rps:.0} answers_per_s={aps:.0} p50_ms={p50:.2} p99_ms={p99:.2} max_ms={max:.2}",
         label = args.label,
         clients = args.clients,
@@ -182,7 +211,8 @@ async fn main() {
         p99 = pct(0.99),
         max = pct(1.0),
     );
-    if errors > 0 {
+    // Every id is fresh, so a duplicate means the generator or the store is wrong.
+    if errors > 0 || duplicates > 0 {
         std::process::exit(1);
     }
 }
