@@ -2,7 +2,6 @@
 //! bad value. The rules themselves live in `trickle-core`, so the collector and the
 //! widget accept exactly the same answers.
 
-use serde::Deserialize;
 use trickle_core::answer::{normalize_envelope, Envelope, Status};
 use trickle_core::config::{Config, ConfigError};
 
@@ -40,15 +39,25 @@ pub fn load_config(text: &str) -> Result<Config, Invalid> {
 /// Parses a posted body into an envelope. Not JSON at all is a syntax error; JSON
 /// that is not an envelope is refused by `trickle-core` with the path named.
 pub fn parse_envelope(body: &[u8]) -> Result<Envelope, BodyError> {
-    // A cheap syntax-only pass (no allocation) tells 400 from 422; the core then
-    // parses with its own path-named messages (`answers[0].status: ...`).
-    let mut de = serde_json::Deserializer::from_slice(body);
-    serde::de::IgnoredAny::deserialize(&mut de)
-        .and_then(|_| de.end())
-        .map_err(|e| BodyError::Syntax(format!("invalid JSON: {e}")))?;
-    let text =
-        std::str::from_utf8(body).map_err(|e| BodyError::Syntax(format!("invalid UTF-8: {e}")))?;
-    Envelope::from_json(text).map_err(|e| BodyError::Shape(invalid(e)))
+    // Fast path: one pass straight into the core's type (same Deserialize impl the
+    // core uses). Only a refused body pays for the core's path-tracking parse,
+    // which words the 422 (`answers[0].status: ...`).
+    match serde_json::from_slice::<Envelope>(body) {
+        Ok(envelope) => Ok(envelope),
+        Err(e) if !e.is_data() => Err(BodyError::Syntax(format!("invalid JSON: {e}"))),
+        Err(e) => {
+            let text = std::str::from_utf8(body)
+                .map_err(|u| BodyError::Syntax(format!("invalid UTF-8: {u}")))?;
+            match Envelope::from_json(text) {
+                Err(core) => Err(BodyError::Shape(invalid(core))),
+                // Cannot happen (same type, same input); refuse rather than guess.
+                Ok(_) => Err(BodyError::Shape(Invalid {
+                    path: ".".into(),
+                    message: e.to_string(),
+                })),
+            }
+        }
+    }
 }
 
 fn invalid(e: ConfigError) -> Invalid {
