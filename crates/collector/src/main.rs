@@ -33,7 +33,7 @@ struct Args {
     /// Comma-separated origins allowed to call cross-origin.
     #[arg(long, env = "TRICKLE_ALLOWED_ORIGINS", default_value = "")]
     allowed_origins: String,
-    /// The most answers one request may carry.
+    /// The most answers one request may carry (1 to 100, the core's envelope limit).
     #[arg(long, default_value_t = trickle_collector::DEFAULT_MAX_ANSWERS)]
     max_answers: usize,
     /// Seconds a request may take before it gets 408.
@@ -85,7 +85,10 @@ fn run(args: Args) -> Result<(), String> {
         .map(|t| AdminToken::new(&t));
     settings.allowed_origins =
         parse_origins(&args.allowed_origins).map_err(|e| format!("allowed origins: {e}"))?;
-    settings.max_answers_per_request = args.max_answers.max(1);
+    // Above the core's envelope limit the core would refuse with 422 anyway.
+    settings.max_answers_per_request = args
+        .max_answers
+        .clamp(1, trickle_collector::DEFAULT_MAX_ANSWERS);
     if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
         return Err("--request-timeout must be a positive number of seconds".into());
     }

@@ -24,6 +24,11 @@ struct Running {
 
 /// Starts the binary on an ephemeral loopback port and reads the address it prints.
 fn spawn(envs: &[(&str, &str)]) -> Running {
+    spawn_logging(envs, Stdio::null())
+}
+
+/// The same, with its stderr (the logs) going to `logs`.
+fn spawn_logging(envs: &[(&str, &str)], logs: Stdio) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.json");
     std::fs::write(&config, CONFIG).unwrap();
@@ -40,7 +45,7 @@ fn spawn(envs: &[(&str, &str)]) -> Running {
         .env_remove("TRICKLE_ALLOWED_ORIGINS")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(logs);
     for (key, value) in envs {
         command.env(key, value);
     }
@@ -243,4 +248,35 @@ fn a_bad_origin_list_stops_the_binary() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("app.example.com/path"));
+}
+
+#[tokio::test]
+async fn logs_are_one_json_object_per_line_with_a_line_per_request() {
+    let logs = tempfile::NamedTempFile::new().unwrap();
+    let mut running = spawn_logging(&[("RUST_LOG", "info")], Stdio::from(logs.reopen().unwrap()));
+    let response = client()
+        .get(format!("{}/healthz", running.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    sigterm(&running.child);
+    assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
+    let text = std::fs::read_to_string(logs.path()).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let messages: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l["fields"]["message"].as_str())
+        .collect();
+    assert!(messages.contains(&"listening"), "{messages:?}");
+    assert!(messages.contains(&"stopped"), "{messages:?}");
+    let request = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "finished processing request")
+        .unwrap_or_else(|| panic!("no request line in {text}"));
+    assert_eq!(request["fields"]["status"], 200);
+    assert_eq!(request["span"]["uri"], "/healthz");
 }
