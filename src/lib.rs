@@ -2,6 +2,8 @@
 //!
 //! The widget is a thin shell around `trickle-core`: it reads the browser, asks the
 //! core what to do, and renders the result. Module map:
+//! - [`api`]: the JavaScript API of contract section 4 (`init`, `identify`, `track`,
+//!   `explain`, `destroy`): the wasm exports behind `window.Trickle` and the npm package.
 //! - [`ui`]: the shadow-root host and the Yew popup (presentational; no rules).
 //! - [`platform`]: the browser behind small types: storage, transport, clock, ids,
 //!   lifecycle listeners.
