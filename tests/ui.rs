@@ -915,6 +915,21 @@ async fn translated_prompts_and_an_rtl_locale_give_arabic_strings_and_dir_rtl() 
 }
 
 #[wasm_bindgen_test]
+async fn host_text_takes_its_own_direction_inside_an_rtl_popup() {
+    // An untranslated English prompt in an Arabic popup must not have its trailing
+    // "?" moved to the front by the rtl context: host-given text is dir="auto".
+    let mut h = Harness::mount(look("ar"));
+    h.ask(role_choice()).await;
+    let root = h.shadow();
+    let prompt = root.query_selector("[role=dialog] .q").unwrap().unwrap();
+    assert_eq!(prompt.get_attribute("dir").as_deref(), Some("auto"));
+    assert_eq!(computed(&prompt, "direction"), "ltr");
+    let option = h.button("Junior employee").unwrap();
+    assert_eq!(option.get_attribute("dir").as_deref(), Some("auto"));
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
 async fn corner_and_dark_scheme_come_from_the_look() {
     let mut h = Harness::mount(Look {
         placement: Placement::TopLeft,

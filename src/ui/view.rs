@@ -361,7 +361,7 @@ fn Ask(props: &AskProps) -> Html {
                 let deliver = deliver.clone();
                 let value = option.value.clone();
                 let onclick = Callback::from(move |_: MouseEvent| deliver.emit((Value::Text(value.clone()), false)));
-                html! { <button type="button" class="c" {onclick}>{ option.label.resolve(locale) }</button> }
+                html! { <button type="button" class="c" dir="auto" {onclick}>{ option.label.resolve(locale) }</button> }
             });
             html! {
                 <>
@@ -384,7 +384,7 @@ fn Ask(props: &AskProps) -> Html {
                 html! {
                     <label class="k">
                         <input type="checkbox" {checked} onchange={on(&form, Act::Toggle(i))} />
-                        <span>{ option.label.resolve(locale) }</span>
+                        <span dir="auto">{ option.label.resolve(locale) }</span>
                     </label>
                 }
             });
@@ -430,14 +430,14 @@ fn Ask(props: &AskProps) -> Html {
                     onclick={on(&form, Act::ToggleWhy)}>
                     { s.why_we_ask }
                 </button>
-                <p id={WHY_ID} class="y" hidden={!form.why}>{ why.resolve(locale) }</p>
+                <p id={WHY_ID} class="y" dir="auto" hidden={!form.why}>{ why.resolve(locale) }</p>
             </>
         }
     });
     let body = html! {
         <>
             { header(s, progress, snooze.clone(), NodeRef::default()) }
-            <p id={PROMPT_ID} class="q">{ q.prompt.resolve(locale) }</p>
+            <p id={PROMPT_ID} class="q" dir="auto">{ q.prompt.resolve(locale) }</p>
             { why }
             <div class="a" ref={answers}>{ controls }</div>
             <div class="f">
