@@ -35,7 +35,11 @@ struct Sim {
 
 impl Default for Sim {
     fn default() -> Self {
-        Self { person: 0, logins: 1, generation: 1 }
+        Self {
+            person: 0,
+            logins: 1,
+            generation: 1,
+        }
     }
 }
 
@@ -107,8 +111,12 @@ fn App() -> Html {
 
     // Start the widget once: load the config the collector also reads, add the user.
     {
-        let (sim, held, started, explained) =
-            (sim.clone(), held.clone(), started.clone(), explained.clone());
+        let (sim, held, started, explained) = (
+            sim.clone(),
+            held.clone(),
+            started.clone(),
+            explained.clone(),
+        );
         use_effect_with((), move |_| {
             spawn_local(async move {
                 let config = match Request::get("demo.config.json").send().await {
@@ -128,7 +136,10 @@ fn App() -> Html {
                 let result = JsFuture::from(trickle::api::init(to_js(&config))).await;
                 started.set(Some(result.map(|_| ()).map_err(|e| {
                     from_js(&e).as_str().map(str::to_owned).unwrap_or_else(|| {
-                        js_sys::Error::from(e).message().as_string().unwrap_or_default()
+                        js_sys::Error::from(e)
+                            .message()
+                            .as_string()
+                            .unwrap_or_default()
                     })
                 })));
                 held.set(now);
@@ -180,7 +191,12 @@ fn App() -> Html {
     let login_again = {
         let change = change.clone();
         let s = *sim;
-        Callback::from(move |_| change(Sim { logins: s.logins + 1, ..s }))
+        Callback::from(move |_| {
+            change(Sim {
+                logins: s.logins + 1,
+                ..s
+            })
+        })
     };
     let purchase = {
         let explained = explained.clone();
@@ -192,9 +208,15 @@ fn App() -> Html {
     let switch_user = {
         let change = change.clone();
         Callback::from(move |e: Event| {
-            let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else { return };
+            let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else {
+                return;
+            };
             let person = select.selected_index().max(0) as usize % PEOPLE.len();
-            change(Sim { person, logins: 1, generation: Sim::load().generation })
+            change(Sim {
+                person,
+                logins: 1,
+                generation: Sim::load().generation,
+            })
         })
     };
     let reset = {
@@ -204,13 +226,18 @@ fn App() -> Html {
             // Forget the widget's browser state too, then continue as a brand-new user.
             if let Some(store) = local_storage() {
                 let len = store.length().unwrap_or(0);
-                let keys: Vec<String> =
-                    (0..len).filter_map(|i| store.key(i).ok().flatten()).collect();
+                let keys: Vec<String> = (0..len)
+                    .filter_map(|i| store.key(i).ok().flatten())
+                    .collect();
                 for key in keys.iter().filter(|k| k.starts_with("trickle:")) {
                     let _ = store.remove_item(key);
                 }
             }
-            change(Sim { person: s.person, logins: 1, generation: s.generation + 1 })
+            change(Sim {
+                person: s.person,
+                logins: 1,
+                generation: s.generation + 1,
+            })
         })
     };
 
@@ -296,8 +323,16 @@ struct HeldProps {
 /// The collector's profile and stored answers for the signed-in user.
 #[component]
 fn HeldView(props: &HeldProps) -> Html {
-    let profile = props.held.get("profile").filter(|p| p.as_object().is_some_and(|o| !o.is_empty()));
-    let answers = props.held.get("answers").and_then(Value::as_array).cloned().unwrap_or_default();
+    let profile = props
+        .held
+        .get("profile")
+        .filter(|p| p.as_object().is_some_and(|o| !o.is_empty()));
+    let answers = props
+        .held
+        .get("answers")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     html! {
         <>
             { match profile {
@@ -333,9 +368,17 @@ struct ExplainProps {
 /// The stage rule's view of every question, from `explain()`.
 #[component]
 fn ExplainView(props: &ExplainProps) -> Html {
-    let questions =
-        props.explained.get("questions").and_then(Value::as_array).cloned().unwrap_or_default();
-    let queued = props.explained.get("queued").and_then(Value::as_u64).unwrap_or(0);
+    let questions = props
+        .explained
+        .get("questions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let queued = props
+        .explained
+        .get("queued")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     html! {
         <>
             <ul class="explain">
