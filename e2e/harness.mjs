@@ -55,7 +55,10 @@ async function waitFor(url, ms = 10000) {
 export async function startCollector({ config = SEED, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-e2e-'));
   const port = await freePort();
-  const bin = join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'release', 'trickle-collector');
+  // scripts/test.sh points TRICKLE_COLLECTOR_BIN at the debug build its native tests
+  // already made; by hand, the release build is used.
+  const bin = process.env.TRICKLE_COLLECTOR_BIN ||
+    join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'release', 'trickle-collector');
   const child = spawn(
     bin,
     ['--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`],
