@@ -7,13 +7,15 @@
 # answer per post and then with batches, stops the collector with SIGTERM and
 # prints answers/s, p50 and p99 for each run.
 #
-# Bounds (env): BENCH_CLIENTS (32), BENCH_REQUESTS (20000 posts per run),
-# BENCH_SECONDS (20 s per run at most), BENCH_BATCH (10 answers per batched post).
+# Bounds (env): BENCH_CLIENTS (32 clients posting one answer each time),
+# BENCH_BATCH_CLIENTS (8 clients posting batches), BENCH_BATCH (10 answers per
+# batched post), BENCH_REQUESTS (20000 posts per run), BENCH_SECONDS (20 s per run).
 # Target on 2 cores: >= 5000 answers/s with p99 < 20 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 clients=${BENCH_CLIENTS:-32}
+batch_clients=${BENCH_BATCH_CLIENTS:-8}
 requests=${BENCH_REQUESTS:-20000}
 seconds=${BENCH_SECONDS:-20}
 batch=${BENCH_BATCH:-10}
@@ -60,13 +62,15 @@ done
 echo "[bench-collector] collector at $addr (pid $server_pid), $(nproc) cores; bounds: $requests posts or ${seconds}s per run, $clients clients"
 
 run() {
-  TRICKLE_SECRET="$secret" "$load" --url "$addr" --clients "$clients" \
-    --requests "$1" --duration "$seconds" --batch "$2" --label "$3"
+  TRICKLE_SECRET="$secret" "$load" --url "$addr" --clients "$1" \
+    --requests "$2" --duration "$seconds" --batch "$3" --label "$4"
 }
 # A short warm-up (page cache, SQLite, connection setup), not reported.
-run 2000 1 warmup >/dev/null
-run "$requests" 1 "1-answer-per-post"
-run "$((requests / 4))" "$batch" "${batch}-answers-per-post"
+run "$clients" 2000 1 warmup >/dev/null
+run "$clients" "$requests" 1 "1-answer-per-post"
+# Batches come from few widgets at a time (one per page); fewer clients also keep
+# a whole batch's commit from queueing behind 31 others.
+run "$batch_clients" "$((requests / 4))" "$batch" "${batch}-answers-per-post"
 
 kill -TERM "$server_pid"
 wait "$server_pid"
