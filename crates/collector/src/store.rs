@@ -333,14 +333,16 @@ fn apply_in_savepoint(
     batch: &NewAnswers,
     now: &str,
 ) -> Result<Recorded, StoreError> {
-    tx.execute_batch("SAVEPOINT job")?;
+    // Cached statements: they run once per job, so they are prepared once.
+    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
     match apply_batch(tx, batch, now) {
         Ok(recorded) => {
-            tx.execute_batch("RELEASE job")?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
             Ok(recorded)
         }
         Err(e) => {
-            tx.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
             Err(e)
         }
     }
@@ -391,12 +393,23 @@ fn apply_batch(
     if fresh.is_empty() {
         return Ok(recorded);
     }
-    let mut doc = load_doc(tx, &batch.user_id)?
-        .map(|(doc, _)| doc)
-        .unwrap_or_default();
-    for answer in fresh {
-        doc.apply(answer);
-    }
+    let doc = match load_doc(tx, &batch.user_id) {
+        Ok(stored) => {
+            let mut doc = stored.map(|(doc, _)| doc).unwrap_or_default();
+            for answer in fresh {
+                doc.apply(answer);
+            }
+            doc
+        }
+        // An unreadable doc (edited by hand, or written by a buggy build) must not
+        // block the user's answers forever: replay them all, the fresh ones included
+        // (they are already inserted in this savepoint).
+        Err(StoreError::Corrupt(e)) => {
+            tracing::warn!(user_id = %batch.user_id, error = %e, "stored profile unreadable; rebuilding it from the answers");
+            rebuild_doc(tx, &batch.user_id)?
+        }
+        Err(e) => return Err(e),
+    };
     tx.prepare_cached(
         "INSERT INTO profiles (user_id, doc, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
@@ -417,62 +430,78 @@ fn load_doc(conn: &Connection, user_id: &str) -> Result<Option<(ProfileDoc, Stri
 }
 
 fn read_user(conn: &Connection, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
-    let Some((doc, updated_at)) = load_doc(conn, user_id)? else {
-        return Ok(None);
+    let (doc, updated_at) = match load_doc(conn, user_id) {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        // Serve what the answers say; the next write stores the rebuilt doc.
+        Err(StoreError::Corrupt(_)) => {
+            let updated_at: String = conn
+                .prepare_cached("SELECT updated_at FROM profiles WHERE user_id = ?1")?
+                .query_row([user_id], |row| row.get(0))?;
+            (rebuild_doc(conn, user_id)?, updated_at)
+        }
+        Err(e) => return Err(e),
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, question_id, stage, field, status, value, other, answered_at, logins_count, received_at
-         FROM answers WHERE user_id = ?1 ORDER BY answered_at DESC, id DESC LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![user_id, MAX_LISTED_ANSWERS as i64], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, String>(2)?,
-            row.get::<_, String>(3)?,
-            row.get::<_, String>(4)?,
-            row.get::<_, Option<String>>(5)?,
-            row.get::<_, bool>(6)?,
-            row.get::<_, String>(7)?,
-            row.get::<_, u32>(8)?,
-            row.get::<_, String>(9)?,
-        ))
-    })?;
-    let mut answers = Vec::new();
-    for row in rows {
-        let (
-            id,
-            question_id,
-            stage,
-            field,
-            status,
-            value,
-            other,
-            answered_at,
-            logins_count,
-            received_at,
-        ) = row?;
-        answers.push(ListedAnswer {
-            answer: StoredAnswer {
-                id,
-                question_id,
-                stage,
-                field,
-                status: parse_status(&status)?,
-                value: value.map(|v| serde_json::from_str(&v)).transpose()?,
-                other,
-                answered_at,
-                logins_count,
-            },
-            received_at,
-        });
-    }
+    let mut answers = answers_of(conn, user_id, MAX_LISTED_ANSWERS)?;
     answers.reverse();
     Ok(Some(UserRecord {
         doc,
         updated_at,
         answers,
     }))
+}
+
+/// Up to `limit` of a user's stored answers, newest first.
+fn answers_of(
+    conn: &Connection,
+    user_id: &str,
+    limit: usize,
+) -> Result<Vec<ListedAnswer>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, question_id, stage, field, status, value, other, answered_at, logins_count, received_at
+         FROM answers WHERE user_id = ?1 ORDER BY answered_at DESC, id DESC LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![user_id, limit], |row| {
+        Ok((
+            StoredAnswer {
+                id: row.get(0)?,
+                question_id: row.get(1)?,
+                stage: row.get(2)?,
+                field: row.get(3)?,
+                // Filled in below: these two need fallible parsing.
+                status: trickle_core::answer::Status::Snoozed,
+                value: None,
+                other: row.get(6)?,
+                answered_at: row.get(7)?,
+                logins_count: row.get(8)?,
+            },
+            row.get::<_, String>(4)?,
+            row.get::<_, Option<String>>(5)?,
+            row.get::<_, String>(9)?,
+        ))
+    })?;
+    let mut answers = Vec::new();
+    for row in rows {
+        let (mut answer, status, value, received_at) = row?;
+        answer.status = parse_status(&status)?;
+        answer.value = value.map(|v| serde_json::from_str(&v)).transpose()?;
+        answers.push(ListedAnswer {
+            answer,
+            received_at,
+        });
+    }
+    Ok(answers)
+}
+
+/// A user's profile doc rebuilt by replaying every stored answer, oldest first:
+/// the answers table is the source of truth, the doc a cache of it.
+fn rebuild_doc(conn: &Connection, user_id: &str) -> Result<ProfileDoc, StoreError> {
+    let mut doc = ProfileDoc::default();
+    for listed in answers_of(conn, user_id, usize::MAX)?.iter().rev() {
+        doc.apply(&listed.answer);
+    }
+    Ok(doc)
 }
 
 fn read_all(conn: &Connection) -> Result<Vec<ExportRow>, StoreError> {
@@ -488,9 +517,14 @@ fn read_all(conn: &Connection) -> Result<Vec<ExportRow>, StoreError> {
     let mut out = Vec::new();
     for row in rows {
         let (user_id, doc, updated_at) = row?;
+        let doc = match serde_json::from_str(&doc) {
+            Ok(doc) => doc,
+            // One unreadable doc must not sink the whole export.
+            Err(_) => rebuild_doc(conn, &user_id)?,
+        };
         out.push(ExportRow {
             user_id,
-            doc: serde_json::from_str(&doc)?,
+            doc,
             updated_at,
         });
     }
