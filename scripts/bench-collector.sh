@@ -42,6 +42,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# Turn signals (Ctrl-C, a closed pipe such as `| head`) into a normal exit so the
+# EXIT trap stops the collector instead of leaving it running.
+trap 'exit 130' INT TERM HUP PIPE
 
 secret="bench-secret-$RANDOM$RANDOM"
 # Logs stay on (info, JSON, one line per request) as in production; they go to a file.
