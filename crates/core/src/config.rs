@@ -349,13 +349,9 @@ impl ConfigError {
         }
     }
 
-    /// Converts a serde error found at `path` (a `serde_path_to_error` path) into a
+    /// Converts a serde error found at `path` (as `crate::de` names it) into a
     /// `ConfigError` with a friendlier message.
-    pub(crate) fn from_serde(path: &serde_path_to_error::Path, err: &serde_json::Error) -> Self {
-        let mut path = path.to_string();
-        if path == "." || path == "?" {
-            path.clear();
-        }
+    pub(crate) fn from_serde(mut path: String, err: &serde_json::Error) -> Self {
         let mut message = err.to_string();
         // serde_json appends a position to data errors; the path says more and the
         // position is meaningless for from_value.
@@ -417,9 +413,7 @@ fn join(parent: &str, key: &str) -> String {
 pub(crate) fn parse_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, ConfigError> {
-    let mut track = serde_path_to_error::Track::new();
-    let de = serde_path_to_error::Deserializer::new(value, &mut track);
-    T::deserialize(de).map_err(|e| ConfigError::from_serde(&track.path(), &e))
+    crate::de::from_value(value).map_err(|(path, e)| ConfigError::from_serde(path, &e))
 }
 
 /// Parses JSON text into a value; only syntax errors happen here.

@@ -22,6 +22,7 @@
 
 pub mod answer;
 pub mod config;
+mod de;
 pub mod i18n;
 pub mod outbox;
 pub mod retry;

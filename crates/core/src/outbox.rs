@@ -193,8 +193,8 @@ impl Outbox {
     /// retry). A readable one is brought back within the size bounds and
     /// deduplicated.
     pub fn from_json(json: &str) -> Outbox {
-        let mut outbox = match serde_json::from_str::<Outbox>(json) {
-            Ok(o) if o.version == OUTBOX_VERSION => o,
+        let mut outbox = match crate::de::from_str_lossy::<Outbox>(json) {
+            Some(o) if o.version == OUTBOX_VERSION => o,
             _ => return Outbox::new(),
         };
         let mut seen = std::collections::BTreeSet::new();

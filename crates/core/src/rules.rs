@@ -74,8 +74,8 @@ impl PromptState {
     /// by this code gives a clean state: storage is not trusted, and losing prompt
     /// history only means a question may be asked again.
     pub fn from_json(json: &str) -> PromptState {
-        match serde_json::from_str::<PromptState>(json) {
-            Ok(state) if state.version == STATE_VERSION => state,
+        match crate::de::from_str_lossy::<PromptState>(json) {
+            Some(state) if state.version == STATE_VERSION => state,
             _ => PromptState::new(),
         }
     }
