@@ -159,18 +159,30 @@ describe('script tag', () => {
     await context.close();
   });
 
-  test('destroy() removes every node it added and nothing fires afterwards', async () => {
+  test('destroy() removes every node it added and stops its retries and listeners', async () => {
     const { page, context, records } = await open('/pages/host.html', { id: 'destroy|1', loginsCount: 1 });
     await page.getByRole('dialog', { name: FIRST_PROMPT }).waitFor();
+    // Leave an answer queued behind a failing endpoint, so a leftover timer or
+    // `online` listener would send it again.
+    server.faults.plan = Array(20).fill('503');
+    await page.getByRole('textbox', { name: FIRST_PROMPT }).fill('Ada');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const [answered] = await eventually(() => events(page, 'answered').then((e) => e.length && e), 'trickle:answered');
+    const tries = () => server.log.filter((r) => r.ids.includes(answered.detail.id)).length;
+    await eventually(() => tries() >= 1, 'the first failed send');
     const bodyBefore = await page.evaluate(() => document.body.children.length);
     await page.evaluate(() => window.Trickle.destroy());
     assert.equal(await page.locator('[data-trickle-host]').count(), 0);
     assert.equal(await page.evaluate(() => document.body.children.length), bodyBefore - 1);
+    const sent = tries();
     const seen = (await events(page)).length;
     await page.evaluate(() => window.dispatchEvent(new Event('online')));
-    await page.waitForTimeout(300);
+    await page.waitForTimeout(4500); // past the first two backoff steps (2 s, 4 s)
+    assert.equal(tries(), sent, 'no send after destroy()');
     assert.equal((await events(page)).length, seen);
+    assert.equal((await page.evaluate(() => window.Trickle.explain())).queued, 1, 'the answer stays queued');
     assert.deepEqual(records.pageErrors, []);
+    server.faults.plan = [];
     await context.close();
   });
 });

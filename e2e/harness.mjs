@@ -56,9 +56,9 @@ export async function startCollector({ config = SEED, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-e2e-'));
   const port = await freePort();
   // scripts/test.sh points TRICKLE_COLLECTOR_BIN at the debug build its native tests
-  // already made; by hand, the release build is used.
+  // already made; by hand, the server-profile build (`cargo build --profile server`).
   const bin = process.env.TRICKLE_COLLECTOR_BIN ||
-    join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'release', 'trickle-collector');
+    join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'server', 'trickle-collector');
   const child = spawn(
     bin,
     ['--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`],

@@ -20,6 +20,9 @@ wasm-opt -Oz --strip-debug --strip-producers \
 cp target/embed/trickle.wasm dist/embed/trickle.wasm
 # One classic script (works with `defer`, reads document.currentScript) whose only
 # global is window.Trickle.
+# The glue's fallback wasm URL uses import.meta.url, which a classic script lacks;
+# boot.js always passes the URL, so the fallback only needs to be valid syntax.
 esbuild src/embed/boot.js --bundle --format=iife --minify --target=es2020 \
+  --define:import.meta.url=document.baseURI \
   --log-level=warning --outfile=dist/embed/trickle.js
 echo "[build-embed] dist/embed: $(wc -c <dist/embed/trickle.js) B js, $(wc -c <dist/embed/trickle.wasm) B wasm"

@@ -3,7 +3,9 @@
 # the wasm + glue that scripts/build-embed.sh produced, then packs it into dist/npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -f target/embed/trickle.wasm ] || ./scripts/build-embed.sh
+# scripts/test.sh has just built the embed; run on its own, build it here so the
+# package never carries a stale wasm.
+[ "${TRICKLE_EMBED_BUILT:-}" = 1 ] || ./scripts/build-embed.sh
 rm -rf npm/pkg dist/npm && mkdir -p npm/pkg dist/npm
 cp npm/package.json npm/README.md npm/index.d.ts npm/pkg/
 cp src/embed/npm.js npm/pkg/index.js

@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 COLLECTOR_ADDR=${COLLECTOR_ADDR:-127.0.0.1:8787}
 
-cargo build -q --release -p trickle-collector
+cargo build -q --profile server -p trickle-collector
 mkdir -p .demo
 target_dir=${CARGO_TARGET_DIR:-target}
-"$target_dir/release/trickle-collector" --config static/demo.config.json \
+"$target_dir/server/trickle-collector" --config static/demo.config.json \
   --db .demo/trickle.db --listen "$COLLECTOR_ADDR" &
 collector=$!
 trap 'kill "$collector" 2>/dev/null; wait "$collector" 2>/dev/null' EXIT INT TERM

@@ -20,7 +20,7 @@ cargo test -p trickle --target wasm32-unknown-unknown
 step "build: script-tag bundle"
 ./scripts/build-embed.sh
 step "build: npm package"
-./scripts/build-npm.sh
+TRICKLE_EMBED_BUILT=1 ./scripts/build-npm.sh
 step "build: demo (trunk)"
 trunk build --release --dist dist/demo >/dev/null
 

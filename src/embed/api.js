@@ -44,7 +44,11 @@ export function createApi(load, eager = false) {
       .then(
         (wasm) => {
           exports = wasm;
-          for (const [name, args, settle] of queue.splice(0)) settle(guard(name, args));
+          for (const [name, args, settle, fail] of queue.splice(0)) {
+            const out = guard(name, args);
+            if (dead) fail(dead);
+            else settle(out);
+          }
         },
         (e) => {
           dead = e;
@@ -66,7 +70,10 @@ export function createApi(load, eager = false) {
     /** Validate the config and start; rejects with the path-named error. */
     init(config) {
       if (dead) return Promise.reject(dead);
-      return exports ? Promise.resolve(guard('init', [config])) : later('init', [config]);
+      if (!exports) return later('init', [config]);
+      const out = guard('init', [config]);
+      // A trap inside init must reject, not resolve as if the widget had started.
+      return dead ? Promise.reject(dead) : Promise.resolve(out);
     },
     /** Set or replace the user. */
     identify(user) {
@@ -75,8 +82,11 @@ export function createApi(load, eager = false) {
     },
     /** Mark an event for the current user. */
     track(eventName) {
-      if (exports) guard('track', [String(eventName)]);
-      else later('track', [String(eventName)]).catch(() => {});
+      // Not String(x): track() with no argument must be reported as a missing name,
+      // not tracked as an event called "undefined".
+      const name = typeof eventName === 'string' ? eventName : '';
+      if (exports) guard('track', [name]);
+      else later('track', [name]).catch(() => {});
     },
     /** The stage rule's view of every question; null until the wasm has loaded. */
     explain() {
