@@ -20,17 +20,13 @@ requests=${BENCH_REQUESTS:-20000}
 seconds=${BENCH_SECONDS:-20}
 batch=${BENCH_BATCH:-10}
 
-# The workspace's release profile is tuned for a small wasm (opt-level "z", fat
-# LTO, one codegen unit); a server wants speed, so override it for this build
-# only, in its own target dir so the widget's release artefacts are untouched.
-export CARGO_TARGET_DIR=${BENCH_TARGET_DIR:-${CARGO_TARGET_DIR:-target}/bench-collector}
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=3
-export CARGO_PROFILE_RELEASE_LTO=thin
-export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
-echo "[bench-collector] building (release, opt-level 3) in $CARGO_TARGET_DIR"
-cargo build -q --release -p trickle-collector --bin trickle-collector --example load
-bin="$CARGO_TARGET_DIR/release/trickle-collector"
-load="$CARGO_TARGET_DIR/release/examples/load"
+# The workspace's `server` profile (opt-level 3, thin LTO, unwinding panics): the
+# `release` profile is tuned for the wasm's size, not a server's speed.
+target_dir=${CARGO_TARGET_DIR:-target}
+echo "[bench-collector] building (profile server)"
+cargo build -q --profile server -p trickle-collector --bin trickle-collector --example load
+bin="$target_dir/server/trickle-collector"
+load="$target_dir/server/examples/load"
 
 work=$(mktemp -d)
 server_pid=""
