@@ -365,6 +365,27 @@ async fn a_final_4xx_dead_letters_the_answer_with_one_error_and_no_retry() {
 }
 
 #[wasm_bindgen_test]
+async fn a_dead_lettered_answer_leaves_its_field_unknown_again() {
+    reset().await;
+    set_status(422);
+    let events = Events::listen();
+    start(&config("u-422-unknown")).await;
+    answer(Value::Text("ops".into()));
+    assert_eq!(explain()["questions"][0]["reason"], "known", "known while queued");
+    assert!(wait_until(|| !events.named("trickle:error").is_empty()).await);
+    let role = &explain()["questions"][0];
+    assert_eq!(role["open"], true, "{role}");
+    assert_eq!(role["reason"], Json::Null);
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let state: Json = serde_json::from_str(
+        &stored.get_item(&state_key("u-422-unknown")).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(state["answered"], json!([]), "{state}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn a_5xx_keeps_the_answer_queued_and_the_next_init_sends_it() {
     reset().await;
     set_status(503);

@@ -18,7 +18,8 @@
 //! retried by one timer at the core's jittered backoff (2 s, 4 s, 8 s ... 5 min,
 //! each between half and all of its step; `Retry-After` in seconds is honoured when
 //! the endpoint exposes it), at once on `online`, and at the next `init`. Other
-//! 4xx: dead-lettered, one `trickle:error` per answer, never retried. On page hide
+//! 4xx: dead-lettered, one `trickle:error` per answer, never retried, and the field
+//! is no longer known (unless another answer for it is queued or delivered). On page hide
 //! the whole queue is handed to `sendBeacon` (a keepalive `fetch` when custom
 //! headers are configured) and stays queued until a 2xx is seen.
 
@@ -81,6 +82,9 @@ pub struct Runtime {
     // Answers this tab queued and has not yet seen delivered or dead-lettered: put
     // back if another tab's concurrent write dropped them from storage.
     own: Vec<(String, Option<String>, Answer)>,
+    // (user id, field) of answers and declines this page saw delivered: a later
+    // rejection of another answer for the field leaves it known.
+    delivered_fields: BTreeSet<(String, String)>,
     current: Option<Due>,
     popup: Option<Popup>,
     in_flight: bool,
@@ -141,6 +145,7 @@ impl Runtime {
             state: PromptState::default(),
             events: early_events,
             own: Vec::new(),
+            delivered_fields: BTreeSet::new(),
             current: None,
             popup: None,
             in_flight: false,
@@ -539,6 +544,12 @@ impl Runtime {
         self.save_outbox(&outbox);
         match result {
             Outcome::Delivered => {
+                for (user_id, _, a) in &self.own {
+                    if ids.contains(&a.id) && a.status != Status::Snoozed {
+                        self.delivered_fields
+                            .insert((user_id.clone(), a.field.clone()));
+                    }
+                }
                 self.own.retain(|(_, _, a)| !ids.contains(&a.id));
                 self.log
                     .debug(&["delivered ", &ids.len().to_string(), " answer(s)"]);
@@ -546,6 +557,7 @@ impl Runtime {
             }
             Outcome::Rejected { status } => {
                 self.own.retain(|(_, _, a)| !ids.contains(&a.id));
+                self.forget_rejected(&outbox, ids);
                 let status = status.to_string();
                 for id in ids {
                     let mut message = String::from("the endpoint refused answer ");
@@ -565,6 +577,42 @@ impl Runtime {
             }
         }
         self.pump(false);
+    }
+
+    /// A dead-lettered answer no longer makes its field known (contract section 2:
+    /// known means delivered or still queued): its field leaves the owner's
+    /// `answered`/`declined` sets, unless another answer for the same field is
+    /// still queued or was delivered from this page.
+    fn forget_rejected(&mut self, outbox: &Outbox, ids: &[String]) {
+        let rejected: Vec<(String, String)> = outbox
+            .dead_letter()
+            .iter()
+            .filter(|d| ids.contains(&d.answer.id) && d.answer.status != Status::Snoozed)
+            .map(|d| (d.user_id.clone(), d.answer.field.clone()))
+            .collect();
+        let current = self.user.as_ref().map(|u| u.id.clone());
+        for (user_id, field) in rejected {
+            let still_held = outbox.queued().iter().any(|q| {
+                q.user_id == user_id
+                    && q.answer.field == field
+                    && q.answer.status != Status::Snoozed
+            }) || self.delivered_fields.contains(&(user_id.clone(), field.clone()));
+            if still_held {
+                continue;
+            }
+            let key = state_key(&user_id);
+            let Some(stored) = self.store.get(&key) else {
+                continue;
+            };
+            let mut state = PromptState::from_json(&stored);
+            let changed = state.answered.remove(&field) | state.declined.remove(&field);
+            if changed {
+                self.store.set(&key, &state.to_json());
+                if current.as_deref() == Some(user_id.as_str()) {
+                    self.state = state;
+                }
+            }
+        }
     }
 
     /// One console error and one `trickle:error` event.
@@ -599,9 +647,14 @@ impl Runtime {
     fn flush_on_hide(&mut self) {
         let now = clock::now_ms();
         let outbox = self.load_outbox();
-        let mut users: Vec<&str> = outbox.queued().iter().map(|q| q.user_id.as_str()).collect();
-        users.sort_unstable();
-        users.dedup();
+        // Each user once, in sorted order. Kept sorted while collecting: a
+        // `sort_unstable` here was the wasm's only quicksort (2.4 KB).
+        let mut users: Vec<&str> = Vec::new();
+        for q in outbox.queued() {
+            if let Err(at) = users.binary_search(&q.user_id.as_str()) {
+                users.insert(at, &q.user_id);
+            }
+        }
         let recent = now.saturating_sub(self.beaconed_at) < BEACON_REPEAT_MS;
         let context = self.context();
         let mut handed = Vec::new();
