@@ -287,6 +287,27 @@ async fn init_shows_the_due_question_and_says_so() {
 }
 
 #[wasm_bindgen_test]
+async fn a_question_whose_popup_cannot_mount_is_not_counted_as_shown() {
+    reset().await;
+    let events = Events::listen();
+    run_js(
+        "window.__realAttachShadow = Element.prototype.attachShadow;
+         Element.prototype.attachShadow = function () { throw new DOMException('refused', 'NotSupportedError'); };",
+    );
+    start(&config("u-no-mount")).await;
+    run_js("Element.prototype.attachShadow = window.__realAttachShadow;");
+    assert!(events.named("trickle:shown").is_empty(), "{:?}", events.names());
+    assert_eq!(events.named("trickle:error")[0]["code"], "ui");
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let state: Json =
+        serde_json::from_str(&stored.get_item(&state_key("u-no-mount")).unwrap().unwrap())
+            .unwrap();
+    assert_eq!(state["shown"], json!({}), "{state}");
+    assert_eq!(state["shownThisLogin"], json!([]), "{state}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn explain_lists_every_question_with_its_reason() {
     reset().await;
     start(&config("u-explain")).await;

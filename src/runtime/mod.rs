@@ -287,21 +287,28 @@ impl Runtime {
             return;
         };
         let question = question.clone();
+        let field = question.field.clone();
+        // Mounted first: a popup that cannot be shown must not use up the login's
+        // cap or the question's asks, nor be announced as shown.
+        let shown = self.show(Screen::Question(QuestionView {
+            question,
+            stage: due.stage.clone(),
+            position: due.position,
+            total: due.total,
+        }));
+        if !shown {
+            self.current = None;
+            return;
+        }
         self.state.record_shown(&due.question_id);
         self.save_state();
         self.log
             .debug(&["show ", &due.question_id, " (stage ", &due.stage, ")"]);
         host::emit(
             "trickle:shown",
-            json!({ "questionId": due.question_id, "stage": due.stage, "field": question.field }),
+            json!({ "questionId": due.question_id, "stage": due.stage, "field": field }),
         );
-        self.current = Some(due.clone());
-        self.show(Screen::Question(QuestionView {
-            question,
-            stage: due.stage,
-            position: due.position,
-            total: due.total,
-        }));
+        self.current = Some(due);
     }
 
     // One debug line: every question's reason, e.g. `role: known, city: cap-reached`.
@@ -344,10 +351,12 @@ impl Runtime {
         }
     }
 
-    fn show(&mut self, screen: Screen) {
+    /// Puts `screen` on the popup, mounting it first if needed; false when the
+    /// popup could not be mounted (reported as a `ui` error).
+    fn show(&mut self, screen: Screen) -> bool {
         if self.popup.is_none() {
             if matches!(screen, Screen::Hidden) {
-                return;
+                return true;
             }
             let generation = self.generation;
             let on_event: Rc<dyn Fn(UiEvent)> =
@@ -359,19 +368,22 @@ impl Runtime {
                     let mut message = String::from("cannot show the popup: ");
                     message.push_str(&e.to_string());
                     self.report(code::UI, message);
-                    return;
+                    return false;
                 }
             }
         }
         if let Some(popup) = &self.popup {
             popup.show(screen);
         }
+        true
     }
 
     /// What the popup reports.
     pub fn on_ui(&mut self, event: UiEvent) {
         match event {
-            UiEvent::Dismissed => self.show(Screen::Hidden),
+            UiEvent::Dismissed => {
+                self.show(Screen::Hidden);
+            }
             UiEvent::Answer { value, other } => self.answered(value, other),
             UiEvent::Decline => self.respond(Status::Declined, None, false),
             UiEvent::Snooze => self.respond(Status::Snoozed, None, false),
