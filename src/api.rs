@@ -34,6 +34,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     if let Some(old) = host::take() {
         old.destroy();
         host::discard_events();
+        host::discard_deferred();
     }
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
@@ -67,7 +68,9 @@ pub fn identify(user: JsValue) {
         }
     };
     if host::is_running() {
-        host::with_runtime(|rt| rt.identify(user));
+        // Deferred, not dropped, when the runtime is busy (a host listener called
+        // from inside it).
+        host::with_runtime_or_later(move |rt| rt.identify(user));
     } else {
         host::with_early(|e| e.user = Some(user));
     }
@@ -87,7 +90,7 @@ pub fn track(name: String) {
         return;
     }
     if host::is_running() {
-        host::with_runtime(|rt| rt.track(name));
+        host::with_runtime_or_later(move |rt| rt.track(name));
     } else {
         host::with_early(|e| e.events.insert(name));
     }
@@ -117,6 +120,7 @@ pub fn destroy() {
         rt.destroy();
     }
     host::discard_events();
+    host::discard_deferred();
 }
 
 // One console error and one `trickle:error` event.

@@ -593,6 +593,27 @@ async fn track_reaches_a_stage_listing_the_event() {
 }
 
 #[wasm_bindgen_test]
+async fn identify_and_track_called_while_the_runtime_is_busy_are_applied_when_it_is_free() {
+    reset().await;
+    let events = Events::listen();
+    let mut cfg = config("u-busy");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    cfg["user"]["profile"] = json!({ "role": "dev", "city": "Oslo" });
+    start(&cfg).await;
+    assert!(events.named("trickle:shown").is_empty());
+    // As if a host listener ran synchronously inside the runtime (a focus change).
+    host::with_runtime(|_| {
+        api::track("purchase".into());
+        api::identify(to_js(&json!({ "id": "u-busy-2", "loginsCount": 1 })));
+    })
+    .unwrap();
+    let shown = events.named("trickle:shown");
+    assert_eq!(shown[0]["questionId"], "size", "the track was applied: {shown:?}");
+    assert_eq!(shown[1]["questionId"], "role", "then the identify: {shown:?}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn destroy_leaves_no_node_behind() {
     reset().await;
     let before = body_count();

@@ -26,7 +26,14 @@ thread_local! {
     static STORE: RefCell<Option<Rc<Store>>> = const { RefCell::new(None) };
     // identify()/track() calls that arrive before init(): applied at init.
     static EARLY: RefCell<Early> = RefCell::new(Early::default());
+    // API calls that arrived while the runtime was borrowed (a host listener run
+    // synchronously by something the runtime did, e.g. a focus change): applied, in
+    // order, as soon as the borrow ends.
+    static DEFERRED: RefCell<VecDeque<Deferred>> = const { RefCell::new(VecDeque::new()) };
 }
+
+/// A call to apply to the runtime once it is free.
+type Deferred = Box<dyn FnOnce(&mut Runtime)>;
 
 /// Calls made before `init`, kept until a runtime starts.
 #[derive(Debug, Default)]
@@ -78,8 +85,60 @@ pub fn with_runtime<R>(f: impl FnOnce(&mut Runtime) -> R) -> Option<R> {
         })
         .ok()
         .flatten();
+    run_deferred();
     flush_events();
     out
+}
+
+/// Runs `f` on the runtime now, or, when it is busy (a re-entrant call), as soon as
+/// the outermost [`with_runtime`] ends. Dropped when there is no runtime.
+pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
+    let busy = RUNTIME
+        .try_with(|cell| cell.try_borrow_mut().is_err())
+        .unwrap_or(false);
+    if busy {
+        let _ = DEFERRED.try_with(|q| {
+            if let Ok(mut q) = q.try_borrow_mut() {
+                q.push_back(Box::new(f));
+            }
+        });
+    } else {
+        with_runtime(f);
+    }
+}
+
+// Applies the deferred calls, in order, unless the runtime is still borrowed (the
+// outermost call applies them when it ends).
+fn run_deferred() {
+    loop {
+        let free = RUNTIME
+            .try_with(|cell| cell.try_borrow_mut().is_ok())
+            .unwrap_or(false);
+        if !free {
+            return;
+        }
+        let next = DEFERRED
+            .try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front()))
+            .ok()
+            .flatten();
+        let Some(call) = next else { return };
+        let _ = RUNTIME.try_with(|cell| {
+            if let Ok(mut slot) = cell.try_borrow_mut() {
+                if let Some(rt) = slot.as_mut() {
+                    call(rt);
+                }
+            }
+        });
+    }
+}
+
+/// Drops the deferred calls (the runtime they were meant for is gone).
+pub fn discard_deferred() {
+    let _ = DEFERRED.try_with(|q| {
+        if let Ok(mut q) = q.try_borrow_mut() {
+            q.clear();
+        }
+    });
 }
 
 /// Whether a runtime is installed (and not busy).
