@@ -386,6 +386,24 @@ async fn a_final_4xx_dead_letters_the_answer_with_one_error_and_no_retry() {
 }
 
 #[wasm_bindgen_test]
+async fn context_url_is_origin_and_path_without_query_or_fragment() {
+    reset().await;
+    let events = Events::listen();
+    let page = run_js("return location.href;").as_string().unwrap();
+    run_js("history.replaceState(null, '', location.pathname + '?token=secret&email=a%40b.c#code=xyz');");
+    start(&config("u-url")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    let expected = run_js("return location.origin + location.pathname;")
+        .as_string()
+        .unwrap();
+    run_js(&format!("history.replaceState(null, '', {});", json!(page)));
+    let body: Json = serde_json::from_str(calls()[0]["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["context"]["url"], expected.as_str());
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn a_dead_lettered_answer_leaves_its_field_unknown_again() {
     reset().await;
     set_status(422);

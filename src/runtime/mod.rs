@@ -697,9 +697,17 @@ impl Runtime {
         }
     }
 
+    /// The envelope's context. `url` is the page's origin and path only: a query or
+    /// fragment may carry tokens, OAuth codes or e-mail addresses that must not
+    /// reach the endpoint.
     fn context(&self) -> Context {
         let url = web_sys::window()
-            .and_then(|w| w.location().href().ok())
+            .map(|w| {
+                let location = w.location();
+                let mut url = location.origin().unwrap_or_default();
+                url.push_str(&location.pathname().unwrap_or_default());
+                url
+            })
             .unwrap_or_default();
         Context {
             url,
