@@ -121,6 +121,8 @@ pub fn destroy() {
     }
     host::discard_events();
     host::discard_deferred();
+    // A user or events given before `init` belong to the widget being removed.
+    host::with_early(|e| *e = host::Early::default());
 }
 
 // One console error and one `trickle:error` event.

@@ -720,6 +720,42 @@ async fn destroy_removes_the_listeners_and_timers() {
     assert_eq!(explain()["queued"], 1, "the queue stays in storage");
 }
 
+#[wasm_bindgen_test]
+async fn destroy_aborts_the_request_in_flight_and_keeps_its_answer_queued() {
+    reset().await;
+    start(&config("u-destroy-abort")).await;
+    // An endpoint that accepts and never answers; the request ends only on abort.
+    run_js(
+        "window.__aborted = false;
+         window.fetch = function (input, init) { return new Promise(function (_, reject) {
+           init.signal.addEventListener('abort', function () { window.__aborted = true; reject(new DOMException('aborted', 'AbortError')); });
+         }); };",
+    );
+    answer(Value::Text("dev".into()));
+    TimeoutFuture::new(30).await;
+    api::destroy();
+    assert!(wait_until(|| run_js("return window.__aborted;") == JsValue::TRUE).await);
+    TimeoutFuture::new(30).await;
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let outbox: Json =
+        serde_json::from_str(&stored.get_item(OUTBOX_KEY).unwrap().unwrap()).unwrap();
+    assert_eq!(outbox["queue"].as_array().unwrap().len(), 1, "{outbox}");
+    assert_eq!(outbox["queue"][0]["attempts"], 0, "the lease covers it: {outbox}");
+}
+
+#[wasm_bindgen_test]
+async fn destroy_forgets_a_user_identified_before_init() {
+    reset().await;
+    let events = Events::listen();
+    api::identify(to_js(&json!({ "id": "u-early-gone", "loginsCount": 1 })));
+    api::destroy();
+    let mut cfg = config("ignored");
+    cfg.as_object_mut().unwrap().remove("user");
+    start(&cfg).await;
+    assert!(events.named("trickle:shown").is_empty(), "no user after destroy");
+    api::destroy();
+}
+
 fn click_in_popup(label: &str) {
     let document = web_sys::window().unwrap().document().unwrap();
     let host = document

@@ -59,18 +59,32 @@ pub async fn post(
     body: String,
     timeout_ms: u32,
 ) -> Delivery {
+    let controller = web_sys::AbortController::new().ok();
+    // Dropped (and so cancelled) when the response arrives first.
+    let _deadline = controller
+        .clone()
+        .map(|c| Timeout::new(timeout_ms, move || c.abort()));
+    send(endpoint, headers, body, controller.map(|c| c.signal()).as_ref()).await
+}
+
+/// POSTs `body` like [`post`], under a caller-owned `signal`: the caller sets the
+/// deadline and can abort the request (the runtime does on `destroy()`). An aborted
+/// request is a [`Delivery::Network`].
+pub async fn send(
+    endpoint: &str,
+    headers: &BTreeMap<String, String>,
+    body: String,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Delivery {
     let Some(window) = web_sys::window() else {
         return Delivery::Network;
     };
     let Some(init) = request_init(headers, &body) else {
         return Delivery::Network;
     };
-    let controller = web_sys::AbortController::new().ok();
-    if let Some(c) = &controller {
-        init.set_signal(Some(&c.signal()));
+    if signal.is_some() {
+        init.set_signal(signal);
     }
-    // Dropped (and so cancelled) when the response arrives first.
-    let _deadline = controller.map(|c| Timeout::new(timeout_ms, move || c.abort()));
     let Some(promise) = fetch(&window, endpoint, &init) else {
         return Delivery::Network;
     };

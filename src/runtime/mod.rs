@@ -88,6 +88,9 @@ pub struct Runtime {
     current: Option<Due>,
     popup: Option<Popup>,
     in_flight: bool,
+    // The request in flight: its abort handle and its deadline. `destroy()` aborts it
+    // (its answers stay leased in storage, due again at the next `init`).
+    request: Option<(web_sys::AbortController, Timeout)>,
     timer: Option<Timeout>,
     // What the last page-hide flush handed over, and when: leaving a page fires both
     // `visibilitychange` and `pagehide`, and one beacon per answer is enough.
@@ -149,6 +152,7 @@ impl Runtime {
             current: None,
             popup: None,
             in_flight: false,
+            request: None,
             timer: None,
             beaconed: Vec::new(),
             beaconed_at: 0,
@@ -223,6 +227,9 @@ impl Runtime {
     /// Tears down every node, listener and timer. The queue stays in storage.
     pub fn destroy(mut self) {
         self.timer = None;
+        if let Some((controller, _deadline)) = self.request.take() {
+            controller.abort();
+        }
         self._lifecycle = None;
         if let Some(popup) = self.popup.take() {
             popup.destroy();
@@ -523,17 +530,27 @@ impl Runtime {
         let endpoint = self.config.endpoint.clone();
         let headers = self.config.headers.clone();
         let store = self.store.clone();
+        let signal = web_sys::AbortController::new().ok().map(|controller| {
+            let signal = controller.signal();
+            let abort = controller.clone();
+            let deadline = Timeout::new(SEND_TIMEOUT_MS, move || abort.abort());
+            self.request = Some((controller, deadline));
+            signal
+        });
         wasm_bindgen_futures::spawn_local(async move {
-            let delivery = transport::post(&endpoint, &headers, body, SEND_TIMEOUT_MS).await;
+            let delivery = transport::send(&endpoint, &headers, body, signal.as_ref()).await;
             let handled = host::with_runtime(|rt| {
                 if rt.generation != generation {
                     return false;
                 }
                 rt.in_flight = false;
+                rt.request = None;
                 rt.delivered(&ids, delivery);
                 true
             });
-            if handled != Some(true) {
+            // Aborted by `destroy()`: the lease in storage covers the retry.
+            let aborted = signal.as_ref().is_some_and(|s| s.aborted());
+            if handled != Some(true) && !aborted {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
                 let mut outbox = store
                     .get(OUTBOX_KEY)
