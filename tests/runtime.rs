@@ -529,6 +529,46 @@ async fn page_hide_hands_the_queue_to_a_beacon() {
 }
 
 #[wasm_bindgen_test]
+async fn a_tab_switch_beacons_only_answers_not_beaconed_before() {
+    reset().await;
+    set_status(503);
+    start(&config("u-tab-switch")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    let hide = "Object.defineProperty(document, 'hidden', { configurable: true, get: function () { return true; } });
+                document.dispatchEvent(new Event('visibilitychange'));
+                delete document.hidden;";
+    run_js(hide);
+    let beacons = |calls: &[Json]| -> Vec<Vec<String>> {
+        calls
+            .iter()
+            .filter(|c| c["kind"] == "beacon")
+            .map(|c| {
+                let body: Json = serde_json::from_str(c["body"].as_str().unwrap()).unwrap();
+                body["answers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["questionId"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(beacons(&calls()), vec![vec!["role".to_owned()]]);
+    // A second answer while the endpoint is still down, then another tab switch.
+    answer(Value::Text("Oslo".into()));
+    TimeoutFuture::new(50).await;
+    run_js(hide);
+    assert_eq!(
+        beacons(&calls()),
+        vec![vec!["role".to_owned()], vec!["city".to_owned()]],
+        "the earlier answer is not sent again"
+    );
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn page_hide_with_custom_headers_uses_a_keepalive_fetch() {
     reset().await;
     set_status(503);

@@ -12,12 +12,12 @@ pub struct Lifecycle {
 
 impl Lifecycle {
     /// Calls `on_online` when the browser comes back online, `on_hide` when the
-    /// page is hidden (`visibilitychange` to hidden, or `pagehide`: the last moments
-    /// a queue can still be handed to the browser) and `on_storage` when another tab
-    /// of the site changed `localStorage`.
+    /// page is hidden (`visibilitychange` to hidden: `on_hide(false)`, or `pagehide`:
+    /// `on_hide(true)`; the last moments a queue can still be handed to the browser)
+    /// and `on_storage` when another tab of the site changed `localStorage`.
     pub fn listen(
         on_online: Rc<dyn Fn()>,
-        on_hide: Rc<dyn Fn()>,
+        on_hide: Rc<dyn Fn(bool)>,
         on_storage: Rc<dyn Fn()>,
     ) -> Self {
         let mut listeners = Vec::new();
@@ -25,7 +25,7 @@ impl Lifecycle {
             let online = on_online.clone();
             listeners.push(EventListener::new(&window, "online", move |_| online()));
             let hide = on_hide.clone();
-            listeners.push(EventListener::new(&window, "pagehide", move |_| hide()));
+            listeners.push(EventListener::new(&window, "pagehide", move |_| hide(true)));
             listeners.push(EventListener::new(&window, "storage", move |_| {
                 on_storage()
             }));
@@ -37,7 +37,7 @@ impl Lifecycle {
                     "visibilitychange",
                     move |_| {
                         if doc.hidden() {
-                            hide()
+                            hide(false)
                         }
                     },
                 ));

@@ -19,9 +19,10 @@
 //! each between half and all of its step; `Retry-After` in seconds is honoured when
 //! the endpoint exposes it), at once on `online`, and at the next `init`. Other
 //! 4xx: dead-lettered, one `trickle:error` per answer, never retried, and the field
-//! is no longer known (unless another answer for it is queued or delivered). On page hide
-//! the whole queue is handed to `sendBeacon` (a keepalive `fetch` when custom
-//! headers are configured) and stays queued until a 2xx is seen.
+//! is no longer known (unless another answer for it is queued or delivered). On
+//! `pagehide` the whole queue is handed to `sendBeacon` (a keepalive `fetch` when
+//! custom headers are configured), on `visibilitychange` to hidden only answers not
+//! beaconed before from this page; either way they stay queued until a 2xx is seen.
 
 pub mod host;
 
@@ -49,7 +50,8 @@ const LEASE_MS: u64 = 30_000;
 /// (and is retried); shorter than the lease, so no other tab sends meanwhile.
 const SEND_TIMEOUT_MS: u32 = 20_000;
 
-/// Within this long after a page-hide flush, the same answers are not flushed again.
+/// Within this long after a beacon, `pagehide` does not beacon the same answer again
+/// (leaving a page fires `visibilitychange` and then `pagehide`).
 const BEACON_REPEAT_MS: u64 = 5_000;
 
 /// `context.widget` of every envelope.
@@ -92,10 +94,11 @@ pub struct Runtime {
     // (its answers stay leased in storage, due again at the next `init`).
     request: Option<(web_sys::AbortController, Timeout)>,
     timer: Option<Timeout>,
-    // What the last page-hide flush handed over, and when: leaving a page fires both
-    // `visibilitychange` and `pagehide`, and one beacon per answer is enough.
-    beaconed: Vec<String>,
-    beaconed_at: u64,
+    // Answer id -> when a page-hide flush last handed it to the browser. A tab
+    // switch (`visibilitychange`) beacons only answers never beaconed from this
+    // page, so an unreachable endpoint does not get the whole queue on every
+    // switch; `pagehide` beacons all but those beaconed in the last moments.
+    beaconed: std::collections::BTreeMap<String, u64>,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -125,10 +128,10 @@ impl Runtime {
                 }
             });
         });
-        let on_hide: Rc<dyn Fn()> = Rc::new(move || {
+        let on_hide: Rc<dyn Fn(bool)> = Rc::new(move |unloading| {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
-                    rt.flush_on_hide();
+                    rt.flush_on_hide(unloading);
                 }
             });
         });
@@ -154,8 +157,7 @@ impl Runtime {
             in_flight: false,
             request: None,
             timer: None,
-            beaconed: Vec::new(),
-            beaconed_at: 0,
+            beaconed: std::collections::BTreeMap::new(),
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         };
         if let Some(user) = user {
@@ -670,12 +672,22 @@ impl Runtime {
         }));
     }
 
-    /// The page is being hidden or unloaded: hand every queued answer to the
-    /// browser as a beacon (or keepalive fetch). They stay queued until a 2xx is
-    /// seen, so the next page load sends them again under the same ids.
-    fn flush_on_hide(&mut self) {
+    /// The page is being hidden (`unloading`: by `pagehide`): hand queued answers
+    /// to the browser as beacons (or keepalive fetches). They stay queued until a
+    /// 2xx is seen, so the next page load sends them again under the same ids.
+    /// A mere hide sends only answers this page never beaconed; `pagehide` sends
+    /// every answer not beaconed within [`BEACON_REPEAT_MS`].
+    fn flush_on_hide(&mut self, unloading: bool) {
         let now = clock::now_ms();
-        let outbox = self.load_outbox();
+        let mut outbox = self.load_outbox();
+        let skip: Vec<String> = self
+            .beaconed
+            .iter()
+            .filter(|(_, at)| !unloading || now.saturating_sub(**at) < BEACON_REPEAT_MS)
+            .map(|(id, _)| id.clone())
+            .collect();
+        // A local copy only (never saved): `Delivered` is how the core drops ids.
+        outbox.apply(&skip, Outcome::Delivered, now, 0.0);
         // Each user once, in sorted order. Kept sorted while collecting: a
         // `sort_unstable` here was the wasm's only quicksort (2.4 KB).
         let mut users: Vec<&str> = Vec::new();
@@ -684,14 +696,10 @@ impl Runtime {
                 users.insert(at, &q.user_id);
             }
         }
-        let recent = now.saturating_sub(self.beaconed_at) < BEACON_REPEAT_MS;
         let context = self.context();
         let mut handed = Vec::new();
         for user_id in users {
             for batch in outbox.all_queued(user_id) {
-                if recent && batch.ids.iter().all(|id| self.beaconed.contains(id)) {
-                    continue;
-                }
                 let Ok(body) = serde_json::to_string(&batch.envelope(context.clone())) else {
                     continue;
                 };
@@ -708,9 +716,8 @@ impl Runtime {
                 }
             }
         }
-        if !handed.is_empty() {
-            self.beaconed = handed;
-            self.beaconed_at = now;
+        for id in handed {
+            self.beaconed.insert(id, now);
         }
     }
 
