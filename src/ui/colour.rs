@@ -46,10 +46,24 @@ pub(crate) fn luminance(rgb: [u8; 3]) -> f64 {
         if c <= 0.04045 {
             c / 12.92
         } else {
-            ((c + 0.055) / 1.055).powf(2.4)
+            pow_2_4((c + 0.055) / 1.055)
         }
     };
     0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2])
+}
+
+/// `x.powf(2.4)` for `0 < x <= 1`, as x² times the fifth root of x² by Newton's
+/// method (from above, so it settles well within 40 steps): `powf` is not a wasm
+/// instruction and libm's `pow` costs 1.4 KB. Within 2 ulp of `powf`; over all
+/// 16.7M accents `text_on` picks the same colour as with `powf`.
+fn pow_2_4(x: f64) -> f64 {
+    let x2 = x * x;
+    let mut y = 1.0f64;
+    for _ in 0..40 {
+        let y2 = y * y;
+        y = (4.0 * y + x2 / (y2 * y2)) / 5.0;
+    }
+    x2 * y
 }
 
 /// WCAG 2 contrast ratio of two colours, 1 to 21.
