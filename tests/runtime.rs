@@ -507,6 +507,51 @@ async fn another_tabs_queued_answer_survives_this_tabs_delivery() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_put_back_into_a_full_outbox_reports_the_one_it_evicts() {
+    reset().await;
+    set_status(503);
+    let events = Events::listen();
+    start(&config("u-full")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| calls().len() == 1).await);
+    TimeoutFuture::new(50).await;
+    // Another tab filled the outbox, dropping this tab's answer in its write.
+    let mut theirs = trickle_core::outbox::Outbox::default();
+    for i in 0..trickle_core::outbox::MAX_QUEUED {
+        theirs.enqueue(
+            "u-other",
+            None,
+            trickle_core::answer::Answer {
+                id: format!("00000000-0000-4000-8000-{i:012}"),
+                question_id: "city".into(),
+                stage: "basics".into(),
+                field: "city".into(),
+                status: trickle_core::answer::Status::Answered,
+                value: Some(Value::Text("Oslo".into())),
+                other: false,
+                answered_at: "2026-11-30T15:00:00.000Z".into(),
+                logins_count: 1,
+            },
+        );
+    }
+    run_js(&format!(
+        "localStorage.setItem('{OUTBOX_KEY}', {});",
+        serde_json::to_string(&theirs.to_json()).unwrap()
+    ));
+    let _ = explain();
+    let _ = explain();
+    let errors = events.named("trickle:error");
+    assert_eq!(errors.len(), 1, "reported once: {errors:?}");
+    assert_eq!(errors[0]["code"], "overflow");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("00000000-0000-4000-8000-000000000000"));
+    assert_eq!(explain()["deadLetter"].as_array().unwrap().len(), 1);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn page_hide_hands_the_queue_to_a_beacon() {
     reset().await;
     set_status(503);

@@ -436,11 +436,7 @@ impl Runtime {
         self.own
             .push((user.id.clone(), user.user_hash.clone(), answer.clone()));
         if let Enqueued::AddedEvicting(evicted) = enqueued {
-            self.own.retain(|(_, _, a)| a.id != evicted);
-            let mut message = String::from("the outbox is full; answer ");
-            message.push_str(&evicted);
-            message.push_str(" was dropped to the dead-letter list");
-            self.report(code::OVERFLOW, message);
+            self.evicted(&evicted);
         }
 
         let name = match status {
@@ -485,17 +481,42 @@ impl Runtime {
     /// this tab's own answers that a concurrent write of the other tab dropped. An
     /// answer the other tab already delivered may so be sent twice, always under its
     /// one id, which the collector treats as one answer.
-    fn load_outbox(&self) -> Outbox {
+    ///
+    /// Putting one back into a full outbox evicts another answer, reported like an
+    /// eviction in `respond`; the outbox is then stored at once, so the eviction
+    /// happens (and is reported) once.
+    fn load_outbox(&mut self) -> Outbox {
         let mut outbox = self
             .store
             .get(OUTBOX_KEY)
             .map(|s| Outbox::from_json(&s))
             .unwrap_or_default();
+        let mut evicted = Vec::new();
         for (user_id, user_hash, answer) in &self.own {
             // A no-op for an id still queued or dead-lettered.
-            outbox.enqueue(user_id, user_hash.as_deref(), answer.clone());
+            if let Enqueued::AddedEvicting(id) =
+                outbox.enqueue(user_id, user_hash.as_deref(), answer.clone())
+            {
+                evicted.push(id);
+            }
+        }
+        if !evicted.is_empty() {
+            self.save_outbox(&outbox);
+            for id in evicted {
+                self.evicted(&id);
+            }
         }
         outbox
+    }
+
+    /// The full outbox dropped answer `id` to the dead-letter list: one
+    /// `overflow` error.
+    fn evicted(&mut self, id: &str) {
+        self.own.retain(|(_, _, a)| a.id != id);
+        let mut message = String::from("the outbox is full; answer ");
+        message.push_str(id);
+        message.push_str(" was dropped to the dead-letter list");
+        self.report(code::OVERFLOW, message);
     }
 
     fn save_outbox(&self, outbox: &Outbox) {
