@@ -552,6 +552,26 @@ async fn an_answer_put_back_into_a_full_outbox_reports_the_one_it_evicts() {
 }
 
 #[wasm_bindgen_test]
+async fn an_unreadable_stored_outbox_with_answers_is_backed_up_once_and_reported() {
+    reset().await;
+    let events = Events::listen();
+    let theirs = r#"{"version":2,"queue":[{"userId":"u-newer","answer":{"id":"a1","shape":"new"}}]}"#;
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(OUTBOX_KEY, theirs).unwrap();
+    start(&config("u-unreadable")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    assert_eq!(
+        storage.get_item("trickle:v1:outbox:unreadable").unwrap().as_deref(),
+        Some(theirs)
+    );
+    let errors = events.named("trickle:error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], "storage");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn page_hide_hands_the_queue_to_a_beacon() {
     reset().await;
     set_status(503);

@@ -9,6 +9,11 @@ use super::Log;
 /// The storage key of the outbox (shared by every user and tab of the origin).
 pub const OUTBOX_KEY: &str = "trickle:v1:outbox";
 
+/// Where an outbox this version cannot read (say, written by a newer widget in
+/// another tab) is copied, once, before this version overwrites it: the answers
+/// in it are kept for a later version or a person to recover.
+pub const OUTBOX_BACKUP_KEY: &str = "trickle:v1:outbox:unreadable";
+
 /// The storage key of one user's prompt state.
 pub fn state_key(user_id: &str) -> String {
     let mut key = String::from("trickle:v1:state:");

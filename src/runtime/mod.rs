@@ -8,6 +8,9 @@
 //!
 //! Storage keys (localStorage, or memory when the browser refuses it):
 //! - `trickle:v1:outbox`: the queue and the dead-letter list, all users.
+//! - `trickle:v1:outbox:unreadable`: a stored outbox this version could not read
+//!   although it holds queued answers (e.g. written by a newer widget in another
+//!   tab), copied once before it is overwritten; reported as a `storage` error.
 //! - `trickle:v1:state:<userId>`: one user's prompt state (shown counts, snoozes,
 //!   declines, answered fields, tracked events, the login last counted).
 //!
@@ -36,7 +39,7 @@ use trickle_core::config::{Config, User};
 use trickle_core::outbox::{Enqueued, Outbox, Outcome};
 use trickle_core::rules::{self, Due, PromptState};
 
-use crate::platform::storage::{state_key, OUTBOX_KEY};
+use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY};
 use crate::platform::transport::{self, Delivery};
 use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
@@ -69,6 +72,9 @@ pub mod code {
     pub const OVERFLOW: &str = "overflow";
     /// The popup could not be shown.
     pub const UI: &str = "ui";
+    /// The stored outbox held answers this version cannot read; it was copied to
+    /// `trickle:v1:outbox:unreadable` before being replaced.
+    pub const STORAGE: &str = "storage";
 }
 
 /// One running widget (between `init` and `destroy`).
@@ -99,6 +105,8 @@ pub struct Runtime {
     // page, so an unreachable endpoint does not get the whole queue on every
     // switch; `pagehide` beacons all but those beaconed in the last moments.
     beaconed: std::collections::BTreeMap<String, u64>,
+    // An unreadable stored outbox was reported (once per runtime).
+    unreadable_reported: bool,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -158,6 +166,7 @@ impl Runtime {
             request: None,
             timer: None,
             beaconed: std::collections::BTreeMap::new(),
+            unreadable_reported: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         };
         if let Some(user) = user {
@@ -486,11 +495,14 @@ impl Runtime {
     /// eviction in `respond`; the outbox is then stored at once, so the eviction
     /// happens (and is reported) once.
     fn load_outbox(&mut self) -> Outbox {
-        let mut outbox = self
-            .store
-            .get(OUTBOX_KEY)
-            .map(|s| Outbox::from_json(&s))
+        let stored = self.store.get(OUTBOX_KEY);
+        let mut outbox = stored
+            .as_deref()
+            .map(Outbox::from_json)
             .unwrap_or_default();
+        if let Some(text) = stored.filter(|t| holds_unreadable_entries(t, &outbox)) {
+            self.keep_unreadable(&text);
+        }
         let mut evicted = Vec::new();
         for (user_id, user_hash, answer) in &self.own {
             // A no-op for an id still queued or dead-lettered.
@@ -507,6 +519,21 @@ impl Runtime {
             }
         }
         outbox
+    }
+
+    /// The stored outbox held queued answers this version cannot read (the core
+    /// reads it as empty, and the next write would lose them): copy it to
+    /// [`OUTBOX_BACKUP_KEY`] unless a copy is there already, and say so once.
+    fn keep_unreadable(&mut self, text: &str) {
+        if self.store.get(OUTBOX_BACKUP_KEY).is_none() {
+            self.store.set(OUTBOX_BACKUP_KEY, text);
+        }
+        if !self.unreadable_reported {
+            self.unreadable_reported = true;
+            let mut message = String::from("the stored outbox could not be read; kept as ");
+            message.push_str(OUTBOX_BACKUP_KEY);
+            self.report(code::STORAGE, message);
+        }
     }
 
     /// The full outbox dropped answer `id` to the dead-letter list: one
@@ -575,10 +602,15 @@ impl Runtime {
             let aborted = signal.as_ref().is_some_and(|s| s.aborted());
             if handled != Some(true) && !aborted {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
-                let mut outbox = store
-                    .get(OUTBOX_KEY)
-                    .map(|s| Outbox::from_json(&s))
+                let stored = store.get(OUTBOX_KEY);
+                let mut outbox = stored
+                    .as_deref()
+                    .map(Outbox::from_json)
                     .unwrap_or_default();
+                if stored.is_some_and(|t| holds_unreadable_entries(&t, &outbox)) {
+                    // Not ours to overwrite: the next runtime backs it up first.
+                    return;
+                }
                 outbox.apply(&ids, outcome(delivery), clock::now_ms(), clock::jitter());
                 store.set(OUTBOX_KEY, &outbox.to_json());
             }
@@ -773,6 +805,19 @@ fn on_ui_event(generation: u32, event: UiEvent) {
             }
         });
     });
+}
+
+/// Whether stored outbox `text` holds queued answers although the core read it as
+/// `parsed`, an empty outbox: valid JSON this version cannot read (another version,
+/// another shape). Corrupt text, or a truly empty outbox, is not worth keeping.
+fn holds_unreadable_entries(text: &str, parsed: &Outbox) -> bool {
+    if text.is_empty() || parsed.queued_len() > 0 || !parsed.dead_letter().is_empty() {
+        return false;
+    }
+    serde_json::from_str::<Json>(text)
+        .ok()
+        .and_then(|v| v.get("queue").and_then(Json::as_array).map(|q| !q.is_empty()))
+        .unwrap_or(false)
 }
 
 fn outcome(delivery: Delivery) -> Outcome {
