@@ -30,6 +30,8 @@ const FAKES: &str = r#"
   if (!window.__realFetch) { window.__realFetch = window.fetch; window.__realBeacon = navigator.sendBeacon; window.__realSetItem = Storage.prototype.setItem; }
   Storage.prototype.setItem = window.__realSetItem;
   window.__status = 200;
+  // When set, a function of the request body that returns the status instead.
+  window.__statusFor = null;
   window.__retryAfter = null;
   window.__calls = [];
   // A request of an earlier test that settles late must not land in this one's list.
@@ -44,9 +46,10 @@ const FAKES: &str = r#"
     return body.then(function (b) {
       if (epoch !== window.__epoch) throw new TypeError('stale');
       window.__calls.push({ kind: keepalive ? 'keepalive' : 'fetch', url: url, body: b, stored: stored });
-      if (window.__status === 0) throw new TypeError('Failed to fetch');
+      const status = window.__statusFor ? window.__statusFor(b) : window.__status;
+      if (status === 0) throw new TypeError('Failed to fetch');
       const headers = window.__retryAfter ? { 'Retry-After': window.__retryAfter } : {};
-      return new Response(null, { status: window.__status, headers: headers });
+      return new Response(null, { status: status, headers: headers });
     });
   };
   navigator.sendBeacon = function (url, body) {
@@ -421,6 +424,41 @@ async fn a_dead_lettered_answer_leaves_its_field_unknown_again() {
     )
     .unwrap();
     assert_eq!(state["answered"], json!([]), "{state}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_batch_refused_with_a_4xx_is_resent_one_by_one_and_only_the_bad_answer_is_dead_lettered(
+) {
+    reset().await;
+    set_status(0);
+    let events = Events::listen();
+    start(&config("u-split")).await;
+    answer(Value::Text("dev".into()));
+    answer(Value::Text("Oslo".into()));
+    assert!(wait_until(|| calls().len() == 2).await);
+    TimeoutFuture::new(50).await;
+    assert_eq!(explain()["queued"], 2);
+    // The endpoint refuses any request that holds the city answer.
+    run_js("window.__statusFor = function (b) { return b.indexOf('Oslo') >= 0 ? 422 : 200; };");
+    run_js("window.dispatchEvent(new Event('online'));");
+    assert!(wait_until(|| explain()["queued"] == 0).await);
+    let sizes: Vec<usize> = calls()
+        .iter()
+        .skip(2)
+        .map(|c| {
+            let body: Json = serde_json::from_str(c["body"].as_str().unwrap()).unwrap();
+            body["answers"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(sizes, vec![2, 1, 1], "the batch, then each alone");
+    let dead = explain()["deadLetter"].clone();
+    assert_eq!(dead.as_array().unwrap().len(), 1, "{dead}");
+    assert_eq!(dead[0]["answer"]["questionId"], "city");
+    assert_eq!(events.named("trickle:delivered").len(), 1);
+    let errors = events.named("trickle:error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], "rejected");
     api::destroy();
 }
 

@@ -21,7 +21,9 @@
 //! retried by one timer at the core's jittered backoff (2 s, 4 s, 8 s ... 5 min,
 //! each between half and all of its step; `Retry-After` in seconds is honoured when
 //! the endpoint exposes it), at once on `online`, and at the next `init`. Other
-//! 4xx: dead-lettered, one `trickle:error` per answer, never retried, and the field
+//! 4xx: a batch of several is re-sent one answer per request first (one bad answer
+//! must not sink the rest); a single answer is dead-lettered, one `trickle:error`
+//! per answer, never retried, and the field
 //! is no longer known (unless another answer for it is queued or delivered). On
 //! `pagehide` the whole queue is handed to `sendBeacon` (a keepalive `fetch` when
 //! custom headers are configured), on `visibilitychange` to hidden only answers not
@@ -36,7 +38,7 @@ use gloo_timers::callback::Timeout;
 use serde_json::{json, Value as Json};
 use trickle_core::answer::{self, Answer, Context, Status, Value};
 use trickle_core::config::{Config, User};
-use trickle_core::outbox::{Enqueued, Outbox, Outcome};
+use trickle_core::outbox::{Batch, Enqueued, Outbox, Outcome};
 use trickle_core::rules::{self, Due, PromptState};
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY};
@@ -105,6 +107,9 @@ pub struct Runtime {
     // page, so an unreachable endpoint does not get the whole queue on every
     // switch; `pagehide` beacons all but those beaconed in the last moments.
     beaconed: std::collections::BTreeMap<String, u64>,
+    // Answers of a batch refused as a whole with a final 4xx: each is re-sent in a
+    // request of its own, so only the bad one is dead-lettered.
+    split: BTreeSet<String>,
     // An unreadable stored outbox was reported (once per runtime).
     unreadable_reported: bool,
     _lifecycle: Option<Lifecycle>,
@@ -166,6 +171,7 @@ impl Runtime {
             request: None,
             timer: None,
             beaconed: std::collections::BTreeMap::new(),
+            split: BTreeSet::new(),
             unreadable_reported: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         };
@@ -561,7 +567,7 @@ impl Runtime {
         if wake {
             outbox.wake(now);
         }
-        let Some(batch) = outbox.due_batch(now) else {
+        let Some(batch) = self.solo_batch(&outbox, now).or_else(|| outbox.due_batch(now)) else {
             self.save_outbox(&outbox);
             self.schedule(&outbox, now);
             return;
@@ -624,8 +630,25 @@ impl Runtime {
         let now = clock::now_ms();
         let mut outbox = self.load_outbox();
         let result = outcome(delivery);
+        if matches!(result, Outcome::Rejected { .. }) && ids.len() > 1 {
+            // The endpoint refuses a whole batch for one bad answer (a 422 names
+            // its path): send each alone before giving any up. Due at once.
+            outbox.lease(ids, now);
+            self.save_outbox(&outbox);
+            self.split.extend(ids.iter().cloned());
+            self.log.debug(&[
+                "a batch of ",
+                &ids.len().to_string(),
+                " was refused; sending each answer alone",
+            ]);
+            self.pump(false);
+            return;
+        }
         outbox.apply(ids, result, now, clock::jitter());
         self.save_outbox(&outbox);
+        if !matches!(result, Outcome::NetworkError | Outcome::Retry { .. }) {
+            self.split.retain(|id| !ids.contains(id));
+        }
         match result {
             Outcome::Delivered => {
                 for (user_id, _, a) in &self.own {
@@ -697,6 +720,26 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// The first due answer of a refused batch, as a request of its own (see
+    /// `split`); forgets split answers no longer queued.
+    fn solo_batch(&mut self, outbox: &Outbox, now: u64) -> Option<Batch> {
+        if self.split.is_empty() {
+            return None;
+        }
+        self.split
+            .retain(|id| outbox.queued().iter().any(|q| &q.answer.id == id));
+        let q = outbox
+            .queued()
+            .iter()
+            .find(|q| q.next_at <= now && self.split.contains(&q.answer.id))?;
+        Some(Batch {
+            user_id: q.user_id.clone(),
+            user_hash: q.user_hash.clone(),
+            answers: vec![q.answer.clone()],
+            ids: vec![q.answer.id.clone()],
+        })
     }
 
     /// One console error and one `trickle:error` event.
