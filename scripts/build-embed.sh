@@ -14,6 +14,8 @@ cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-t
 rm -rf target/embed && mkdir -p target/embed/glue dist/embed
 wasm-bindgen --target web --no-typescript --out-dir target/embed/glue --out-name trickle \
   "$target_dir/wasm32-unknown-unknown/release/trickle.wasm"
+# Short import names in the wasm and the glue (see the script for why).
+node scripts/minify-imports.mjs target/embed/glue/trickle_bg.wasm target/embed/glue/trickle.js
 wasm-opt -Oz --strip-debug --strip-producers \
   target/embed/glue/trickle_bg.wasm -o target/embed/trickle.wasm
 
