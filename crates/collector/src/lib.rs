@@ -22,6 +22,8 @@
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod error;
 pub mod export;

@@ -155,20 +155,11 @@ fn set_path(root: &mut Map<String, Json>, field: &str, value: Json) {
     map.insert(last.to_owned(), value);
 }
 
-/// The JSON stored for an answered value. A whole number (kind number arrives as
-/// f64) is kept as an integer so `42` does not read back as `42.0`.
+/// The JSON stored for an answered value: the core's own serialization (the one
+/// the widget posts), so a whole number stays an integer (`42`, not `42.0`) over
+/// the same range in both.
 pub fn value_to_json(value: &Value) -> Json {
-    match value {
-        Value::Text(text) => Json::String(text.clone()),
-        Value::Many(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
-        Value::Number(n) => {
-            if n.fract() == 0.0 && n.abs() < 9.0e15 {
-                Json::from(*n as i64)
-            } else {
-                serde_json::Number::from_f64(*n).map_or(Json::Null, Json::Number)
-            }
-        }
-    }
+    serde_json::to_value(value).unwrap_or(Json::Null)
 }
 
 #[cfg(test)]
@@ -367,5 +358,12 @@ mod tests {
             json!(["a", "b"])
         );
         assert_eq!(value_to_json(&Value::Text("x".into())), json!("x"));
+    }
+
+    #[test]
+    fn whole_numbers_up_to_2_pow_53_are_stored_as_integers_like_the_widget_posts_them() {
+        let n = Value::Number(9_007_199_254_740_991.0);
+        assert_eq!(value_to_json(&n), json!(9_007_199_254_740_991_i64));
+        assert_eq!(value_to_json(&n), serde_json::to_value(&n).unwrap());
     }
 }

@@ -207,7 +207,8 @@ impl Store {
             return Err(StoreError::Closed);
         }
         self.read(|conn| {
-            Ok(conn.query_row("SELECT count(*) FROM profiles LIMIT 1", [], |_| Ok(()))?)
+            // EXISTS stops at the first row: a health check must not scan the table.
+            Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM profiles)", [], |_| Ok(()))?)
         })
         .await
     }

@@ -157,11 +157,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// Every configured field, in config order (the export's columns).
 pub fn fields(config: &Config) -> Vec<String> {
-    config
-        .stages
-        .iter()
-        .flat_map(|stage| stage.questions.iter().map(|q| q.field.clone()))
-        .collect()
+    config.questions().map(|(_, q)| q.field.clone()).collect()
 }
 
 #[cfg(test)]
