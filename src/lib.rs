@@ -10,6 +10,8 @@
 //! - [`runtime`]: the controller: config, user, prompt state and outbox, deciding
 //!   through the core, rendering through `ui`, delivering through `platform`.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod platform;
 pub mod runtime;
