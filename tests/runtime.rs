@@ -299,12 +299,15 @@ async fn a_question_whose_popup_cannot_mount_is_not_counted_as_shown() {
     );
     start(&config("u-no-mount")).await;
     run_js("Element.prototype.attachShadow = window.__realAttachShadow;");
-    assert!(events.named("trickle:shown").is_empty(), "{:?}", events.names());
+    assert!(
+        events.named("trickle:shown").is_empty(),
+        "{:?}",
+        events.names()
+    );
     assert_eq!(events.named("trickle:error")[0]["code"], "ui");
     let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     let state: Json =
-        serde_json::from_str(&stored.get_item(&state_key("u-no-mount")).unwrap().unwrap())
-            .unwrap();
+        serde_json::from_str(&stored.get_item(&state_key("u-no-mount")).unwrap().unwrap()).unwrap();
     assert_eq!(state["shown"], json!({}), "{state}");
     assert_eq!(state["shownThisLogin"], json!([]), "{state}");
     api::destroy();
@@ -413,14 +416,21 @@ async fn a_dead_lettered_answer_leaves_its_field_unknown_again() {
     let events = Events::listen();
     start(&config("u-422-unknown")).await;
     answer(Value::Text("ops".into()));
-    assert_eq!(explain()["questions"][0]["reason"], "known", "known while queued");
+    assert_eq!(
+        explain()["questions"][0]["reason"],
+        "known",
+        "known while queued"
+    );
     assert!(wait_until(|| !events.named("trickle:error").is_empty()).await);
     let role = &explain()["questions"][0];
     assert_eq!(role["open"], true, "{role}");
     assert_eq!(role["reason"], Json::Null);
     let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     let state: Json = serde_json::from_str(
-        &stored.get_item(&state_key("u-422-unknown")).unwrap().unwrap(),
+        &stored
+            .get_item(&state_key("u-422-unknown"))
+            .unwrap()
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(state["answered"], json!([]), "{state}");
@@ -428,8 +438,8 @@ async fn a_dead_lettered_answer_leaves_its_field_unknown_again() {
 }
 
 #[wasm_bindgen_test]
-async fn a_batch_refused_with_a_4xx_is_resent_one_by_one_and_only_the_bad_answer_is_dead_lettered(
-) {
+async fn a_batch_refused_with_a_4xx_is_resent_one_by_one_and_only_the_bad_answer_is_dead_lettered()
+{
     reset().await;
     set_status(0);
     let events = Events::listen();
@@ -593,14 +603,18 @@ async fn an_answer_put_back_into_a_full_outbox_reports_the_one_it_evicts() {
 async fn an_unreadable_stored_outbox_with_answers_is_backed_up_once_and_reported() {
     reset().await;
     let events = Events::listen();
-    let theirs = r#"{"version":2,"queue":[{"userId":"u-newer","answer":{"id":"a1","shape":"new"}}]}"#;
+    let theirs =
+        r#"{"version":2,"queue":[{"userId":"u-newer","answer":{"id":"a1","shape":"new"}}]}"#;
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.set_item(OUTBOX_KEY, theirs).unwrap();
     start(&config("u-unreadable")).await;
     answer(Value::Text("dev".into()));
     assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
     assert_eq!(
-        storage.get_item("trickle:v1:outbox:unreadable").unwrap().as_deref(),
+        storage
+            .get_item("trickle:v1:outbox:unreadable")
+            .unwrap()
+            .as_deref(),
         Some(theirs)
     );
     let errors = events.named("trickle:error");
@@ -769,8 +783,14 @@ async fn identify_and_track_called_while_the_runtime_is_busy_are_applied_when_it
     })
     .unwrap();
     let shown = events.named("trickle:shown");
-    assert_eq!(shown[0]["questionId"], "size", "the track was applied: {shown:?}");
-    assert_eq!(shown[1]["questionId"], "role", "then the identify: {shown:?}");
+    assert_eq!(
+        shown[0]["questionId"], "size",
+        "the track was applied: {shown:?}"
+    );
+    assert_eq!(
+        shown[1]["questionId"], "role",
+        "then the identify: {shown:?}"
+    );
     api::destroy();
 }
 
@@ -883,7 +903,10 @@ async fn destroy_aborts_the_request_in_flight_and_keeps_its_answer_queued() {
     let outbox: Json =
         serde_json::from_str(&stored.get_item(OUTBOX_KEY).unwrap().unwrap()).unwrap();
     assert_eq!(outbox["queue"].as_array().unwrap().len(), 1, "{outbox}");
-    assert_eq!(outbox["queue"][0]["attempts"], 0, "the lease covers it: {outbox}");
+    assert_eq!(
+        outbox["queue"][0]["attempts"], 0,
+        "the lease covers it: {outbox}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -895,7 +918,10 @@ async fn destroy_forgets_a_user_identified_before_init() {
     let mut cfg = config("ignored");
     cfg.as_object_mut().unwrap().remove("user");
     start(&cfg).await;
-    assert!(events.named("trickle:shown").is_empty(), "no user after destroy");
+    assert!(
+        events.named("trickle:shown").is_empty(),
+        "no user after destroy"
+    );
     api::destroy();
 }
 

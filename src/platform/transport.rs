@@ -64,7 +64,13 @@ pub async fn post(
     let _deadline = controller
         .clone()
         .map(|c| Timeout::new(timeout_ms, move || c.abort()));
-    send(endpoint, headers, body, controller.map(|c| c.signal()).as_ref()).await
+    send(
+        endpoint,
+        headers,
+        body,
+        controller.map(|c| c.signal()).as_ref(),
+    )
+    .await
 }
 
 /// POSTs `body` like [`post`], under a caller-owned `signal`: the caller sets the

@@ -502,10 +502,7 @@ impl Runtime {
     /// happens (and is reported) once.
     fn load_outbox(&mut self) -> Outbox {
         let stored = self.store.get(OUTBOX_KEY);
-        let mut outbox = stored
-            .as_deref()
-            .map(Outbox::from_json)
-            .unwrap_or_default();
+        let mut outbox = stored.as_deref().map(Outbox::from_json).unwrap_or_default();
         if let Some(text) = stored.filter(|t| holds_unreadable_entries(t, &outbox)) {
             self.keep_unreadable(&text);
         }
@@ -567,7 +564,10 @@ impl Runtime {
         if wake {
             outbox.wake(now);
         }
-        let Some(batch) = self.solo_batch(&outbox, now).or_else(|| outbox.due_batch(now)) else {
+        let Some(batch) = self
+            .solo_batch(&outbox, now)
+            .or_else(|| outbox.due_batch(now))
+        else {
             self.save_outbox(&outbox);
             self.schedule(&outbox, now);
             return;
@@ -609,10 +609,7 @@ impl Runtime {
             if handled != Some(true) && !aborted {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
                 let stored = store.get(OUTBOX_KEY);
-                let mut outbox = stored
-                    .as_deref()
-                    .map(Outbox::from_json)
-                    .unwrap_or_default();
+                let mut outbox = stored.as_deref().map(Outbox::from_json).unwrap_or_default();
                 if stored.is_some_and(|t| holds_unreadable_entries(&t, &outbox)) {
                     // Not ours to overwrite: the next runtime backs it up first.
                     return;
@@ -703,7 +700,9 @@ impl Runtime {
                 q.user_id == user_id
                     && q.answer.field == field
                     && q.answer.status != Status::Snoozed
-            }) || self.delivered_fields.contains(&(user_id.clone(), field.clone()));
+            }) || self
+                .delivered_fields
+                .contains(&(user_id.clone(), field.clone()));
             if still_held {
                 continue;
             }
@@ -859,7 +858,11 @@ fn holds_unreadable_entries(text: &str, parsed: &Outbox) -> bool {
     }
     serde_json::from_str::<Json>(text)
         .ok()
-        .and_then(|v| v.get("queue").and_then(Json::as_array).map(|q| !q.is_empty()))
+        .and_then(|v| {
+            v.get("queue")
+                .and_then(Json::as_array)
+                .map(|q| !q.is_empty())
+        })
         .unwrap_or(false)
 }
 
