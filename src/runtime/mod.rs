@@ -605,7 +605,8 @@ impl Runtime {
                 true
             });
             // Aborted by `destroy()`: the lease in storage covers the retry.
-            let aborted = signal.as_ref().is_some_and(|s| s.aborted());
+            let aborted =
+                delivery == Delivery::Network && signal.as_ref().is_some_and(|s| s.aborted());
             if handled != Some(true) && !aborted {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
                 let stored = store.get(OUTBOX_KEY);
@@ -775,6 +776,9 @@ impl Runtime {
     fn flush_on_hide(&mut self, unloading: bool) {
         let now = clock::now_ms();
         let mut outbox = self.load_outbox();
+        // Delivered or dead-lettered meanwhile: nothing left to remember.
+        self.beaconed
+            .retain(|id, _| outbox.queued().iter().any(|q| &q.answer.id == id));
         let skip: Vec<String> = self
             .beaconed
             .iter()
