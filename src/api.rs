@@ -4,6 +4,10 @@
 //!
 //! Nothing here throws into the host page: every error becomes one `[trickle]`
 //! console error and a `trickle:error` event; `init` also rejects its promise.
+//! After an internal error (a panic) the widget is stopped for the page's life:
+//! every export returns at once and `init` rejects.
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 use trickle_core::config::{Config, User};
@@ -14,12 +18,48 @@ use crate::platform::storage::OUTBOX_KEY;
 use crate::platform::Log;
 use crate::runtime::{code, host, Runtime};
 
+// Set once a panic was reported: the wasm's state can no longer be trusted (a
+// `RefCell` may be left borrowed, a half-made change half-stored).
+static DEAD: AtomicBool = AtomicBool::new(false);
+
+/// The message `init` rejects with once the widget has stopped.
+pub const STOPPED: &str = "trickle stopped after an internal error";
+
+/// Whether an internal error stopped the widget.
+pub fn is_stopped() -> bool {
+    DEAD.load(Ordering::Relaxed)
+}
+
+/// What the panic hook does, once per page: stops the widget (every export returns
+/// early from now on), writes one `[trickle] internal error: <message>` console
+/// error and dispatches `trickle:error` `{ code: "internal" }` directly (the event
+/// queue waits for a runtime borrow that the panic will never end).
+pub fn stop_after_internal_error(message: &str) {
+    if DEAD.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    Log::default().error(&["internal error: ", message]);
+    dom::emit(
+        "trickle:error",
+        &json!({ "code": code::INTERNAL, "message": message }),
+    );
+}
+
+/// Tests only: undoes [`stop_after_internal_error`] (all browser tests share one page).
+#[doc(hidden)]
+pub fn restart_after_internal_error_for_tests() {
+    DEAD.store(false, Ordering::Relaxed);
+}
+
 /// Validates `config` (a plain object, or its JSON text) and starts the widget.
 /// Resolves once started; rejects with an `Error` whose message names the bad
 /// value's path, e.g. `stages[0].questions: must not be empty`. Calling it again
 /// replaces the running widget.
 #[wasm_bindgen]
 pub fn init(config: JsValue) -> js_sys::Promise {
+    if is_stopped() {
+        return js_sys::Promise::reject(&js_sys::Error::new(STOPPED));
+    }
     let parsed = match dom::from_js(&config) {
         Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
         None => Err(String::from("the config must be a JSON object")),
@@ -47,6 +87,9 @@ pub fn init(config: JsValue) -> js_sys::Promise {
 /// Before `init` the user is kept and used when `init` runs.
 #[wasm_bindgen]
 pub fn identify(user: JsValue) {
+    if is_stopped() {
+        return;
+    }
     let parsed = match dom::from_js(&user) {
         Some(value) => User::from_value(value).map_err(|e| {
             // Name the path from the API's point of view: `user.loginsCount: ...`.
@@ -81,6 +124,9 @@ pub fn identify(user: JsValue) {
 /// name is reported, not thrown.
 #[wasm_bindgen]
 pub fn track(name: String) {
+    if is_stopped() {
+        return;
+    }
     if name.is_empty() {
         report(
             code::CONFIG,
@@ -99,10 +145,17 @@ pub fn track(name: String) {
 /// `{ questions: [{ questionId, stage, field, open, reason }], queued, deadLetter }`:
 /// why each question is or is not open (`reason` is null when open), how many
 /// answers wait to be sent and which were refused for good. Before `init`,
-/// `questions` is empty and the queue is read from storage.
+/// or after an internal error, `questions` is empty and the queue is read from
+/// storage.
 #[wasm_bindgen]
 pub fn explain() -> JsValue {
-    let value = host::with_runtime(|rt| rt.explain()).unwrap_or_else(|| {
+    // Stopped: as before `init` (the runtime is not touched again).
+    let live = if is_stopped() {
+        None
+    } else {
+        host::with_runtime(|rt| rt.explain())
+    };
+    let value = live.unwrap_or_else(|| {
         let outbox = host::store(Log::default())
             .get(OUTBOX_KEY)
             .map(|s| trickle_core::outbox::Outbox::from_json(&s))
@@ -116,6 +169,9 @@ pub fn explain() -> JsValue {
 /// storage and are sent by the next `init`.
 #[wasm_bindgen]
 pub fn destroy() {
+    if is_stopped() {
+        return;
+    }
     if let Some(rt) = host::take() {
         rt.destroy();
     }

@@ -1046,6 +1046,45 @@ async fn a_bad_config_logs_one_prefixed_console_error() {
 }
 
 #[wasm_bindgen_test]
+async fn after_an_internal_error_every_call_returns_early_and_init_rejects() {
+    reset().await;
+    start(&config("u-internal")).await;
+    let events = Events::listen();
+    capture_console();
+    api::stop_after_internal_error("boom");
+    api::stop_after_internal_error("again");
+    api::identify(to_js(&json!({ "id": "u-internal-2", "loginsCount": 1 })));
+    api::track("purchase".into());
+    let err = JsFuture::from(api::init(to_js(&config("u-internal-3"))))
+        .await
+        .unwrap_err();
+    let err: js_sys::Error = err.dyn_into().unwrap();
+    let lines = release_console();
+    api::restart_after_internal_error_for_tests();
+    assert_eq!(
+        String::from(err.message()),
+        "trickle stopped after an internal error"
+    );
+    assert_eq!(
+        lines,
+        vec![(
+            "error".to_owned(),
+            "[trickle] internal error: boom".to_owned()
+        )]
+    );
+    assert_eq!(
+        events.named("trickle:error"),
+        vec![json!({ "code": "internal", "message": "boom" })]
+    );
+    assert!(
+        events.named("trickle:shown").is_empty(),
+        "{:?}",
+        events.names()
+    );
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn with_storage_refused_the_queue_lives_in_memory_across_destroy_and_init() {
     reset().await;
     run_js("Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };");

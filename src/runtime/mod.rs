@@ -74,6 +74,8 @@ pub mod code {
     pub const OVERFLOW: &str = "overflow";
     /// The popup could not be shown.
     pub const UI: &str = "ui";
+    /// An internal error (a panic) stopped the widget for the page's life.
+    pub const INTERNAL: &str = "internal";
     /// The stored outbox held answers this version cannot read; it was copied to
     /// `trickle:v1:outbox:unreadable` before being replaced.
     pub const STORAGE: &str = "storage";
