@@ -16,7 +16,10 @@ wasm-bindgen --target web --no-typescript --out-dir target/embed/glue --out-name
   "$target_dir/wasm32-unknown-unknown/release/trickle.wasm"
 # Short import names in the wasm and the glue (see the script for why).
 node scripts/minify-imports.mjs target/embed/glue/trickle_bg.wasm target/embed/glue/trickle.js
-wasm-opt -Oz --strip-debug --strip-producers \
+# --flatten --rereloop before two -Oz rounds: the control flow is rebuilt from
+# scratch and then shrunk again; measured 0.6-0.9% smaller brotli than one -Oz
+# (-Oz --converge, -O4, --gufa and --merge-similar-functions gained less or lost).
+wasm-opt --flatten --rereloop -Oz -Oz --strip-debug --strip-producers \
   target/embed/glue/trickle_bg.wasm -o target/embed/trickle.wasm
 
 cp target/embed/trickle.wasm dist/embed/trickle.wasm
