@@ -471,15 +471,17 @@ impl Config {
         if self.stages.is_empty() {
             return Err(ConfigError::new("stages", "must not be empty"));
         }
-        let mut stage_ids: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut question_ids: BTreeMap<&str, String> = BTreeMap::new();
-        let mut fields: BTreeMap<&str, String> = BTreeMap::new();
+        // Vecs, not BTreeMaps keyed by &str: configs are small, and each map type
+        // was its own copy of the B-tree code in the wasm. `fields` stays sorted
+        // by field, so a conflict is looked for in the same order as before.
+        let mut question_ids: Vec<(&str, String)> = Vec::new();
+        let mut fields: Vec<(&str, String)> = Vec::new();
         for (si, stage) in self.stages.iter().enumerate() {
             let sp = format!("stages[{si}]");
             if stage.id.trim().is_empty() {
                 return Err(ConfigError::new(format!("{sp}.id"), "must not be empty"));
             }
-            if let Some(first) = stage_ids.insert(&stage.id, si) {
+            if let Some(first) = self.stages[..si].iter().position(|s| s.id == stage.id) {
                 return Err(ConfigError::new(
                     format!("{sp}.id"),
                     format!(
@@ -508,7 +510,7 @@ impl Config {
                 if q.id.trim().is_empty() {
                     return Err(ConfigError::new(format!("{qp}.id"), "must not be empty"));
                 }
-                if let Some(first) = question_ids.insert(&q.id, format!("{qp}.id")) {
+                if let Some((_, first)) = question_ids.iter().find(|(id, _)| *id == q.id) {
                     return Err(ConfigError::new(
                         format!("{qp}.id"),
                         format!("duplicate question id \"{}\" (also {first})", q.id),
@@ -530,7 +532,9 @@ impl Config {
                         ));
                     }
                 }
-                fields.insert(&q.field, format!("{qp}.field"));
+                question_ids.push((&q.id, format!("{qp}.id")));
+                let at = fields.partition_point(|(f, _)| *f < q.field.as_str());
+                fields.insert(at, (&q.field, format!("{qp}.field")));
                 q.validate_at(&qp)?;
             }
         }
