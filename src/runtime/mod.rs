@@ -95,8 +95,10 @@ pub struct Runtime {
     // back if another tab's concurrent write dropped them from storage.
     own: Vec<(String, Option<String>, Answer)>,
     // (user id, field) of answers and declines this page saw delivered: a later
-    // rejection of another answer for the field leaves it known.
-    delivered_fields: BTreeSet<(String, String)>,
+    // rejection of another answer for the field leaves it known. A Vec, as is
+    // `beaconed`: few entries, and each new B-tree type is one more copy of the
+    // B-tree code in the wasm (2.4 KB brotli for these two).
+    delivered_fields: Vec<(String, String)>,
     current: Option<Due>,
     popup: Option<Popup>,
     in_flight: bool,
@@ -108,7 +110,7 @@ pub struct Runtime {
     // switch (`visibilitychange`) beacons only answers never beaconed from this
     // page, so an unreachable endpoint does not get the whole queue on every
     // switch; `pagehide` beacons all but those beaconed in the last moments.
-    beaconed: std::collections::BTreeMap<String, u64>,
+    beaconed: Vec<(String, u64)>,
     // Answers of a batch refused as a whole with a final 4xx: each is re-sent in a
     // request of its own, so only the bad one is dead-lettered.
     split: BTreeSet<String>,
@@ -166,13 +168,13 @@ impl Runtime {
             state: PromptState::default(),
             events: early_events,
             own: Vec::new(),
-            delivered_fields: BTreeSet::new(),
+            delivered_fields: Vec::new(),
             current: None,
             popup: None,
             in_flight: false,
             request: None,
             timer: None,
-            beaconed: std::collections::BTreeMap::new(),
+            beaconed: Vec::new(),
             split: BTreeSet::new(),
             unreadable_reported: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
@@ -653,8 +655,10 @@ impl Runtime {
             Outcome::Delivered => {
                 for (user_id, _, a) in &self.own {
                     if ids.contains(&a.id) && a.status != Status::Snoozed {
-                        self.delivered_fields
-                            .insert((user_id.clone(), a.field.clone()));
+                        let held = (user_id.clone(), a.field.clone());
+                        if !self.delivered_fields.contains(&held) {
+                            self.delivered_fields.push(held);
+                        }
                     }
                 }
                 self.own.retain(|(_, _, a)| !ids.contains(&a.id));
@@ -780,11 +784,11 @@ impl Runtime {
         let mut outbox = self.load_outbox();
         // Delivered or dead-lettered meanwhile: nothing left to remember.
         self.beaconed
-            .retain(|id, _| outbox.queued().iter().any(|q| &q.answer.id == id));
+            .retain(|(id, _)| outbox.queued().iter().any(|q| &q.answer.id == id));
         let skip: Vec<String> = self
             .beaconed
             .iter()
-            .filter(|(_, at)| !unloading || now.saturating_sub(**at) < BEACON_REPEAT_MS)
+            .filter(|(_, at)| !unloading || now.saturating_sub(*at) < BEACON_REPEAT_MS)
             .map(|(id, _)| id.clone())
             .collect();
         // A local copy only (never saved): `Delivered` is how the core drops ids.
@@ -818,7 +822,10 @@ impl Runtime {
             }
         }
         for id in handed {
-            self.beaconed.insert(id, now);
+            match self.beaconed.iter_mut().find(|(known, _)| *known == id) {
+                Some((_, at)) => *at = now,
+                None => self.beaconed.push((id, now)),
+            }
         }
     }
 
