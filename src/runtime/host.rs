@@ -8,7 +8,7 @@
 //! so a re-entrant call finds the runtime free instead of panicking on a `RefCell`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
@@ -19,7 +19,9 @@ use crate::platform::{dom, Log, Store};
 
 thread_local! {
     static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
-    static EVENTS: RefCell<VecDeque<(&'static str, Json)>> = const { RefCell::new(VecDeque::new()) };
+    // Vecs used as queues (`remove(0)`): they hold a few entries at most, and
+    // VecDeque's code would be one more thing in the wasm.
+    static EVENTS: RefCell<Vec<(&'static str, Json)>> = const { RefCell::new(Vec::new()) };
     static GENERATION: Cell<u32> = const { Cell::new(0) };
     // One store for the page's life: when localStorage is unusable, the memory copy
     // (the queue included) must outlive a destroy() and the next init().
@@ -29,7 +31,7 @@ thread_local! {
     // API calls that arrived while the runtime was borrowed (a host listener run
     // synchronously by something the runtime did, e.g. a focus change): applied, in
     // order, as soon as the borrow ends.
-    static DEFERRED: RefCell<VecDeque<Deferred>> = const { RefCell::new(VecDeque::new()) };
+    static DEFERRED: RefCell<Vec<Deferred>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A call to apply to the runtime once it is free.
@@ -99,7 +101,7 @@ pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
     if busy {
         let _ = DEFERRED.try_with(|q| {
             if let Ok(mut q) = q.try_borrow_mut() {
-                q.push_back(Box::new(f));
+                q.push(Box::new(f));
             }
         });
     } else {
@@ -118,7 +120,7 @@ fn run_deferred() {
             return;
         }
         let next = DEFERRED
-            .try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front()))
+            .try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| pop_front(&mut q)))
             .ok()
             .flatten();
         let Some(call) = next else { return };
@@ -180,7 +182,7 @@ pub fn with_early<R>(f: impl FnOnce(&mut Early) -> R) -> Option<R> {
 pub fn emit(name: &'static str, detail: Json) {
     let _ = EVENTS.try_with(|q| {
         if let Ok(mut q) = q.try_borrow_mut() {
-            q.push_back((name, detail));
+            q.push((name, detail));
         }
     });
 }
@@ -205,10 +207,15 @@ pub fn flush_events() {
         return;
     }
     loop {
-        let next = EVENTS.try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| q.pop_front()));
+        let next = EVENTS.try_with(|q| q.try_borrow_mut().ok().and_then(|mut q| pop_front(&mut q)));
         match next {
             Ok(Some((name, detail))) => dom::emit(name, &detail),
             _ => break,
         }
     }
+}
+
+/// The oldest entry of a queue kept in a `Vec`.
+fn pop_front<T>(queue: &mut Vec<T>) -> Option<T> {
+    (!queue.is_empty()).then(|| queue.remove(0))
 }
