@@ -12,6 +12,7 @@ use trickle_core::i18n::{Direction, Strings};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, Node};
 use yew::prelude::*;
+use yew::virtual_dom::{AttributeOrProperty, Attributes, Listener, VTag};
 
 use super::autofill::input_attrs;
 use super::live::Live;
@@ -172,13 +173,34 @@ fn dialog(ctx: &Ctx, onkeydown: Callback<KeyboardEvent>, children: Html) -> Html
             }
         }
     });
+    let mut class = String::from("t ");
+    class.push_str(corner);
+    class.push(' ');
+    class.push_str(scheme);
     // Not modal: no aria-modal and no focus trap, the page stays usable.
-    html! {
-        <div class={classes!("t", corner, scheme)} role="dialog" aria-labelledby={PROMPT_ID}
-            dir={ctx.dir.as_str()} lang={ctx.lang.clone()} {onkeydown} {onfocusin}>
-            { children }
-        </div>
-    }
+    //
+    // What `html! { <div class={..} role="dialog" aria-labelledby={PROMPT_ID}
+    // dir={..} lang={..} {onkeydown} {onfocusin}>{ children }</div> }` builds, by
+    // hand: `html!` turns a computed `class` into yew's `Classes` (an IndexSet),
+    // and that code was 1.4 KB of the brotli'd wasm for this one attribute.
+    let attribute = |value: AttrValue| Some(AttributeOrProperty::Attribute(value));
+    let mut div = VTag::new("div");
+    div.set_attributes(Attributes::Dynamic {
+        keys: &["class", "role", "aria-labelledby", "dir", "lang"],
+        values: Box::new([
+            attribute(class.into()),
+            attribute(AttrValue::Static("dialog")),
+            attribute(AttrValue::Static(PROMPT_ID)),
+            attribute(AttrValue::Static(ctx.dir.as_str())),
+            ctx.lang.clone().and_then(attribute),
+        ]),
+    });
+    div.set_listeners(Box::new([
+        Some(Rc::new(yew::html::onkeydown::Wrapper::new(onkeydown)) as Rc<dyn Listener>),
+        Some(Rc::new(yew::html::onfocusin::Wrapper::new(onfocusin))),
+    ]));
+    div.add_child(children);
+    div.into()
 }
 
 /// Escape inside the popup emits `event`. Only keydowns within the popup get here,
