@@ -5,9 +5,9 @@ import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
-  ROOT, SEED, eventually, events, launchBrowser, newPage, startCollector, startServer,
+  ROOT, SEED, eventually, events, newPage, stack,
 } from './harness.mjs';
 
 const OUT = join(ROOT, 'e2e', '.out');
@@ -15,23 +15,15 @@ const seed = JSON.parse(readFileSync(SEED, 'utf8'));
 const KNOWN_BASICS = { name: 'Ada', email: 'ada@example.com' };
 const KNOWN_CONTACT = { ...KNOWN_BASICS, address: '1 Main St', birthday: '1990-01-01', phone: '+1 555 0100' };
 
-let collector, server, browser;
-before(async () => {
+before(() => {
   mkdirSync(OUT, { recursive: true });
-  collector = await startCollector();
-  server = await startServer(collector);
-  browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await collector?.stop();
-});
+const env = stack();
 
 /** Open manual.html and init with the seed config, changed by `patch`. */
 async function show(patch, contextOptions = {}) {
-  const tab = await newPage(browser, contextOptions);
-  await tab.page.goto(`${server.url}/pages/manual.html`);
+  const tab = await newPage(env.browser, contextOptions);
+  await tab.page.goto(`${env.server.url}/pages/manual.html`);
   await tab.page.waitForFunction(() => window.Trickle);
   await tab.page.evaluate((c) => window.Trickle.init(c), { ...seed, ...patch });
   return tab;

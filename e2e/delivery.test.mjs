@@ -4,30 +4,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  eventually, events, launchBrowser, newPage, startCollector, startServer,
+  eventually, events, newPage, stack, startCollector, startServer,
 } from './harness.mjs';
 
-let collector, server, browser;
-before(async () => {
-  collector = await startCollector();
-  server = await startServer(collector);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await collector?.stop();
-});
+const env = stack();
 
 const NAME = 'What should we call you?';
 let users = 0;
 
 /** A fresh user on the inline-config host page, with the name question open. */
-async function openFresh(srv = server) {
+async function openFresh(srv = env.server) {
   const userId = `delivery|${process.pid}-${++users}`;
-  const tab = await newPage(browser);
+  const tab = await newPage(env.browser);
   await tab.page.goto(`${srv.url}/pages/host.html`);
   await tab.page.waitForFunction(() => window.Trickle);
   await tab.page.evaluate((id) => window.Trickle.identify({ id, loginsCount: 1 }), userId);
@@ -51,12 +41,12 @@ async function delivered(page, id, ms = 30000) {
 }
 
 /** The ids the collector stored for a user (each stored answer once). */
-async function storedIds(userId, c = collector) {
+async function storedIds(userId, c = env.collector) {
   const { body } = await c.profile(userId);
   return (body?.answers ?? []).map((a) => a.id);
 }
 
-const attempts = (id, srv = server) => srv.log.filter((r) => r.ids.includes(id));
+const attempts = (id, srv = env.server) => srv.log.filter((r) => r.ids.includes(id));
 
 describe('delivery', () => {
   for (const [plan, label] of [
@@ -67,7 +57,7 @@ describe('delivery', () => {
   ]) {
     test(`${label} delivers the answer exactly once`, async () => {
       const { page, context, userId } = await openFresh();
-      server.faults.plan = [...plan];
+      env.server.faults.plan = [...plan];
       const id = await answerName(page);
       await delivered(page, id);
       assert.deepEqual(attempts(id).map((a) => a.outcome), [...plan, 'pass']);
@@ -91,10 +81,10 @@ describe('delivery', () => {
 
   test('an answer still failing at reload is delivered after the reload', async () => {
     const { page, context, userId } = await openFresh();
-    server.faults.plan = Array(50).fill('503');
+    env.server.faults.plan = Array(50).fill('503');
     const id = await answerName(page);
     await eventually(() => attempts(id).length >= 1, 'a first failed attempt');
-    server.faults.plan = [];
+    env.server.faults.plan = [];
     await page.reload();
     await delivered(page, id);
     assert.deepEqual(await storedIds(userId), [id]);
@@ -103,7 +93,7 @@ describe('delivery', () => {
 
   test('a 400 moves the answer to the dead letter with one trickle:error and no retry', async () => {
     const { page, context, userId } = await openFresh();
-    server.faults.plan = ['400'];
+    env.server.faults.plan = ['400'];
     const id = await answerName(page);
     await eventually(() => events(page, 'error').then((e) => e.length), 'trickle:error');
     await page.waitForTimeout(3000);
@@ -119,7 +109,7 @@ describe('delivery', () => {
 
   test('leaving the page flushes the queue with a text/plain beacon', async () => {
     const { page, context, userId } = await openFresh();
-    server.faults.plan = ['503'];
+    env.server.faults.plan = ['503'];
     const id = await answerName(page);
     await eventually(() => attempts(id).length >= 1, 'the failed attempt');
     await page.goto('about:blank');
@@ -144,7 +134,7 @@ describe('delivery', () => {
     const many = await startCollector({ config: file });
     const srv = await startServer(many);
     srv.faults.randomRate = 0.3;
-    const { page, context } = await newPage(browser);
+    const { page, context } = await newPage(env.browser);
     await page.goto(`${srv.url}/pages/manual.html`);
     await page.waitForFunction(() => window.Trickle);
     const userId = `many|${process.pid}`;

@@ -3,24 +3,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, newPage, startCollector, startServer } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, newPage, stack } from './harness.mjs';
 
-let collector, server, browser;
-before(async () => {
-  collector = await startCollector({ config: join(ROOT, 'static', 'demo.config.json') });
-  server = await startServer(collector, { mounts: { '/': join(ROOT, 'dist', 'demo') } });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await collector?.stop();
-});
+const env = stack({ collector: { config: join(ROOT, 'static', 'demo.config.json') }, mounts: { '/': join(ROOT, 'dist', 'demo') } });
 
 test('answering in the demo shows the answer in the collector panel', async () => {
-  const { page, context, records } = await newPage(browser, { viewport: { width: 1280, height: 800 } });
-  await page.goto(server.url + '/');
+  const { page, context, records } = await newPage(env.browser, { viewport: { width: 1280, height: 800 } });
+  await page.goto(env.server.url + '/');
   await page.getByRole('dialog', { name: 'What should we call you?' }).waitFor();
   await page.getByRole('textbox', { name: 'What should we call you?' }).fill('Ada Demo');
   await page.getByRole('button', { name: 'Save' }).click();

@@ -1,28 +1,18 @@
 // The script-tag bundle on host pages: config discovery, the call queue, errors that
 // stay out of the host page, isolation (styles, globals, CSP), markup as text, destroy.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
-  eventually, events, launchBrowser, newPage, startCollector, startServer,
+  eventually, events, newPage, stack,
 } from './harness.mjs';
 
-let collector, server, browser;
-before(async () => {
-  collector = await startCollector();
-  server = await startServer(collector);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await collector?.stop();
-});
+const env = stack();
 
 const FIRST_PROMPT = 'What should we call you?';
 
 async function open(path, user = { id: `embed|${Math.random()}`, loginsCount: 1 }) {
-  const tab = await newPage(browser);
-  await tab.page.goto(server.url + path);
+  const tab = await newPage(env.browser);
+  await tab.page.goto(env.server.url + path);
   await tab.page.waitForFunction(() => window.Trickle);
   if (user) await tab.page.evaluate((u) => window.Trickle.identify(u), user);
   return tab;
@@ -76,8 +66,8 @@ describe('script tag', () => {
   });
 
   test('the only global the widget adds is window.Trickle', async () => {
-    const tab = await newPage(browser);
-    await tab.page.goto(`${server.url}/pages/host.html`);
+    const tab = await newPage(env.browser);
+    await tab.page.goto(`${env.server.url}/pages/host.html`);
     await tab.page.waitForFunction(() => window.Trickle);
     await tab.page.evaluate(() => window.Trickle.identify({ id: 'globals|1', loginsCount: 1 }));
     await tab.page.getByRole('dialog', { name: FIRST_PROMPT }).waitFor();
@@ -99,11 +89,11 @@ describe('script tag', () => {
         return [s.color, s.fontSize, s.fontFamily, s.backgroundColor, s.display].join('|');
       });
     // Plain host page: the host's own elements look the same before and after.
-    const tab = await newPage(browser);
-    await tab.page.goto(`${server.url}/pages/manual.html`);
+    const tab = await newPage(env.browser);
+    await tab.page.goto(`${env.server.url}/pages/manual.html`);
     await tab.page.waitForFunction(() => window.Trickle);
     const before = await tab.page.evaluate(probe);
-    const config = JSON.parse(await (await fetch(`${server.url}/pages/config.json`)).text());
+    const config = JSON.parse(await (await fetch(`${env.server.url}/pages/config.json`)).text());
     await tab.page.evaluate((c) => window.Trickle.init({ ...c, user: { id: 'styles|1', loginsCount: 1 } }), config);
     await tab.page.getByRole('dialog', { name: FIRST_PROMPT }).waitFor();
     assert.deepEqual(await tab.page.evaluate(probe), before);
@@ -164,11 +154,11 @@ describe('script tag', () => {
     await page.getByRole('dialog', { name: FIRST_PROMPT }).waitFor();
     // Leave an answer queued behind a failing endpoint, so a leftover timer or
     // `online` listener would send it again.
-    server.faults.plan = Array(20).fill('503');
+    env.server.faults.plan = Array(20).fill('503');
     await page.getByRole('textbox', { name: FIRST_PROMPT }).fill('Ada');
     await page.getByRole('button', { name: 'Save' }).click();
     const [answered] = await eventually(() => events(page, 'answered').then((e) => e.length && e), 'trickle:answered');
-    const tries = () => server.log.filter((r) => r.ids.includes(answered.detail.id)).length;
+    const tries = () => env.server.log.filter((r) => r.ids.includes(answered.detail.id)).length;
     await eventually(() => tries() >= 1, 'the first failed send');
     const bodyBefore = await page.evaluate(() => document.body.children.length);
     await page.evaluate(() => window.Trickle.destroy());
@@ -182,7 +172,7 @@ describe('script tag', () => {
     assert.equal((await events(page)).length, seen);
     assert.equal((await page.evaluate(() => window.Trickle.explain())).queued, 1, 'the answer stays queued');
     assert.deepEqual(records.pageErrors, []);
-    server.faults.plan = [];
+    env.server.faults.plan = [];
     await context.close();
   });
 });

@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -222,4 +223,26 @@ export async function eventually(fn, what, ms = 15000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * The collector, the fault-injecting server and Chromium, started before and stopped
+ * after the current test file. The fields of the returned object are set once the
+ * `before` hook has run. `mounts` may be a function, read when the server starts.
+ */
+export function stack({ collector: options, mounts } = {}) {
+  const env = {};
+  before(async () => {
+    env.collector = await startCollector(options);
+    env.server = await startServer(env.collector, {
+      mounts: typeof mounts === 'function' ? mounts() : mounts,
+    });
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    await env.collector?.stop();
+  });
+  return env;
 }

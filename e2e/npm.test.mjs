@@ -5,13 +5,13 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import {
-  ROOT, eventually, launchBrowser, newPage, startCollector, startServer,
+  ROOT, eventually, newPage, stack,
 } from './harness.mjs';
 
-let collector, server, browser, app;
-before(async () => {
+let app;
+before(() => {
   app = mkdtempSync(join(tmpdir(), 'trickle-vite-'));
   cpSync(join(ROOT, 'e2e', 'npm-app'), app, { recursive: true });
   const tarball = readdirSync(join(ROOT, 'dist', 'npm')).find((f) => f.endsWith('.tgz'));
@@ -21,25 +21,18 @@ before(async () => {
   }));
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app });
   execFileSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--base', '/app/', '--logLevel', 'error'], { cwd: app });
-  collector = await startCollector();
-  server = await startServer(collector, { mounts: { '/app/': join(app, 'dist') } });
-  browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await collector?.stop();
-});
+const env = stack({ mounts: () => ({ '/app/': join(app, 'dist') }) });
 
 test('a Vite 7 app built with the npm package shows the popup and delivers an answer', async () => {
-  const { page, context, records } = await newPage(browser);
-  await page.goto(`${server.url}/app/?user=vite-${process.pid}`);
+  const { page, context, records } = await newPage(env.browser);
+  await page.goto(`${env.server.url}/app/?user=vite-${process.pid}`);
   await page.getByRole('dialog', { name: 'What should we call you?' }).waitFor();
   assert.match(await page.textContent('#status'), /^ready: 9 questions$/);
   await page.getByRole('textbox', { name: 'What should we call you?' }).fill('Vita');
   await page.getByRole('button', { name: 'Save' }).click();
   await eventually(async () => {
-    const { body } = await collector.profile(`vite-${process.pid}`);
+    const { body } = await env.collector.profile(`vite-${process.pid}`);
     return body?.profile?.name === 'Vita';
   }, 'the answer in the collector');
   assert.deepEqual(records.pageErrors, []);
