@@ -45,6 +45,31 @@ pub fn stop_after_internal_error(message: &str) {
     );
 }
 
+// Whether the panic hook is in place (installed by the first `init`).
+static HOOKED: AtomicBool = AtomicBool::new(false);
+
+// Routes a panic to [`stop_after_internal_error`] with the panic's message. Yew's
+// own default hook (installed at the first render unless one is set through
+// yew) would write an unprefixed console error instead. The previous hook still
+// runs after ours: in a release build it is std's, which writes to a stderr that
+// wasm32 does not have; test harnesses keep theirs.
+fn install_panic_hook() {
+    if HOOKED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let previous = std::panic::take_hook();
+    yew::set_custom_panic_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("panic");
+        stop_after_internal_error(message);
+        previous(info);
+    }));
+}
+
 /// Tests only: undoes [`stop_after_internal_error`] (all browser tests share one page).
 #[doc(hidden)]
 pub fn restart_after_internal_error_for_tests() {
@@ -60,6 +85,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     if is_stopped() {
         return js_sys::Promise::reject(&js_sys::Error::new(STOPPED));
     }
+    install_panic_hook();
     let parsed = match dom::from_js(&config) {
         Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
         None => Err(String::from("the config must be a JSON object")),
