@@ -12,6 +12,10 @@ use serde_json::{Map, Value as Json};
 use trickle_core::answer::{Status, Value};
 
 /// One answer as the store keeps it (already validated and normalised).
+///
+/// Not `trickle_core::answer::Answer`: the store hands values back exactly as JSON
+/// (the profile, the CSV export, the profile route), and keeps `answeredAt` in the
+/// canonical UTC form the validator produced, so the value is plain JSON here.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StoredAnswer {
