@@ -19,6 +19,11 @@ pub struct Config {
     /// The signed-in user, if known at init time (may arrive later via identify).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// Where the server-kept profile and prompt state are read after `init` and
+    /// `identify` (contract section 2, "one user, many devices"): the same URL rules
+    /// as `endpoint`; `{userId}` is replaced by the URL-encoded user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_url: Option<String>,
     /// The question stages, asked in this order.
     #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub stages: Vec<Stage>,
@@ -467,6 +472,9 @@ impl Config {
         }
         if let Some(user) = &self.user {
             user.validate_at("user")?;
+        }
+        if let Some(url) = &self.profile_url {
+            validate_endpoint(url).map_err(|m| ConfigError::new("profileUrl", m))?;
         }
         if self.stages.is_empty() {
             return Err(ConfigError::new("stages", "must not be empty"));

@@ -46,6 +46,93 @@ pub struct PromptState {
     /// Events tracked for this user; they reach stages that list them.
     #[serde(default)]
     pub events: BTreeSet<String>,
+    /// What the server-kept profile said (all reads joined), kept apart from what
+    /// happened here so that a rejected local answer cannot erase it. Left out of
+    /// the stored form while empty, so a state without it reads as before.
+    #[serde(default, skip_serializing_if = "Remote::is_empty")]
+    pub server: Remote,
+}
+
+/// What the server-kept profile says about one user (contract section 2, "one
+/// user, many devices"): fields known there, declined there, and stages snoozed
+/// there. Read from `GET {profileUrl}` (see [`Remote::from_profile_read`]).
+///
+/// A join semilattice: [`Remote::join`] is commutative, associative and
+/// idempotent, and only ever adds, so merging reads in any order, any number of
+/// times, gives the same state, and nothing known on either side is forgotten.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Remote {
+    /// Configured fields with a value in the server-kept profile.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub known: BTreeSet<String>,
+    /// Configured fields the user declined on some device.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub declined: BTreeSet<String>,
+    /// Stage id -> the `loginsCount` the stage is snoozed until (exclusive).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub snoozed: BTreeMap<String, u32>,
+}
+
+impl Remote {
+    /// Nothing known, declined or snoozed.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty() && self.declined.is_empty() && self.snoozed.is_empty()
+    }
+
+    /// Adds everything `other` knows: the union of fields and declines, and per
+    /// stage the later of the two snoozes.
+    pub fn join(&mut self, other: &Remote) {
+        self.known.extend(other.known.iter().cloned());
+        self.declined.extend(other.declined.iter().cloned());
+        for (stage, &until) in &other.snoozed {
+            let held = self.snoozed.entry(stage.clone()).or_insert(until);
+            *held = (*held).max(until);
+        }
+    }
+
+    /// Reads the body of a profile read (contract section 6, `GET
+    /// /v1/profiles/{userId}`): `profile` (nested objects for dot paths),
+    /// `promptState.declined` (field paths) and `promptState.snoozed`
+    /// (`[{ stage, untilLogins }]`). Other members are ignored, and so is anything
+    /// about a field or stage `config` does not have: what is kept stays bounded
+    /// by the config. A body that is not an object gives `None`.
+    pub fn from_profile_read(config: &Config, body: &serde_json::Value) -> Option<Remote> {
+        let body = body.as_object()?;
+        let mut remote = Remote::default();
+        let profile = body.get("profile").unwrap_or(&serde_json::Value::Null);
+        let state = body.get("promptState");
+        let declined = state
+            .and_then(|s| s.get("declined"))
+            .and_then(serde_json::Value::as_array);
+        for (_, q) in config.questions() {
+            if profile_value(profile, &q.field).is_some_and(is_present) {
+                remote.known.insert(q.field.clone());
+            }
+            if declined.is_some_and(|d| d.iter().any(|f| f.as_str() == Some(&q.field))) {
+                remote.declined.insert(q.field.clone());
+            }
+        }
+        let snoozed = state
+            .and_then(|s| s.get("snoozed"))
+            .and_then(serde_json::Value::as_array);
+        for snooze in snoozed.into_iter().flatten() {
+            let stage = snooze.get("stage").and_then(serde_json::Value::as_str);
+            let until = snooze
+                .get("untilLogins")
+                .and_then(serde_json::Value::as_u64)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            if let (Some(stage), Some(until)) = (stage, until) {
+                if config.stages.iter().any(|s| s.id == stage) {
+                    remote.join(&Remote {
+                        snoozed: BTreeMap::from([(stage.to_owned(), until)]),
+                        ..Remote::default()
+                    });
+                }
+            }
+        }
+        Some(remote)
+    }
 }
 
 impl Default for PromptState {
@@ -67,6 +154,7 @@ impl PromptState {
             answered: BTreeSet::new(),
             declined: BTreeSet::new(),
             events: BTreeSet::new(),
+            server: Remote::default(),
         }
     }
 
@@ -137,6 +225,20 @@ impl PromptState {
     /// `field` was answered or declined here (so it is known, delivered or not).
     pub fn is_settled(&self, field: &str) -> bool {
         self.answered.contains(field) || self.declined.contains(field)
+    }
+
+    /// Merges a read of the server-kept profile: a field known there is known
+    /// here, a decline there is a decline here, a snooze there holds here. Never
+    /// opens a question (see [`Remote::join`]). Returns whether anything changed.
+    pub fn merge_server(&mut self, remote: &Remote) -> bool {
+        let before = self.server.clone();
+        self.server.join(remote);
+        self.server != before
+    }
+
+    /// `field` was declined here or on another device.
+    pub fn is_declined(&self, field: &str) -> bool {
+        self.declined.contains(field) || self.server.declined.contains(field)
     }
 }
 
@@ -231,7 +333,9 @@ pub fn is_present(value: &serde_json::Value) -> bool {
 /// `field` is known: the profile holds a value there or the user answered here.
 /// (A decline is reported separately, as [`Reason::Declined`].)
 pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
-    state.answered.contains(field) || profile_value(&user.profile, field).is_some_and(is_present)
+    state.answered.contains(field)
+        || state.server.known.contains(field)
+        || profile_value(&user.profile, field).is_some_and(is_present)
 }
 
 /// The configured fields that are known or were declined: the closed loop of
@@ -239,7 +343,7 @@ pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
 pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> BTreeSet<String> {
     config
         .questions()
-        .filter(|(_, q)| is_known(user, state, &q.field) || state.declined.contains(&q.field))
+        .filter(|(_, q)| is_known(user, state, &q.field) || state.is_declined(&q.field))
         .map(|(_, q)| q.field.clone())
         .collect()
 }
@@ -280,10 +384,16 @@ fn stage_reached(
 }
 
 fn stage_snoozed(config: &Config, stage: &Stage, user: &User, state: &PromptState) -> bool {
-    state
+    let here = state
         .snoozed
         .get(&stage.id)
-        .is_some_and(|&at| user.logins_count < at.saturating_add(config.cadence.snooze_logins))
+        .is_some_and(|&at| user.logins_count < at.saturating_add(config.cadence.snooze_logins));
+    let there = state
+        .server
+        .snoozed
+        .get(&stage.id)
+        .is_some_and(|&until| user.logins_count < until);
+    here || there
 }
 
 fn reason_for(
@@ -298,7 +408,7 @@ fn reason_for(
     if is_known(user, state, &question.field) {
         return Some(Reason::Known);
     }
-    if state.declined.contains(&question.field) {
+    if state.is_declined(&question.field) {
         return Some(Reason::Declined);
     }
     if !stage_reached(stage, user, state, events) {

@@ -708,3 +708,71 @@ fn user_parses_alone_with_relative_paths() {
         trickle_core::config::User::from_json(r#"{ "id": "", "loginsCount": 2 }"#).unwrap_err();
     assert_eq!(err.to_string(), "id: must not be empty");
 }
+
+#[test]
+fn profile_url_follows_the_endpoint_rules() {
+    for ok in [
+        "/v1/profiles/{userId}",
+        "https://collector.example.com/v1/profiles/{userId}",
+        "http://127.0.0.1:8787/v1/profiles/{userId}",
+        "/me/profile",
+    ] {
+        let config = with("/profileUrl", json!(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert_eq!(config.profile_url.as_deref(), Some(ok));
+    }
+    assert_eq!(without("/profileUrl").unwrap().profile_url, None);
+}
+
+#[test]
+fn empty_profile_url_is_rejected() {
+    assert_error(
+        with("/profileUrl", json!("")),
+        "profileUrl",
+        "must not be empty",
+    );
+}
+
+#[test]
+fn profile_url_over_plain_http_on_a_remote_host_is_rejected() {
+    assert_error(
+        with(
+            "/profileUrl",
+            json!("http://api.example.com/v1/profiles/{userId}"),
+        ),
+        "profileUrl",
+        "only allowed for localhost",
+    );
+}
+
+#[test]
+fn profile_url_that_is_neither_https_nor_a_path_is_rejected() {
+    for bad in [
+        "v1/profiles/{userId}",
+        "//evil.example/p",
+        "ftp://example.com/p",
+    ] {
+        assert_error(with("/profileUrl", json!(bad)), "profileUrl", "https://");
+    }
+}
+
+#[test]
+fn profile_url_with_credentials_or_spaces_is_rejected() {
+    assert_error(
+        with(
+            "/profileUrl",
+            json!("https://user:pw@example.com/p/{userId}"),
+        ),
+        "profileUrl",
+        "credentials",
+    );
+    assert_error(
+        with("/profileUrl", json!("/v1/profiles/ {userId}")),
+        "profileUrl",
+        "spaces",
+    );
+}
+
+#[test]
+fn profile_url_that_is_not_a_string_is_rejected() {
+    assert_error(with("/profileUrl", json!(42)), "profileUrl", "");
+}
