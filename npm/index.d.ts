@@ -65,6 +65,12 @@ export interface Config {
   /** Extra request headers (never a secret server key). */
   headers?: Record<string, string>;
   user?: User;
+  /**
+   * Where the server-kept profile and prompt state are read after `init` and
+   * `identify` (`{userId}` is replaced by the URL-encoded id), so a user is not asked
+   * again on a second device. Same URL rules as `endpoint`.
+   */
+  profileUrl?: string;
   stages: Stage[];
   cadence?: {
     /** Default 3. */
@@ -104,8 +110,8 @@ export interface Explanation {
 
 /** Validates the config and starts; rejects with an Error naming the bad path. */
 export function init(config: Config): Promise<void>;
-/** Sets or replaces the user. */
-export function identify(user: User): void;
+/** Sets or replaces the user; `null` signs out (the popup goes, queued answers are still sent). */
+export function identify(user: User | null): void;
 /** Marks an event for the current user (reaches stages that list it). */
 export function track(eventName: string): void;
 /** The stage rule's view of every question; null until the wasm has loaded. */

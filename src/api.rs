@@ -110,10 +110,20 @@ pub fn init(config: JsValue) -> js_sys::Promise {
 }
 
 /// Sets or replaces the signed-in user (`{ id, loginsCount, profile, userHash }`).
-/// Before `init` the user is kept and used when `init` runs.
+/// Before `init` the user is kept and used when `init` runs. `null` (or nothing)
+/// signs the user out: the popup goes, nothing is asked until the next user, and
+/// queued answers are still delivered.
 #[wasm_bindgen]
 pub fn identify(user: JsValue) {
     if is_stopped() {
+        return;
+    }
+    if user.is_null() || user.is_undefined() {
+        if host::is_running() {
+            host::with_runtime_or_later(|rt| rt.sign_out());
+        } else {
+            host::with_early(|e| e.user = None);
+        }
         return;
     }
     let parsed = match dom::from_js(&user) {

@@ -34,6 +34,10 @@ const FAKES: &str = r#"
   window.__statusFor = null;
   window.__retryAfter = null;
   window.__calls = [];
+  // Profile reads (GET): the body answered (JSON), after a delay, with a status.
+  window.__profile = null;
+  window.__profileDelay = 0;
+  window.__profileStatus = 200;
   // A request of an earlier test that settles late must not land in this one's list.
   window.__epoch = (window.__epoch || 0) + 1;
   window.fetch = function (input, init) {
@@ -42,6 +46,20 @@ const FAKES: &str = r#"
     const isReq = typeof input !== 'string';
     const url = isReq ? input.url : input;
     const keepalive = isReq ? input.keepalive : !!(init && init.keepalive);
+    const method = isReq ? input.method : ((init && init.method) || 'GET');
+    if (method === 'GET') {
+      const headers = isReq ? input.headers : new Headers(init && init.headers);
+      window.__calls.push({ kind: 'get', url: url, hash: headers.get('X-Trickle-User-Hash'), stored: null });
+      const signal = isReq ? input.signal : init && init.signal;
+      return new Promise(function (ok, fail) {
+        const t = setTimeout(ok, window.__profileDelay);
+        if (signal) signal.addEventListener('abort', function () { clearTimeout(t); fail(new DOMException('aborted', 'AbortError')); });
+      }).then(function () {
+        if (epoch !== window.__epoch) throw new TypeError('stale');
+        if (window.__profileStatus === 0) throw new TypeError('Failed to fetch');
+        return new Response(JSON.stringify(window.__profile || {}), { status: window.__profileStatus });
+      });
+    }
     const body = isReq ? input.clone().text() : Promise.resolve(init && init.body);
     return body.then(function (b) {
       if (epoch !== window.__epoch) throw new TypeError('stale');
@@ -1209,4 +1227,200 @@ fn shown_question() -> Option<String> {
         .query_selector("[role=dialog]")
         .unwrap()?;
     Some(dialog.text_content().unwrap_or_default())
+}
+
+// --- the server-kept profile (contract section 2) and signing out ---------------
+
+fn with_profile_url(user_id: &str) -> Json {
+    let mut cfg = config(user_id);
+    cfg["profileUrl"] = json!("/v1/profiles/{userId}");
+    cfg["user"]["userHash"] = json!("abc123");
+    cfg
+}
+
+/// The prompt of the dialog on screen, if one is.
+fn dialog_on_screen() -> Option<String> {
+    let document = web_sys::window()?.document()?;
+    let host = document.query_selector("[data-trickle-host]").ok()??;
+    let dialog = host.shadow_root()?.query_selector("[role=dialog]").ok()??;
+    Some(dialog.text_content().unwrap_or_default())
+}
+
+fn shown_ids(events: &Events) -> Vec<String> {
+    events
+        .named("trickle:shown")
+        .iter()
+        .map(|d| d["questionId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_profile_read_is_merged_before_the_first_question_is_chosen() {
+    reset().await;
+    run_js(
+        r#"window.__profile = { userId: "u|read", profile: { role: "dev" },
+            promptState: { declined: [], snoozed: [] }, answers: [], updatedAt: null };
+           window.__profileDelay = 200;"#,
+    );
+    let events = Events::listen();
+    start(&with_profile_url("u|read")).await;
+    assert!(
+        events.named("trickle:shown").is_empty(),
+        "waits for the read"
+    );
+    assert!(wait_until(|| !events.named("trickle:shown").is_empty()).await);
+    assert_eq!(shown_ids(&events), ["city"], "role is known on the server");
+    let get = calls().into_iter().find(|c| c["kind"] == "get").unwrap();
+    assert_eq!(get["url"], "/v1/profiles/u%7Cread", "the id is URL-encoded");
+    assert_eq!(
+        get["hash"], "abc123",
+        "the user's hash travels in X-Trickle-User-Hash"
+    );
+    assert_eq!(explain()["questions"][0]["reason"], "known");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_decline_and_a_snooze_kept_by_the_server_hold_in_this_browser() {
+    reset().await;
+    run_js(
+        r#"window.__profile = { profile: {}, promptState: { declined: ["role"],
+            snoozed: [{ stage: "basics", untilLogins: 2 }] } };"#,
+    );
+    let events = Events::listen();
+    start(&with_profile_url("u-declined")).await;
+    assert!(wait_until(|| explain()["questions"][0]["reason"] == "declined").await);
+    TimeoutFuture::new(50).await;
+    assert!(
+        events.named("trickle:shown").is_empty(),
+        "{:?}",
+        events.names()
+    );
+    assert_eq!(explain()["questions"][1]["reason"], "snoozed");
+    assert!(dialog_on_screen().is_none());
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_slow_profile_read_does_not_hold_the_popup_and_closes_a_question_it_settles() {
+    reset().await;
+    run_js(
+        r#"window.__profile = { profile: { role: "ops" }, promptState: { declined: [], snoozed: [] } };
+           window.__profileDelay = 2500;"#,
+    );
+    let events = Events::listen();
+    start(&with_profile_url("u-slow")).await;
+    // Decided from local state once the 1.5 s wait is over.
+    for _ in 0..30 {
+        if !events.named("trickle:shown").is_empty() {
+            break;
+        }
+        TimeoutFuture::new(100).await;
+    }
+    assert_eq!(shown_ids(&events), ["role"]);
+    // The read arrives: role is known there, so the popup moves on to city.
+    for _ in 0..30 {
+        if shown_ids(&events).len() == 2 {
+            break;
+        }
+        TimeoutFuture::new(100).await;
+    }
+    assert_eq!(shown_ids(&events), ["role", "city"]);
+    assert_eq!(explain()["questions"][0]["reason"], "known");
+    assert!(
+        events.named("trickle:answered").is_empty(),
+        "nothing was posted for role"
+    );
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_profile_read_is_reported_once_and_the_question_is_asked() {
+    reset().await;
+    run_js("window.__profileStatus = 401;");
+    let events = Events::listen();
+    start(&with_profile_url("u-refused")).await;
+    assert!(wait_until(|| !events.named("trickle:shown").is_empty()).await);
+    let errors = events.named("trickle:error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["code"], "profile");
+    assert!(errors[0]["message"].as_str().unwrap().contains("401"));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_profile_read_that_fails_on_the_network_is_not_an_error_and_the_question_is_asked() {
+    reset().await;
+    run_js("window.__profileStatus = 0;");
+    let events = Events::listen();
+    start(&with_profile_url("u-offline-read")).await;
+    assert!(wait_until(|| !events.named("trickle:shown").is_empty()).await);
+    assert!(events.named("trickle:error").is_empty());
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn without_a_profile_url_nothing_is_read() {
+    reset().await;
+    start(&config("u-no-read")).await;
+    TimeoutFuture::new(50).await;
+    assert!(calls().iter().all(|c| c["kind"] != "get"));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_null_signs_out_hides_the_popup_and_still_delivers_the_queue() {
+    reset().await;
+    set_status(0);
+    let events = Events::listen();
+    start(&config("u-signout")).await;
+    yew::scheduler::flush().await;
+    answer(Value::Text("dev".into()));
+    yew::scheduler::flush().await;
+    assert!(
+        dialog_on_screen().is_some(),
+        "the next question is on screen"
+    );
+    api::identify(JsValue::NULL);
+    yew::scheduler::flush().await;
+    assert!(dialog_on_screen().is_none(), "the popup went with the user");
+    let explained = explain();
+    assert!(explained["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|q| q["reason"] == "no-user"));
+    assert_eq!(explained["queued"], 1);
+    // Still delivered while nobody is signed in.
+    set_status(200);
+    web_sys::window()
+        .unwrap()
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
+    let shown = events.named("trickle:shown").len();
+    TimeoutFuture::new(50).await;
+    assert_eq!(
+        events.named("trickle:shown").len(),
+        shown,
+        "nothing asked while signed out"
+    );
+    // The next identify asks again.
+    api::identify(to_js(&json!({ "id": "u-signout", "loginsCount": 1 })));
+    assert!(wait_until(|| events.named("trickle:shown").len() > shown).await);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_undefined_before_init_forgets_the_early_user() {
+    reset().await;
+    let events = Events::listen();
+    api::identify(to_js(&json!({ "id": "u-early-out", "loginsCount": 1 })));
+    api::identify(JsValue::UNDEFINED);
+    let mut cfg = config("ignored");
+    cfg.as_object_mut().unwrap().remove("user");
+    start(&cfg).await;
+    assert!(events.named("trickle:shown").is_empty());
+    assert_eq!(explain()["questions"][0]["reason"], "no-user");
+    api::destroy();
 }

@@ -89,17 +89,44 @@ async fn fetch_profile(user_id: &str) -> Value {
     }
 }
 
-/// Tell the widget who is signed in, with the profile the collector holds: the host
-/// side of the closed loop.
+/// Tell the widget who is signed in. The host passes only what its identity provider
+/// knows (nothing, here): the widget reads what the collector holds itself, through
+/// the config's `profileUrl`, so a second device is not asked again.
 async fn identify(sim: Sim) -> Value {
-    let held = fetch_profile(&sim.user_id()).await;
-    let profile = held.get("profile").cloned().unwrap_or_else(|| json!({}));
     trickle::api::identify(to_js(&json!({
         "id": sim.user_id(),
         "loginsCount": sim.logins,
-        "profile": profile,
     })));
-    held
+    fetch_profile(&sim.user_id()).await
+}
+
+/// Forgets the widget's prompt state for every user (what a second device has not
+/// seen), keeping the outbox so no answer is lost.
+fn forget_prompt_state() {
+    let Some(store) = local_storage() else { return };
+    let len = store.length().unwrap_or(0);
+    let keys: Vec<String> = (0..len)
+        .filter_map(|i| store.key(i).ok().flatten())
+        .filter(|k| k.starts_with("trickle:v1:state:"))
+        .collect();
+    for key in keys {
+        let _ = store.remove_item(&key);
+    }
+}
+
+/// Starts (or restarts) the widget with the demo config and the simulator's user.
+async fn start_widget(config: &Value, sim: Sim) -> Result<(), String> {
+    let mut config = config.clone();
+    config["user"] = json!({ "id": sim.user_id(), "loginsCount": sim.logins });
+    let result = JsFuture::from(trickle::api::init(to_js(&config))).await;
+    result.map(|_| ()).map_err(|e| {
+        from_js(&e).as_str().map(str::to_owned).unwrap_or_else(|| {
+            js_sys::Error::from(e)
+                .message()
+                .as_string()
+                .unwrap_or_default()
+        })
+    })
 }
 
 #[component]
@@ -110,39 +137,29 @@ fn App() -> Html {
     let started = use_state(|| None::<Result<(), String>>);
 
     // Start the widget once: load the config the collector also reads, add the user.
+    let config = use_mut_ref(|| Value::Null);
+    let device = use_state(|| 1u32);
     {
-        let (sim, held, started, explained) = (
+        let (sim, held, started, explained, config) = (
             sim.clone(),
             held.clone(),
             started.clone(),
             explained.clone(),
+            config.clone(),
         );
         use_effect_with((), move |_| {
             spawn_local(async move {
-                let config = match Request::get("demo.config.json").send().await {
+                let loaded = match Request::get("demo.config.json").send().await {
                     Ok(r) => r.json::<Value>().await.map_err(|e| e.to_string()),
                     Err(e) => Err(e.to_string()),
                 };
-                let mut config = match config {
+                let loaded = match loaded {
                     Ok(c) => c,
                     Err(e) => return started.set(Some(Err(e))),
                 };
-                let now = fetch_profile(&sim.user_id()).await;
-                config["user"] = json!({
-                    "id": sim.user_id(),
-                    "loginsCount": sim.logins,
-                    "profile": now.get("profile").cloned().unwrap_or_else(|| json!({})),
-                });
-                let result = JsFuture::from(trickle::api::init(to_js(&config))).await;
-                started.set(Some(result.map(|_| ()).map_err(|e| {
-                    from_js(&e).as_str().map(str::to_owned).unwrap_or_else(|| {
-                        js_sys::Error::from(e)
-                            .message()
-                            .as_string()
-                            .unwrap_or_default()
-                    })
-                })));
-                held.set(now);
+                *config.borrow_mut() = loaded.clone();
+                started.set(Some(start_widget(&loaded, *sim).await));
+                held.set(fetch_profile(&sim.user_id()).await);
                 explained.set(from_js(&trickle::api::explain()));
             });
         });
@@ -241,6 +258,30 @@ fn App() -> Html {
         })
     };
 
+    let switch_device = {
+        let (sim, started, explained, config, device) = (
+            sim.clone(),
+            started.clone(),
+            explained.clone(),
+            config.clone(),
+            device.clone(),
+        );
+        Callback::from(move |_| {
+            // A second device of the same user: a fresh page load with none of this
+            // browser's prompt state. What the user answered, declined or put off on
+            // the first one comes back from the collector.
+            trickle::api::destroy();
+            forget_prompt_state();
+            device.set(*device % 2 + 1);
+            let (sim, started, explained) = (*sim, started.clone(), explained.clone());
+            let config = config.borrow().clone();
+            spawn_local(async move {
+                started.set(Some(start_widget(&config, sim).await));
+                explained.set(from_js(&trickle::api::explain()));
+            });
+        })
+    };
+
     let (_, name, role) = PEOPLE[sim.person];
     html! {
         <div class="app">
@@ -281,12 +322,15 @@ fn App() -> Html {
                         <dl class="facts">
                             <dt>{"User id"}</dt><dd><code>{sim.user_id()}</code></dd>
                             <dt>{"loginsCount"}</dt><dd>{sim.logins}</dd>
+                            <dt>{"Device"}</dt><dd>{format!("Device {}", *device)}</dd>
                         </dl>
                         <div class="buttons">
                             <button onclick={login_again}>{"Log in again"}</button>
                             <button onclick={purchase}>{"Make a purchase"}</button>
+                            <button onclick={switch_device}>{"Switch device"}</button>
                             <button class="quiet" onclick={reset}>{"Reset"}</button>
                         </div>
+                        <p class="hint">{"Switch device forgets this browser's prompt state; the widget reads it back from the collector (profileUrl)."}</p>
                         { match &*started {
                             Some(Err(e)) => html! { <p class="error" role="alert">{format!("Widget did not start: {e}")}</p> },
                             _ => html! {},

@@ -108,16 +108,14 @@ pub async fn send(
 // here instead of unwinding through the widget; a thenable it returns is adopted.
 fn fetch(
     window: &web_sys::Window,
-    endpoint: &str,
+    url: &str,
     init: &web_sys::RequestInit,
 ) -> Option<js_sys::Promise> {
     let fetch: js_sys::Function = js_sys::Reflect::get(window, &JsValue::from_str("fetch"))
         .ok()?
         .dyn_into()
         .ok()?;
-    let result = fetch
-        .call2(window, &JsValue::from_str(endpoint), init)
-        .ok()?;
+    let result = fetch.call2(window, &JsValue::from_str(url), init).ok()?;
     Some(js_sys::Promise::resolve(&result))
 }
 
@@ -134,6 +132,48 @@ fn request_init(headers: &BTreeMap<String, String>, body: &str) -> Option<web_sy
     }
     init.set_headers(&h);
     Some(init)
+}
+
+/// GETs `url` (a profile read, contract section 2) with the configured headers and
+/// `extra` ones, under a caller-owned `signal`. The body text on a 2xx; otherwise how
+/// it failed (an aborted or refused request is a [`Delivery::Network`]).
+pub async fn read(
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    extra: &[(&str, &str)],
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<String, Delivery> {
+    let window = web_sys::window().ok_or(Delivery::Network)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    let h = web_sys::Headers::new().map_err(|_| Delivery::Network)?;
+    for (name, value) in headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .chain(extra.iter().copied())
+    {
+        h.set(name, value).map_err(|_| Delivery::Network)?;
+    }
+    init.set_headers(&h);
+    if signal.is_some() {
+        init.set_signal(signal);
+    }
+    let promise = fetch(&window, url, &init).ok_or(Delivery::Network)?;
+    let response: web_sys::Response = JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|r| r.dyn_into().ok())
+        .ok_or(Delivery::Network)?;
+    let delivery = Delivery::from_status(response.status(), None);
+    if !matches!(delivery, Delivery::Ok(_)) {
+        return Err(delivery);
+    }
+    let text = response.text().map_err(|_| Delivery::Network)?;
+    JsFuture::from(text)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or(Delivery::Network)
 }
 
 /// Sends `body` while the page unloads, fire and forget. Without custom headers it

@@ -59,6 +59,14 @@ const SEND_TIMEOUT_MS: u32 = 20_000;
 /// (leaving a page fires `visibilitychange` and then `pagehide`).
 const BEACON_REPEAT_MS: u64 = 5_000;
 
+/// How long the first decision after `init`/`identify` waits for the profile read
+/// (contract section 2): past this the widget decides from this browser's state and
+/// merges the read when it arrives.
+const PROFILE_WAIT_MS: u32 = 1_500;
+
+/// A profile read still unanswered after this long is given up (aborted).
+const PROFILE_TIMEOUT_MS: u32 = 20_000;
+
 /// `context.widget` of every envelope.
 pub const WIDGET: &str = concat!("trickle/", env!("CARGO_PKG_VERSION"));
 
@@ -79,6 +87,19 @@ pub mod code {
     /// The stored outbox held answers this version cannot read; it was copied to
     /// `trickle:v1:outbox:unreadable` before being replaced.
     pub const STORAGE: &str = "storage";
+    /// The profile read (`profileUrl`) was refused for good (a 4xx other than
+    /// 408/429, e.g. a wrong `userHash`): decisions use this browser's state only.
+    pub const PROFILE: &str = "profile";
+}
+
+/// The profile read in progress for the current user.
+struct Reading {
+    // Which read this is: a newer `identify` supersedes an older read.
+    seq: u32,
+    // Aborts the request on `destroy()`, sign-out or a newer read; its timeout.
+    request: Option<(web_sys::AbortController, Timeout)>,
+    // Set while the first decision waits for this read; the timer ends the wait.
+    wait: Option<Timeout>,
 }
 
 /// One running widget (between `init` and `destroy`).
@@ -116,6 +137,10 @@ pub struct Runtime {
     split: BTreeSet<String>,
     // An unreadable stored outbox was reported (once per runtime).
     unreadable_reported: bool,
+    // The profile read in flight, if any (see `read_profile`), and the last read's
+    // number.
+    reading: Option<Reading>,
+    reads: u32,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -177,6 +202,8 @@ impl Runtime {
             beaconed: Vec::new(),
             split: BTreeSet::new(),
             unreadable_reported: false,
+            reading: None,
+            reads: 0,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         };
         if let Some(user) = user {
@@ -196,6 +223,7 @@ impl Runtime {
         self.log.debug(&["started for ", who]);
         host::emit("trickle:ready", json!({}));
         self.pump(true);
+        self.read_profile();
         self.advance(false);
     }
 
@@ -208,9 +236,23 @@ impl Runtime {
             self.close_current();
         }
         self.set_user(user);
+        self.read_profile();
         if self.current.is_none() {
             self.advance(false);
         }
+    }
+
+    /// `identify(null)`: signs the user out. The popup goes away and nothing is
+    /// asked until the next `identify(user)`; queued answers are still delivered
+    /// (each carries its own user).
+    pub fn sign_out(&mut self) {
+        self.cancel_read();
+        self.current = None;
+        self.show(Screen::Hidden);
+        if self.user.take().is_some() {
+            self.log.debug(&["signed out"]);
+        }
+        self.state = PromptState::default();
     }
 
     /// `track(name)`: marks an event for the current user; a stage it reaches may
@@ -248,6 +290,7 @@ impl Runtime {
     /// Tears down every node, listener and timer. The queue stays in storage.
     pub fn destroy(mut self) {
         self.timer = None;
+        self.cancel_read();
         if let Some((controller, _deadline)) = self.request.take() {
             controller.abort();
         }
@@ -295,6 +338,10 @@ impl Runtime {
     /// Shows the next due question; with none, the thank-you (after an answer) or
     /// nothing new.
     fn advance(&mut self, after_answer: bool) {
+        if self.reading.as_ref().is_some_and(|r| r.wait.is_some()) {
+            // Decided when the profile read arrives or its wait runs out.
+            return;
+        }
         self.reload_state();
         let due = self
             .user
@@ -358,18 +405,156 @@ impl Runtime {
     /// Another tab wrote storage: if the user answered, declined or snoozed the
     /// question on screen there, it goes away here too.
     fn other_tab_changed(&mut self) {
-        let Some(question_id) = self.current.as_ref().map(|c| c.question_id.clone()) else {
-            return;
-        };
         self.reload_state();
-        // A question on screen stays open by the rule until something settles it.
+        if self.close_if_settled() {
+            self.log.debug(&["settled in another tab"]);
+        }
+    }
+
+    /// Closes the question on screen if the prompt state (as it is now) no longer
+    /// leaves it open. A question on screen stays open by the rule until something
+    /// settles it. Returns whether it was closed.
+    fn close_if_settled(&mut self) -> bool {
+        let Some(question_id) = self.current.as_ref().map(|c| c.question_id.clone()) else {
+            return false;
+        };
         let still_open =
             rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
                 .iter()
                 .any(|e| e.question_id == question_id && e.open);
         if !still_open {
-            self.log.debug(&["settled in another tab: ", &question_id]);
             self.close_current();
+        }
+        !still_open
+    }
+
+    // --- the server-kept profile (contract section 2) ----------------------------
+
+    /// With `profileUrl` set and a user identified, reads the server-kept profile
+    /// and prompt state (replacing any read in flight). While nothing is on screen
+    /// the next decision waits for it, at most [`PROFILE_WAIT_MS`].
+    fn read_profile(&mut self) {
+        self.cancel_read();
+        let (Some(template), Some(user)) = (&self.config.profile_url, &self.user) else {
+            return;
+        };
+        let encoded: String = js_sys::encode_uri_component(&user.id).into();
+        let url = template.replace("{userId}", &encoded);
+        let user_id = user.id.clone();
+        let hash = user.user_hash.clone();
+        let headers = self.config.headers.clone();
+        self.reads = self.reads.wrapping_add(1);
+        let seq = self.reads;
+        let generation = self.generation;
+        let request = web_sys::AbortController::new().ok().map(|controller| {
+            let abort = controller.clone();
+            (
+                controller,
+                Timeout::new(PROFILE_TIMEOUT_MS, move || abort.abort()),
+            )
+        });
+        let signal = request.as_ref().map(|(c, _)| c.signal());
+        let wait = self.current.is_none().then(|| {
+            Timeout::new(PROFILE_WAIT_MS, move || {
+                host::with_runtime(|rt| {
+                    if rt.generation == generation {
+                        rt.profile_wait_over(seq);
+                    }
+                });
+            })
+        });
+        self.reading = Some(Reading { seq, request, wait });
+        self.log.debug(&["reading the profile of ", &user_id]);
+        wasm_bindgen_futures::spawn_local(async move {
+            let extra: Vec<(&str, &str)> = hash
+                .as_deref()
+                .map(|h| ("X-Trickle-User-Hash", h))
+                .into_iter()
+                .collect();
+            let result = transport::read(&url, &headers, &extra, signal.as_ref()).await;
+            host::with_runtime(|rt| {
+                if rt.generation == generation {
+                    rt.profile_arrived(seq, &user_id, result);
+                }
+            });
+        });
+    }
+
+    fn cancel_read(&mut self) {
+        if let Some(Reading {
+            request: Some((controller, _)),
+            ..
+        }) = self.reading.take()
+        {
+            controller.abort();
+        }
+    }
+
+    /// The profile read is slow: decide from this browser's state now; the read is
+    /// merged when it arrives.
+    fn profile_wait_over(&mut self, seq: u32) {
+        let Some(reading) = self.reading.as_mut().filter(|r| r.seq == seq) else {
+            return;
+        };
+        reading.wait = None;
+        self.log
+            .debug(&["the profile read is slow; deciding from local state"]);
+        if self.current.is_none() {
+            self.advance(false);
+        }
+    }
+
+    /// A profile read ended: merge what it says into the user's prompt state, then
+    /// decide (if the decision was waiting for it) or close the question on screen
+    /// if the merged state settles it (and show what is due instead).
+    fn profile_arrived(&mut self, seq: u32, user_id: &str, result: Result<String, Delivery>) {
+        let Some(reading) = self.reading.take() else {
+            return;
+        };
+        if reading.seq != seq {
+            self.reading = Some(reading);
+            return;
+        }
+        let waited = reading.wait.is_some();
+        let same_user = self.user.as_ref().is_some_and(|u| u.id == user_id);
+        match result {
+            Ok(text) if same_user => {
+                let remote = serde_json::from_str::<Json>(&text)
+                    .ok()
+                    .and_then(|body| rules::Remote::from_profile_read(&self.config, &body));
+                match remote {
+                    Some(remote) => {
+                        self.reload_state();
+                        if self.state.merge_server(&remote) {
+                            self.save_state();
+                        }
+                        self.log.debug(&["profile read merged"]);
+                    }
+                    None => self
+                        .log
+                        .debug(&["the profile read is not a profile; ignored"]),
+                }
+            }
+            Ok(_) => {}
+            Err(delivery) => {
+                let status = delivery.status();
+                let text = status.map(|s| s.to_string());
+                let status_text = text.as_deref().unwrap_or("network error");
+                if matches!(outcome(delivery), Outcome::Rejected { .. }) {
+                    let mut message = String::from("the profile read was refused with status ");
+                    message.push_str(status_text);
+                    message.push_str("; deciding from this browser's state");
+                    self.report(code::PROFILE, message);
+                } else {
+                    self.log
+                        .debug(&["the profile read failed (", status_text, ")"]);
+                }
+            }
+        }
+        if waited || self.close_if_settled() {
+            if self.current.is_none() {
+                self.advance(false);
+            }
         }
     }
 
