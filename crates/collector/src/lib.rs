@@ -21,6 +21,7 @@
 //! - [`profile`]: how an answer changes a user's merged profile and prompt state.
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
+//! - [`timestamp`]: canonical UTC timestamps.
 
 #![warn(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod export;
 pub mod profile;
 pub mod routes;
 pub mod store;
+pub mod timestamp;
 pub mod validate;
 
 use std::future::Future;

@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -293,7 +292,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
 
 fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
     tracing::trace!(jobs = jobs.len(), "group commit");
-    let now = now_rfc3339();
+    let now = crate::timestamp::now_utc();
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
@@ -547,54 +546,7 @@ fn parse_status(text: &str) -> Result<trickle_core::answer::Status, StoreError> 
     ))?)
 }
 
-/// Now as RFC 3339 UTC with milliseconds (`2026-11-30T15:00:00.000Z`).
-pub fn now_rfc3339() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_rfc3339(since.as_secs() as i64, since.subsec_millis())
-}
-
-/// Seconds since the epoch plus milliseconds as RFC 3339 UTC.
-pub fn format_rfc3339(secs: i64, millis: u32) -> String {
-    // Civil-from-days (Howard Hinnant's algorithm); avoids a date crate for one format.
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 /// The snoozes of a profile doc in stage order, for responses.
 pub fn snoozes(doc: &ProfileDoc) -> Vec<Snooze> {
     doc.snoozed.values().cloned().collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formatting_matches_known_instants() {
-        assert_eq!(format_rfc3339(0, 0), "1970-01-01T00:00:00.000Z");
-        // date -u -d @1796050800 +%FT%T  ->  2026-11-30T15:00:00
-        assert_eq!(format_rfc3339(1_796_050_800, 7), "2026-11-30T15:00:00.007Z");
-        // A leap day: date -u -d @1709208000  ->  2024-02-29T12:00:00
-        assert_eq!(
-            format_rfc3339(1_709_208_000, 999),
-            "2024-02-29T12:00:00.999Z"
-        );
-    }
 }

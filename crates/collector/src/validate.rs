@@ -80,10 +80,11 @@ pub fn check_answers(config: &Config, env: &Envelope) -> Result<Vec<StoredAnswer
     let normalised = normalize_envelope(config, env).map_err(invalid)?;
     let mut out = Vec::with_capacity(normalised.answers.len());
     for (index, answer) in normalised.answers.into_iter().enumerate() {
-        let answered_at = canonical_utc(&answer.answered_at).ok_or_else(|| Invalid {
-            path: format!("answers[{index}].answeredAt"),
-            message: "must be an RFC 3339 timestamp between years 0001 and 9999".into(),
-        })?;
+        let answered_at =
+            crate::timestamp::canonical_utc(&answer.answered_at).ok_or_else(|| Invalid {
+                path: format!("answers[{index}].answeredAt"),
+                message: "must be an RFC 3339 timestamp between years 0001 and 9999".into(),
+            })?;
         out.push(StoredAnswer {
             value: match answer.status {
                 Status::Answered => answer.value.as_ref().map(value_to_json),
@@ -100,59 +101,6 @@ pub fn check_answers(config: &Config, env: &Envelope) -> Result<Vec<StoredAnswer
         });
     }
     Ok(out)
-}
-
-/// An RFC 3339 timestamp (already checked by the core's `is_timestamp`) as UTC
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, so that text order is time order whatever offset
-/// the client used.
-pub fn canonical_utc(ts: &str) -> Option<String> {
-    let b = ts.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> { ts.get(from..from + len)?.parse().ok() };
-    let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    let mut i = 19;
-    let mut millis = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        // Milliseconds: the first three digits, right-padded ("5" is 500 ms).
-        let digits = &ts[start..i];
-        let padded: String = digits.chars().chain("000".chars()).take(3).collect();
-        millis = padded.parse().ok()?;
-    }
-    let offset_minutes = match b.get(i)? {
-        b'Z' | b'z' => 0,
-        sign @ (b'+' | b'-') => {
-            let minutes = num(i + 1, 2)? * 60 + num(i + 4, 2)?;
-            if *sign == b'+' {
-                minutes
-            } else {
-                -minutes
-            }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
-    // An offset can push a year-0001 or year-9999 instant out of that range.
-    let range = days_from_civil(1, 1, 1) * 86_400..days_from_civil(10_000, 1, 1) * 86_400;
-    range
-        .contains(&secs)
-        .then(|| crate::store::format_rfc3339(secs, millis as u32))
-}
-
-// Howard Hinnant's days_from_civil: days since 1970-01-01.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Every configured field, in config order (the export's columns).
@@ -194,35 +142,5 @@ mod tests {
             "{}",
             invalid.message
         );
-    }
-
-    #[test]
-    fn timestamps_become_canonical_utc_with_milliseconds() {
-        assert_eq!(
-            canonical_utc("2026-11-30T15:00:00.000Z").as_deref(),
-            Some("2026-11-30T15:00:00.000Z")
-        );
-        assert_eq!(
-            canonical_utc("2026-11-30T15:00:00Z").as_deref(),
-            Some("2026-11-30T15:00:00.000Z")
-        );
-        assert_eq!(
-            canonical_utc("2026-11-30T15:00:00.5Z").as_deref(),
-            Some("2026-11-30T15:00:00.500Z")
-        );
-        assert_eq!(
-            canonical_utc("2026-11-30T15:00:00.123456Z").as_deref(),
-            Some("2026-11-30T15:00:00.123Z")
-        );
-        assert_eq!(
-            canonical_utc("2026-12-01T01:30:00+02:00").as_deref(),
-            Some("2026-11-30T23:30:00.000Z")
-        );
-        assert_eq!(
-            canonical_utc("2024-02-28T23:00:00-01:00").as_deref(),
-            Some("2024-02-29T00:00:00.000Z")
-        );
-        assert_eq!(canonical_utc("0001-01-01T00:00:00+01:00"), None);
-        assert_eq!(canonical_utc("garbage"), None);
     }
 }
