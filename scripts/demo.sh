@@ -10,7 +10,9 @@ COLLECTOR_ADDR=${COLLECTOR_ADDR:-127.0.0.1:8787}
 cargo build -q --profile server -p trickle-collector
 mkdir -p .demo
 target_dir=${CARGO_TARGET_DIR:-target}
-"$target_dir/server/trickle-collector" --config static/demo.config.json \
+# --dev: the demo page has no server to sign user ids, so the collector runs without
+# a secret (it warns that posts and profile reads are then unauthenticated).
+"$target_dir/server/trickle-collector" --dev --config static/demo.config.json \
   --db .demo/trickle.db --listen "$COLLECTOR_ADDR" &
 collector=$!
 trap 'kill "$collector" 2>/dev/null; wait "$collector" 2>/dev/null' EXIT INT TERM

@@ -1,5 +1,9 @@
 //! `trickle-collector --config FILE --db FILE --listen ADDR`: reads flags and the
 //! environment, then runs [`trickle_collector::serve`] until SIGTERM or Ctrl-C.
+//!
+//! Secure by default: without a secret (`TRICKLE_SECRET` or `--secret`) it refuses
+//! to start (exit status 2) unless given `--dev`, and then warns on every start
+//! that posts and profile reads are unauthenticated.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +29,13 @@ struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
     listen: String,
     /// HMAC secret for userHash checks (prefer the environment: flags show in `ps`).
+    /// Required unless --dev is given.
     #[arg(long, env = "TRICKLE_SECRET", hide_env_values = true)]
     secret: Option<String>,
+    /// Development mode: start even without a secret. Then nothing is
+    /// authenticated: anyone can post for any user and read any user's profile.
+    #[arg(long)]
+    dev: bool,
     /// Bearer token for GET /v1/export.csv; without it the export is disabled.
     #[arg(long, env = "TRICKLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -72,6 +81,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Why the collector does not start without a secret.
+const NO_SECRET: &str = "no secret: set TRICKLE_SECRET (or --secret) so that posts and profile \
+reads are authenticated, or pass --dev to run without one on a development machine";
+
+/// The warning of every start with --dev and no secret.
+const DEV_WITHOUT_SECRET: &str = "--dev without a secret: posts AND profile reads are \
+unauthenticated. Anyone can post answers for any user id, and anyone can read any user's \
+stored personal data through GET /v1/profiles/{userId}. Set TRICKLE_SECRET outside development.";
+
 fn run(args: Args) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.config)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
@@ -95,10 +113,13 @@ fn run(args: Args) -> Result<(), String> {
     settings.request_timeout = Duration::from_secs_f64(args.request_timeout);
     // Enough for any request still within its timeout to finish and answer.
     settings.shutdown_grace = settings.request_timeout + Duration::from_secs(5);
-    if settings.secret.is_none() {
-        tracing::warn!(
-            "no TRICKLE_SECRET: userHash is not checked; anyone can post for any user id"
-        );
+    match (&settings.secret, args.dev) {
+        (None, false) => return Err(NO_SECRET.into()),
+        (None, true) => tracing::warn!("{DEV_WITHOUT_SECRET}"),
+        (Some(_), true) => {
+            tracing::info!("--dev given, but a secret is set: userHash is checked as usual")
+        }
+        (Some(_), false) => {}
     }
 
     let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
@@ -111,7 +132,7 @@ fn run(args: Args) -> Result<(), String> {
             tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         tracing::info!(%addr, db = %args.db.display(), origins = settings.allowed_origins.len(),
-            secret = settings.secret.is_some(), export = settings.admin_token.is_some(), "listening");
+            secret = settings.secret.is_some(), dev = args.dev, export = settings.admin_token.is_some(), "listening");
         // One plain line on stdout so scripts (and tests) can learn the port.
         println!("trickle-collector listening on http://{addr}");
         let state = AppState::new(settings, store);

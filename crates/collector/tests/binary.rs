@@ -1,5 +1,6 @@
-//! The real `trickle-collector` binary: flags, environment, exit codes, and a
-//! SIGTERM in the middle of a stream of posts that loses no acknowledged answer.
+//! The real `trickle-collector` binary: flags, environment, exit codes, secure
+//! defaults, and a SIGTERM in the middle of a stream of posts that loses no
+//! acknowledged answer.
 
 mod common;
 
@@ -22,13 +23,14 @@ struct Running {
     _dir: tempfile::TempDir,
 }
 
-/// Starts the binary on an ephemeral loopback port and reads the address it prints.
-fn spawn(envs: &[(&str, &str)]) -> Running {
-    spawn_logging(envs, Stdio::null())
+/// Starts the binary with `args` on an ephemeral loopback port and reads the
+/// address it prints.
+fn spawn(args: &[&str], envs: &[(&str, &str)]) -> Running {
+    spawn_logging(args, envs, Stdio::null())
 }
 
 /// The same, with its stderr (the logs) going to `logs`.
-fn spawn_logging(envs: &[(&str, &str)], logs: Stdio) -> Running {
+fn spawn_logging(args: &[&str], envs: &[(&str, &str)], logs: Stdio) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.json");
     std::fs::write(&config, CONFIG).unwrap();
@@ -40,6 +42,7 @@ fn spawn_logging(envs: &[(&str, &str)], logs: Stdio) -> Running {
         .arg("--db")
         .arg(&db)
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .env_remove("TRICKLE_SECRET")
         .env_remove("TRICKLE_ADMIN_TOKEN")
         .env_remove("TRICKLE_ALLOWED_ORIGINS")
@@ -92,7 +95,7 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_during_a_stream_of_posts_loses_no_acknowledged_answer() {
     let secret = "term-secret";
-    let mut running = spawn(&[("TRICKLE_SECRET", secret)]);
+    let mut running = spawn(&[], &[("TRICKLE_SECRET", secret)]);
     let acked = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut clients = Vec::new();
     for c in 0..8 {
@@ -158,11 +161,14 @@ async fn sigterm_during_a_stream_of_posts_loses_no_acknowledged_answer() {
 
 #[tokio::test]
 async fn the_environment_sets_secret_admin_token_and_allowed_origins() {
-    let mut running = spawn(&[
-        ("TRICKLE_SECRET", "env-secret"),
-        ("TRICKLE_ADMIN_TOKEN", "env-admin"),
-        ("TRICKLE_ALLOWED_ORIGINS", "https://app.example.com"),
-    ]);
+    let mut running = spawn(
+        &[],
+        &[
+            ("TRICKLE_SECRET", "env-secret"),
+            ("TRICKLE_ADMIN_TOKEN", "env-admin"),
+            ("TRICKLE_ALLOWED_ORIGINS", "https://app.example.com"),
+        ],
+    );
     let client = client();
     let url = format!("{}/v1/answers", running.base);
     let unsigned = envelope("env-user", vec![answered("env1", "name", json!("Ada"))]);
@@ -219,7 +225,7 @@ fn a_bad_config_stops_the_binary_with_the_path_of_the_problem() {
         .arg(&config)
         .arg("--db")
         .arg(dir.path().join("p.db"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--dev"])
         .env("RUST_LOG", "off")
         .output()
         .unwrap();
@@ -245,18 +251,22 @@ fn a_bad_origin_list_stops_the_binary() {
         .arg(&config)
         .arg("--db")
         .arg(dir.path().join("p.db"))
-        .args(["--allowed-origins", "app.example.com/path"])
+        .args(["--allowed-origins", "https://app.example.com/path", "--dev"])
         .env("RUST_LOG", "off")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("app.example.com/path"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("https://app.example.com/path"));
 }
 
 #[tokio::test]
 async fn logs_are_one_json_object_per_line_with_a_line_per_request() {
     let logs = tempfile::NamedTempFile::new().unwrap();
-    let mut running = spawn_logging(&[("RUST_LOG", "info")], Stdio::from(logs.reopen().unwrap()));
+    let mut running = spawn_logging(
+        &[],
+        &[("RUST_LOG", "info"), ("TRICKLE_SECRET", "log-secret")],
+        Stdio::from(logs.reopen().unwrap()),
+    );
     let response = client()
         .get(format!("{}/healthz", running.base))
         .send()
@@ -282,4 +292,150 @@ async fn logs_are_one_json_object_per_line_with_a_line_per_request() {
         .unwrap_or_else(|| panic!("no request line in {text}"));
     assert_eq!(request["fields"]["status"], 200);
     assert_eq!(request["span"]["uri"], "/healthz");
+}
+
+/// Runs the binary to completion (it is expected to refuse to start).
+fn run_refused(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, CONFIG).unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .arg("--config")
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("TRICKLE_SECRET")
+        .env("RUST_LOG", "off");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (output, dir)
+}
+
+#[test]
+fn without_a_secret_and_without_dev_the_binary_refuses_to_start_naming_both_ways_out() {
+    for envs in [vec![], vec![("TRICKLE_SECRET", "")]] {
+        let (output, dir) = run_refused(&[], &envs);
+        assert_eq!(output.status.code(), Some(2), "{envs:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("TRICKLE_SECRET") && stderr.contains("--dev"),
+            "{envs:?}: {stderr}"
+        );
+        assert!(
+            String::from_utf8_lossy(&output.stdout).is_empty(),
+            "it never listened"
+        );
+        assert!(
+            !dir.path().join("p.db").exists(),
+            "no database is created when refusing to start"
+        );
+    }
+}
+
+fn warnings_in(logs: &str) -> Vec<String> {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["level"] == "WARN")
+        .filter_map(|line| line["fields"]["message"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn with_dev_and_no_secret_it_starts_and_warns_on_every_start_that_posts_and_reads_are_open() {
+    for start in 0..2 {
+        let logs = tempfile::NamedTempFile::new().unwrap();
+        let mut running = spawn_logging(
+            &["--dev"],
+            &[("RUST_LOG", "warn")],
+            Stdio::from(logs.reopen().unwrap()),
+        );
+        // Unsigned posts and reads work: that is what the warning is about.
+        let client = client();
+        let body = envelope("dev-user", vec![answered("dev1", "name", json!("Ada"))]);
+        let post = client
+            .post(format!("{}/v1/answers", running.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), StatusCode::OK);
+        let read = client
+            .get(format!("{}/v1/profiles/dev-user", running.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), StatusCode::OK);
+        sigterm(&running.child);
+        assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
+
+        let text = std::fs::read_to_string(logs.path()).unwrap();
+        let warning = warnings_in(&text)
+            .into_iter()
+            .find(|w| w.contains("--dev"))
+            .unwrap_or_else(|| panic!("start {start}: no --dev warning in {text}"));
+        for needle in [
+            "posts",
+            "profile reads",
+            "unauthenticated",
+            "any user",
+            "personal data",
+        ] {
+            assert!(
+                warning.contains(needle),
+                "start {start}: {needle:?} missing: {warning}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_dev_and_a_secret_the_secret_is_checked_and_nothing_warns_about_it() {
+    let logs = tempfile::NamedTempFile::new().unwrap();
+    let mut running = spawn_logging(
+        &["--dev"],
+        &[("RUST_LOG", "warn"), ("TRICKLE_SECRET", "dev-secret")],
+        Stdio::from(logs.reopen().unwrap()),
+    );
+    let client = client();
+    let body = envelope("dev-user", vec![answered("dev2", "name", json!("Ada"))]);
+    let unsigned = client
+        .post(format!("{}/v1/answers", running.base))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let read = client
+        .get(format!("{}/v1/profiles/dev-user", running.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::UNAUTHORIZED);
+    let hash = Secret::new("dev-secret").sign("dev-user");
+    let signed = signed_envelope(
+        "dev-user",
+        &hash,
+        vec![answered("dev2", "name", json!("Ada"))],
+    );
+    let post = client
+        .post(format!("{}/v1/answers", running.base))
+        .json(&signed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::OK);
+    sigterm(&running.child);
+    assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
+    let text = std::fs::read_to_string(logs.path()).unwrap();
+    assert!(
+        !warnings_in(&text)
+            .iter()
+            .any(|w| w.contains("unauthenticated")),
+        "{text}"
+    );
 }
