@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use serde_json::{json, Map, Value as JsonValue};
+use trickle_core::config::Cadence;
 
 use crate::error::ApiError;
 use crate::profile::Snooze;
-use crate::store::{ListedAnswer, NewAnswers, Recorded, StoreError};
+use crate::store::{ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord};
 use crate::validate::{self, BodyError};
 use crate::AppState;
 
@@ -87,7 +88,9 @@ pub async fn post_answers(
     Ok(Json(recorded))
 }
 
-/// The body of `GET /v1/profiles/{userId}`.
+/// The body of `GET /v1/profiles/{userId}` (contract section 6). A user with
+/// nothing stored gets the same shape, empty: `profile: {}`, no declines or
+/// snoozes, no answers, `updatedAt: null`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileResponse {
@@ -95,25 +98,82 @@ pub struct ProfileResponse {
     pub user_id: String,
     /// The merged profile, nested objects for dot paths.
     pub profile: Map<String, JsonValue>,
-    /// Declines and snoozes.
+    /// Declines and snoozes, as the widget merges them (contract section 2).
     pub prompt_state: PromptStateView,
-    /// Stored answers, oldest first.
+    /// Stored answers, oldest `answeredAt` first.
     pub answers: Vec<ListedAnswer>,
-    /// When the profile last changed.
-    pub updated_at: String,
+    /// When the profile last changed; `null` when nothing is stored.
+    pub updated_at: Option<String>,
 }
 
-/// Declined fields and snoozed stages, as the collector recorded them.
+/// Declined fields and snoozed stages.
 #[derive(Debug, Serialize)]
 pub struct PromptStateView {
-    /// Fields the user chose "Prefer not to say" for (and has not answered since).
+    /// Fields the user chose "Prefer not to say" for (and has not answered since),
+    /// as dot paths.
     pub declined: Vec<String>,
-    /// The latest snooze per stage.
-    pub snoozed: Vec<Snooze>,
+    /// The latest snooze per stage, in stage id order.
+    pub snoozed: Vec<SnoozeView>,
+}
+
+/// A snoozed stage as the widget reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnoozeView {
+    /// The stage.
+    pub stage: String,
+    /// The stage stays snoozed while the user's loginsCount is below this: the
+    /// loginsCount of the snooze plus the config's `cadence.snoozeLogins`.
+    pub until_logins: u32,
+}
+
+impl SnoozeView {
+    /// The view of a stored snooze under `cadence`.
+    pub fn new(snooze: &Snooze, cadence: &Cadence) -> Self {
+        Self {
+            stage: snooze.stage.clone(),
+            until_logins: snooze.logins_count.saturating_add(cadence.snooze_logins),
+        }
+    }
+}
+
+impl ProfileResponse {
+    /// The response for `user_id` from what the store holds (`None`: nothing).
+    pub fn new(user_id: String, record: Option<UserRecord>, cadence: &Cadence) -> Self {
+        let Some(record) = record else {
+            return Self {
+                user_id,
+                profile: Map::new(),
+                prompt_state: PromptStateView {
+                    declined: Vec::new(),
+                    snoozed: Vec::new(),
+                },
+                answers: Vec::new(),
+                updated_at: None,
+            };
+        };
+        Self {
+            user_id,
+            prompt_state: PromptStateView {
+                declined: record.doc.declined.keys().cloned().collect(),
+                snoozed: record
+                    .doc
+                    .snoozed
+                    .values()
+                    .map(|snooze| SnoozeView::new(snooze, cadence))
+                    .collect(),
+            },
+            profile: record.doc.profile,
+            answers: record.answers,
+            updated_at: Some(record.updated_at),
+        }
+    }
 }
 
 /// `GET /v1/profiles/{userId}`; with a secret set, the hash travels in
-/// `X-Trickle-User-Hash`. 404 when nothing is stored for the user.
+/// `X-Trickle-User-Hash` and without a valid one the answer is 401 with nothing
+/// about the user in it. A user with nothing stored gets 200 with an empty
+/// profile (see [`ProfileResponse`]).
 pub async fn get_profile(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
@@ -130,24 +190,11 @@ pub async fn get_profile(
         .user(user_id.clone())
         .await
         .map_err(store_unavailable)?;
-    let Some(record) = record else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_user",
-            "nothing is stored for this user",
-        ));
-    };
-    let snoozed = crate::store::snoozes(&record.doc);
-    Ok(Json(ProfileResponse {
+    Ok(Json(ProfileResponse::new(
         user_id,
-        prompt_state: PromptStateView {
-            declined: record.doc.declined.keys().cloned().collect(),
-            snoozed,
-        },
-        profile: record.doc.profile,
-        answers: record.answers,
-        updated_at: record.updated_at,
-    }))
+        record,
+        &state.settings.config.cadence,
+    )))
 }
 
 /// `GET /v1/export.csv`: `Authorization: Bearer <admin token>`.

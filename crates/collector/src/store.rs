@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::profile::{ProfileDoc, Snooze, StoredAnswer};
+use crate::profile::{ProfileDoc, StoredAnswer};
 
 /// The most jobs one transaction takes; bounds how long any reply waits.
 const MAX_JOBS_PER_COMMIT: usize = 512;
@@ -544,9 +544,4 @@ fn parse_status(text: &str) -> Result<trickle_core::answer::Status, StoreError> 
     Ok(serde_json::from_value(serde_json::Value::String(
         text.to_owned(),
     ))?)
-}
-
-/// The snoozes of a profile doc in stage order, for responses.
-pub fn snoozes(doc: &ProfileDoc) -> Vec<Snooze> {
-    doc.snoozed.values().cloned().collect()
 }

@@ -191,9 +191,27 @@ async fn declines_and_snoozes_become_prompt_state_not_profile_values() {
     let body = json_of(profile(&server, "u2").await).await;
     assert_eq!(body["profile"], json!({}));
     assert_eq!(body["promptState"]["declined"], json!(["contact.phone"]));
+    // Snoozed at loginsCount 3; the fixture's cadence.snoozeLogins is the default 1.
     assert_eq!(
         body["promptState"]["snoozed"],
-        json!([{ "stage": "contact", "loginsCount": 3, "at": "2026-11-30T15:00:00.000Z" }])
+        json!([{ "stage": "contact", "untilLogins": 4 }])
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_snooze_holds_until_its_logins_count_plus_the_configured_snooze_logins() {
+    let mut settings = settings();
+    settings.config.cadence.snooze_logins = 3;
+    let server = Server::start(settings).await;
+    let mut snooze = without_value("s1", "size", "snoozed");
+    snooze["loginsCount"] = json!(7);
+    let body = envelope("u2", vec![snooze]);
+    assert_eq!(post(&server, &body).await.status(), StatusCode::OK);
+    let body = json_of(profile(&server, "u2").await).await;
+    assert_eq!(
+        body["promptState"]["snoozed"],
+        json!([{ "stage": "company", "untilLogins": 10 }])
     );
     server.stop().await;
 }
@@ -308,7 +326,7 @@ async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths(
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(response).await["path"], "answers[0].value");
-    assert_eq!(profile(&server, "u5").await.status(), StatusCode::NOT_FOUND);
+    assert!(all_answer_ids(&server.db).is_empty());
     server.stop().await;
 }
 
@@ -527,6 +545,13 @@ async fn with_a_secret_a_profile_read_needs_the_hash_header() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let malformed = client()
+        .get(&url)
+        .header("X-Trickle-User-Hash", "zz")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::UNAUTHORIZED);
     let right = client()
         .get(&url)
         .header("X-Trickle-User-Hash", &hash)
@@ -539,11 +564,144 @@ async fn with_a_secret_a_profile_read_needs_the_hash_header() {
 }
 
 #[tokio::test]
-async fn unknown_users_routes_and_methods_get_json_404s_and_405s() {
+async fn with_a_secret_a_profile_read_without_a_valid_hash_gets_401_and_none_of_the_stored_data() {
+    let mut settings = settings();
+    let secret = Secret::new("topsecret");
+    settings.secret = Some(secret.clone());
+    let server = Server::start(settings).await;
+    let user = "auth0|private";
+    let hash = secret.sign(user);
+    let mut role = answered("p1", "role", json!("Quartermaster Zebulon"));
+    role["other"] = json!(true);
+    let stored = post(
+        &server,
+        &signed_envelope(
+            user,
+            &hash,
+            vec![role, without_value("p2", "phone", "declined")],
+        ),
+    )
+    .await;
+    assert_eq!(stored.status(), StatusCode::OK);
+
+    let url = server.url(&format!("/v1/profiles/{}", encode(user)));
+    let without = client().get(&url).send().await.unwrap();
+    let wrong = client()
+        .get(&url)
+        .header("X-Trickle-User-Hash", secret.sign("auth0|someone-else"))
+        .send()
+        .await
+        .unwrap();
+    for (what, response) in [("no hash", without), ("a wrong hash", wrong)] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+        let body = response.text().await.unwrap();
+        for stored in [
+            "Zebulon",
+            "company",
+            "role",
+            "contact.phone",
+            "p1",
+            "profile",
+            "answers",
+        ] {
+            assert!(
+                !body.contains(stored),
+                "{what}: the 401 body shows {stored:?}: {body}"
+            );
+        }
+    }
+    // With the right hash the same read shows it all.
+    let right = client()
+        .get(&url)
+        .header("X-Trickle-User-Hash", &hash)
+        .send()
+        .await
+        .unwrap();
+    let body = right.text().await.unwrap();
+    assert!(
+        body.contains("Zebulon") && body.contains("contact.phone"),
+        "{body}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_with_nothing_stored_reads_as_200_with_an_empty_profile() {
     let server = Server::start(settings()).await;
-    let response = profile(&server, "nobody").await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    assert_eq!(json_of(response).await["error"], "unknown_user");
+    let response = profile(&server, "auth0|nobody").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        json_of(response).await,
+        json!({
+            "userId": "auth0|nobody",
+            "profile": {},
+            "promptState": { "declined": [], "snoozed": [] },
+            "answers": [],
+            "updatedAt": null
+        })
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn with_a_secret_a_user_with_nothing_stored_still_needs_the_hash() {
+    let mut settings = settings();
+    let secret = Secret::new("topsecret");
+    settings.secret = Some(secret.clone());
+    let server = Server::start(settings).await;
+    assert_eq!(
+        profile(&server, "nobody").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = client()
+        .get(server.url("/v1/profiles/nobody"))
+        .header("X-Trickle-User-Hash", secret.sign("nobody"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_of(response).await["updatedAt"], Value::Null);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_known_user_reads_with_the_contract_shape() {
+    let server = Server::start(settings()).await;
+    let body = envelope(
+        "auth0|shape",
+        vec![
+            answered("s1", "name", json!("Ada")),
+            without_value("s2", "phone", "declined"),
+            without_value("s3", "size", "snoozed"),
+        ],
+    );
+    assert_eq!(post(&server, &body).await.status(), StatusCode::OK);
+    let body = json_of(profile(&server, "auth0|shape").await).await;
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        ["answers", "profile", "promptState", "updatedAt", "userId"]
+    );
+    assert_eq!(body["profile"], json!({ "name": "Ada" }));
+    assert_eq!(
+        body["promptState"],
+        json!({
+            "declined": ["contact.phone"],
+            "snoozed": [{ "stage": "company", "untilLogins": 4 }]
+        })
+    );
+    let updated_at = body["updatedAt"].as_str().unwrap();
+    assert_eq!(
+        trickle_collector::timestamp::canonical_utc(updated_at).as_deref(),
+        Some(updated_at)
+    );
+    assert_eq!(body["answers"].as_array().unwrap().len(), 3);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_get_json_404s_and_405s() {
+    let server = Server::start(settings()).await;
     let response = client()
         .get(server.url("/v2/nothing"))
         .send()
