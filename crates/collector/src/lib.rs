@@ -21,7 +21,7 @@
 //! - [`profile`]: how an answer changes a user's merged profile and prompt state.
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
-//! - [`timestamp`]: canonical UTC timestamps.
+//! - [`timestamp`]: canonical UTC timestamps and the clamp that orders answers.
 
 #![warn(missing_docs)]
 

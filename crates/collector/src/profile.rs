@@ -2,14 +2,18 @@
 //! the store loads a [`ProfileDoc`], applies each newly stored answer, saves it.
 //!
 //! Answers can arrive out of order (the widget retries with backoff, a beacon may
-//! overtake a fetch), so every field remembers the `answeredAt` of the value it
-//! holds and an older answer never overwrites a newer one.
+//! overtake a fetch), so every field remembers when the value it holds was given
+//! and an older answer never overwrites a newer one. "When it was given" is the
+//! answer's `answeredAt` clamped to the time the collector received it
+//! ([`crate::timestamp::clamp`]): a client clock in the future cannot pin a value.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use trickle_core::answer::{Status, Value};
+
+use crate::timestamp::clamp;
 
 /// One answer as the store keeps it (already validated and normalised).
 ///
@@ -34,7 +38,8 @@ pub struct StoredAnswer {
     pub value: Option<Json>,
     /// The value is free text typed under "Other".
     pub other: bool,
-    /// When the user answered (RFC 3339, as the widget sent it).
+    /// When the user answered, as the widget sent it, in canonical UTC
+    /// (`2026-11-30T15:00:00.000Z`, see [`crate::timestamp`]).
     pub answered_at: String,
     /// The user's loginsCount when they answered.
     pub logins_count: u32,
@@ -48,7 +53,7 @@ pub struct Snooze {
     pub stage: String,
     /// The loginsCount at which the user snoozed it.
     pub logins_count: u32,
-    /// When (RFC 3339).
+    /// When, clamped to when the collector received it (canonical UTC).
     pub at: String,
 }
 
@@ -58,18 +63,24 @@ pub struct Snooze {
 pub struct ProfileDoc {
     /// The merged profile: nested objects for dot paths (`company.role`).
     pub profile: Map<String, Json>,
-    /// Per field, the `answeredAt` of the value in `profile`.
+    /// Per field, when the value in `profile` was given (`answeredAt`, clamped
+    /// to when it was received).
     pub field_times: BTreeMap<String, String>,
-    /// Per declined field, when it was declined.
+    /// Per declined field, when it was declined (clamped the same way).
     pub declined: BTreeMap<String, String>,
     /// Per stage, the latest snooze.
     pub snoozed: BTreeMap<String, Snooze>,
 }
 
 impl ProfileDoc {
-    /// Applies one newly stored answer.
-    pub fn apply(&mut self, answer: &StoredAnswer) {
-        let at = answer.answered_at.as_str();
+    /// Applies one newly stored answer that the collector received at
+    /// `received_at` (canonical UTC). Answers are ordered by their `answeredAt`
+    /// clamped to `received_at` ([`clamp`]): an answer whose client clock runs in
+    /// the future counts as given when it arrived, so it cannot pin a field, a
+    /// decline or a snooze against answers given after it. On a tie the answer
+    /// applied last wins.
+    pub fn apply(&mut self, answer: &StoredAnswer, received_at: &str) {
+        let at = clamp(&answer.answered_at, received_at);
         match answer.status {
             Status::Answered => {
                 let Some(value) = &answer.value else {
@@ -171,6 +182,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// When the collector received the answers of these tests: after all of them.
+    const RECEIVED: &str = "2026-12-01T00:00:00.000Z";
+
+    fn apply(doc: &mut ProfileDoc, answer: StoredAnswer) {
+        doc.apply(&answer, RECEIVED);
+    }
+
     fn answer(
         id: &str,
         field: &str,
@@ -194,27 +212,36 @@ mod tests {
     #[test]
     fn answered_values_land_at_nested_dot_paths() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer(
-            "a",
-            "company.role",
-            Status::Answered,
-            Some(json!("senior")),
-            "2026-11-30T15:00:00.000Z",
-        ));
-        doc.apply(&answer(
-            "b",
-            "name",
-            Status::Answered,
-            Some(json!("Ada")),
-            "2026-11-30T15:00:01.000Z",
-        ));
-        doc.apply(&answer(
-            "c",
-            "company.size",
-            Status::Answered,
-            Some(json!(50)),
-            "2026-11-30T15:00:02.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "a",
+                "company.role",
+                Status::Answered,
+                Some(json!("senior")),
+                "2026-11-30T15:00:00.000Z",
+            ),
+        );
+        apply(
+            &mut doc,
+            answer(
+                "b",
+                "name",
+                Status::Answered,
+                Some(json!("Ada")),
+                "2026-11-30T15:00:01.000Z",
+            ),
+        );
+        apply(
+            &mut doc,
+            answer(
+                "c",
+                "company.size",
+                Status::Answered,
+                Some(json!(50)),
+                "2026-11-30T15:00:02.000Z",
+            ),
+        );
         assert_eq!(
             Json::Object(doc.profile.clone()),
             json!({ "name": "Ada", "company": { "role": "senior", "size": 50 } })
@@ -227,48 +254,63 @@ mod tests {
     #[test]
     fn an_older_answer_never_overwrites_a_newer_one() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer(
-            "new",
-            "name",
-            Status::Answered,
-            Some(json!("New")),
-            "2026-11-30T15:00:05.000Z",
-        ));
-        doc.apply(&answer(
-            "old",
-            "name",
-            Status::Answered,
-            Some(json!("Old")),
-            "2026-11-30T15:00:01.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "new",
+                "name",
+                Status::Answered,
+                Some(json!("New")),
+                "2026-11-30T15:00:05.000Z",
+            ),
+        );
+        apply(
+            &mut doc,
+            answer(
+                "old",
+                "name",
+                Status::Answered,
+                Some(json!("Old")),
+                "2026-11-30T15:00:01.000Z",
+            ),
+        );
         assert_eq!(doc.get("name"), Some(&json!("New")));
-        doc.apply(&answer(
-            "newer",
-            "name",
-            Status::Answered,
-            Some(json!("Newer")),
-            "2026-11-30T15:00:09.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "newer",
+                "name",
+                Status::Answered,
+                Some(json!("Newer")),
+                "2026-11-30T15:00:09.000Z",
+            ),
+        );
         assert_eq!(doc.get("name"), Some(&json!("Newer")));
     }
 
     #[test]
     fn declines_and_snoozes_leave_the_profile_alone() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer(
-            "d",
-            "phone",
-            Status::Declined,
-            None,
-            "2026-11-30T15:00:00.000Z",
-        ));
-        doc.apply(&answer(
-            "s",
-            "email",
-            Status::Snoozed,
-            None,
-            "2026-11-30T15:00:01.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "d",
+                "phone",
+                Status::Declined,
+                None,
+                "2026-11-30T15:00:00.000Z",
+            ),
+        );
+        apply(
+            &mut doc,
+            answer(
+                "s",
+                "email",
+                Status::Snoozed,
+                None,
+                "2026-11-30T15:00:01.000Z",
+            ),
+        );
         assert!(doc.profile.is_empty());
         assert_eq!(doc.declined.keys().collect::<Vec<_>>(), ["phone"]);
         assert_eq!(doc.snoozed["basics"].logins_count, 2);
@@ -277,40 +319,52 @@ mod tests {
     #[test]
     fn a_later_answer_lifts_a_decline_but_an_earlier_one_does_not() {
         let mut doc = ProfileDoc::default();
-        doc.apply(&answer(
-            "d",
-            "phone",
-            Status::Declined,
-            None,
-            "2026-11-30T15:00:05.000Z",
-        ));
-        doc.apply(&answer(
-            "a1",
-            "phone",
-            Status::Answered,
-            Some(json!("+1")),
-            "2026-11-30T15:00:01.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "d",
+                "phone",
+                Status::Declined,
+                None,
+                "2026-11-30T15:00:05.000Z",
+            ),
+        );
+        apply(
+            &mut doc,
+            answer(
+                "a1",
+                "phone",
+                Status::Answered,
+                Some(json!("+1")),
+                "2026-11-30T15:00:01.000Z",
+            ),
+        );
         assert!(
             doc.declined.contains_key("phone"),
             "an answer older than the decline keeps it"
         );
-        doc.apply(&answer(
-            "a2",
-            "phone",
-            Status::Answered,
-            Some(json!("+2")),
-            "2026-11-30T15:00:09.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "a2",
+                "phone",
+                Status::Answered,
+                Some(json!("+2")),
+                "2026-11-30T15:00:09.000Z",
+            ),
+        );
         assert!(!doc.declined.contains_key("phone"));
         assert_eq!(doc.get("phone"), Some(&json!("+2")));
-        doc.apply(&answer(
-            "d-old",
-            "phone",
-            Status::Declined,
-            None,
-            "2026-11-30T15:00:07.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "d-old",
+                "phone",
+                Status::Declined,
+                None,
+                "2026-11-30T15:00:07.000Z",
+            ),
+        );
         assert!(
             !doc.declined.contains_key("phone"),
             "a decline older than the answer is moot"
@@ -328,14 +382,17 @@ mod tests {
             "2026-11-30T15:00:09.000Z",
         );
         late.logins_count = 5;
-        doc.apply(&late);
-        doc.apply(&answer(
-            "s1",
-            "email",
-            Status::Snoozed,
-            None,
-            "2026-11-30T15:00:01.000Z",
-        ));
+        apply(&mut doc, late);
+        apply(
+            &mut doc,
+            answer(
+                "s1",
+                "email",
+                Status::Snoozed,
+                None,
+                "2026-11-30T15:00:01.000Z",
+            ),
+        );
         assert_eq!(doc.snoozed["basics"].logins_count, 5);
     }
 
@@ -343,14 +400,150 @@ mod tests {
     fn a_scalar_in_the_way_of_a_nested_field_is_replaced_by_an_object() {
         let mut doc = ProfileDoc::default();
         doc.profile.insert("company".into(), json!("Acme"));
-        doc.apply(&answer(
-            "a",
-            "company.role",
-            Status::Answered,
-            Some(json!("cto")),
-            "2026-11-30T15:00:00.000Z",
-        ));
+        apply(
+            &mut doc,
+            answer(
+                "a",
+                "company.role",
+                Status::Answered,
+                Some(json!("cto")),
+                "2026-11-30T15:00:00.000Z",
+            ),
+        );
         assert_eq!(doc.get("company.role"), Some(&json!("cto")));
+    }
+
+    #[test]
+    fn a_far_future_answer_counts_as_received_and_a_later_real_answer_wins() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(
+            &answer(
+                "future",
+                "name",
+                Status::Answered,
+                Some(json!("Pinned")),
+                "9999-12-31T00:00:00.000Z",
+            ),
+            "2026-12-01T10:00:00.000Z",
+        );
+        assert_eq!(doc.field_times["name"], "2026-12-01T10:00:00.000Z");
+        doc.apply(
+            &answer(
+                "real",
+                "name",
+                Status::Answered,
+                Some(json!("Real")),
+                "2026-12-01T10:05:00.000Z",
+            ),
+            "2026-12-01T10:05:01.000Z",
+        );
+        assert_eq!(doc.get("name"), Some(&json!("Real")));
+    }
+
+    #[test]
+    fn an_answer_given_before_a_far_future_one_was_received_still_loses_to_it() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(
+            &answer(
+                "future",
+                "name",
+                Status::Answered,
+                Some(json!("Future")),
+                "9999-12-31T00:00:00.000Z",
+            ),
+            "2026-12-01T10:00:00.000Z",
+        );
+        // Given before the future-dated one arrived, delivered after it.
+        doc.apply(
+            &answer(
+                "late",
+                "name",
+                Status::Answered,
+                Some(json!("Earlier")),
+                "2026-12-01T09:00:00.000Z",
+            ),
+            "2026-12-01T11:00:00.000Z",
+        );
+        assert_eq!(doc.get("name"), Some(&json!("Future")));
+    }
+
+    #[test]
+    fn a_far_future_decline_does_not_block_a_later_answer_from_lifting_it() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(
+            &answer(
+                "d",
+                "phone",
+                Status::Declined,
+                None,
+                "9999-12-31T00:00:00.000Z",
+            ),
+            "2026-12-01T10:00:00.000Z",
+        );
+        assert_eq!(doc.declined["phone"], "2026-12-01T10:00:00.000Z");
+        doc.apply(
+            &answer(
+                "a",
+                "phone",
+                Status::Answered,
+                Some(json!("+1")),
+                "2026-12-01T10:05:00.000Z",
+            ),
+            "2026-12-01T10:05:00.000Z",
+        );
+        assert!(!doc.declined.contains_key("phone"));
+        assert_eq!(doc.get("phone"), Some(&json!("+1")));
+    }
+
+    #[test]
+    fn a_far_future_answer_does_not_make_a_later_decline_moot() {
+        let mut doc = ProfileDoc::default();
+        doc.apply(
+            &answer(
+                "a",
+                "phone",
+                Status::Answered,
+                Some(json!("+1")),
+                "9999-12-31T00:00:00.000Z",
+            ),
+            "2026-12-01T10:00:00.000Z",
+        );
+        doc.apply(
+            &answer(
+                "d",
+                "phone",
+                Status::Declined,
+                None,
+                "2026-12-01T10:05:00.000Z",
+            ),
+            "2026-12-01T10:05:00.000Z",
+        );
+        assert!(doc.declined.contains_key("phone"));
+    }
+
+    #[test]
+    fn a_far_future_snooze_is_replaced_by_a_later_real_one() {
+        let mut doc = ProfileDoc::default();
+        let mut future = answer(
+            "s1",
+            "email",
+            Status::Snoozed,
+            None,
+            "9999-12-31T00:00:00.000Z",
+        );
+        future.logins_count = 2;
+        doc.apply(&future, "2026-12-01T10:00:00.000Z");
+        assert_eq!(doc.snoozed["basics"].at, "2026-12-01T10:00:00.000Z");
+        let mut real = answer(
+            "s2",
+            "email",
+            Status::Snoozed,
+            None,
+            "2026-12-01T10:05:00.000Z",
+        );
+        real.logins_count = 4;
+        doc.apply(&real, "2026-12-01T10:05:00.000Z");
+        assert_eq!(doc.snoozed["basics"].logins_count, 4);
     }
 
     #[test]

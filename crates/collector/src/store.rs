@@ -397,7 +397,7 @@ fn apply_batch(
         Ok(stored) => {
             let mut doc = stored.map(|(doc, _)| doc).unwrap_or_default();
             for answer in fresh {
-                doc.apply(answer);
+                doc.apply(answer, now);
             }
             doc
         }
@@ -494,12 +494,13 @@ fn answers_of(
     Ok(answers)
 }
 
-/// A user's profile doc rebuilt by replaying every stored answer, oldest first:
-/// the answers table is the source of truth, the doc a cache of it.
+/// A user's profile doc rebuilt by replaying every stored answer, oldest first,
+/// each with the time it was received: the answers table is the source of truth,
+/// the doc a cache of it.
 fn rebuild_doc(conn: &Connection, user_id: &str) -> Result<ProfileDoc, StoreError> {
     let mut doc = ProfileDoc::default();
     for listed in answers_of(conn, user_id, usize::MAX)?.iter().rev() {
-        doc.apply(&listed.answer);
+        doc.apply(&listed.answer, &listed.received_at);
     }
     Ok(doc)
 }

@@ -33,6 +33,18 @@ fn format(utc: OffsetDateTime) -> Option<String> {
     utc.format(CANONICAL).ok()
 }
 
+/// When an answer counts as given, for ordering it against others: its
+/// `answeredAt`, but never later than when the collector received it, so a client
+/// clock in the future cannot pin a value (contract section 6). Both arguments
+/// are canonical UTC, so the earlier one is the smaller string.
+pub fn clamp<'a>(answered_at: &'a str, received_at: &'a str) -> &'a str {
+    if answered_at <= received_at {
+        answered_at
+    } else {
+        received_at
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +93,16 @@ mod tests {
         let now = now_utc();
         assert_eq!(canonical_utc(&now).as_deref(), Some(now.as_str()));
         assert_eq!(now.len(), "2026-11-30T15:00:00.000Z".len());
+    }
+
+    #[test]
+    fn an_answer_from_the_future_counts_as_given_when_it_was_received() {
+        let received = "2026-12-01T10:00:00.000Z";
+        assert_eq!(clamp("9999-12-31T00:00:00.000Z", received), received);
+        assert_eq!(
+            clamp("2026-11-30T15:00:00.000Z", received),
+            "2026-11-30T15:00:00.000Z"
+        );
+        assert_eq!(clamp(received, received), received);
     }
 }

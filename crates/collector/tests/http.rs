@@ -236,6 +236,40 @@ async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
 }
 
 #[tokio::test]
+async fn a_far_future_answered_at_cannot_pin_a_field_and_a_later_real_answer_wins() {
+    let server = Server::start(settings()).await;
+    let mut pinned = answered("future", "name", json!("Pinned"));
+    pinned["answeredAt"] = json!("9999-12-31T00:00:00.000Z");
+    assert_eq!(
+        post(&server, &envelope("u9", vec![pinned])).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        json_of(profile(&server, "u9").await).await["profile"]["name"],
+        "Pinned"
+    );
+    // Answered after the collector received the far-future one.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut real = answered("real", "name", json!("Real"));
+    real["answeredAt"] = json!(trickle_collector::timestamp::now_utc());
+    assert_eq!(
+        post(&server, &envelope("u9", vec![real])).await.status(),
+        StatusCode::OK
+    );
+    let body = json_of(profile(&server, "u9").await).await;
+    assert_eq!(body["profile"]["name"], "Real");
+    // The far-future answeredAt is kept as sent.
+    let future = body["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "future")
+        .unwrap();
+    assert_eq!(future["answeredAt"], "9999-12-31T00:00:00.000Z");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused() {
     let server = Server::start(settings()).await;
     let mut offset = answered("t1", "name", json!("Ada"));
