@@ -16,7 +16,7 @@ pub struct ApiError {
     pub code: &'static str,
     /// What is wrong, for a person.
     pub message: String,
-    /// The path of the bad value, for 422s.
+    /// The path of the bad value (422s, 409s).
     pub path: Option<String>,
 }
 
@@ -37,6 +37,12 @@ impl ApiError {
             message: message.into(),
             path: None,
         }
+    }
+
+    /// The same error naming the value to blame.
+    pub fn at(mut self, path: impl Into<String>) -> Self {
+        self.path = Some(path.into());
+        self
     }
 
     /// A 422 naming the bad value.

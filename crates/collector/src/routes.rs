@@ -50,15 +50,15 @@ pub async fn post_answers(
     })?;
     let max = state.settings.max_answers_per_request;
     if envelope.answers.len() > max {
-        return Err(ApiError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "too_many_answers",
-            message: format!(
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_answers",
+            format!(
                 "answers: at most {max} answers per request, got {}",
                 envelope.answers.len()
             ),
-            path: Some("answers".into()),
-        });
+        )
+        .at("answers"));
     }
     // Authenticate before validating, so an unsigned caller learns nothing about
     // the config from 422 messages.
@@ -79,7 +79,10 @@ pub async fn post_answers(
             context,
         })
         .await
-        .map_err(store_unavailable)?;
+        .map_err(|e| match e {
+            StoreError::IdConflict { index } => id_conflict(index),
+            e => store_unavailable(e),
+        })?;
     tracing::debug!(
         stored = recorded.stored,
         duplicates = recorded.duplicates,
@@ -187,7 +190,7 @@ pub async fn get_profile(
     }
     let record = state
         .store
-        .user(user_id.clone())
+        .user(&user_id)
         .await
         .map_err(store_unavailable)?;
     Ok(Json(ProfileResponse::new(
@@ -332,4 +335,19 @@ fn store_unavailable(e: StoreError) -> ApiError {
         "store_unavailable",
         "the store is unavailable; retry later",
     )
+}
+
+/// The 409 for an answer id already stored for this user with other content.
+/// Final for the widget (a 4xx): retrying the same answer cannot succeed.
+fn id_conflict(index: usize) -> ApiError {
+    let path = format!("answers[{index}].id");
+    tracing::warn!(%path, "answer id conflict");
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "id_conflict",
+        format!(
+            "{path}: this id is already stored for this user with different content; nothing of this post was stored"
+        ),
+    )
+    .at(path)
 }

@@ -61,7 +61,7 @@ async fn the_database_file_is_created_and_migrated_on_first_start() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let mode: String = conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .unwrap();
@@ -110,15 +110,16 @@ async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
 }
 
 #[tokio::test]
-async fn a_repeated_answer_id_is_accepted_and_ignored() {
+async fn a_repeated_answer_id_with_the_same_content_is_accepted_and_ignored() {
     let server = Server::start(settings()).await;
     let first = envelope("u1", vec![answered("same-id", "name", json!("First"))]);
     assert_eq!(
         json_of(post(&server, &first).await).await,
         json!({ "stored": 1, "duplicates": 0 })
     );
-    // A retry that (wrongly) changed the value must not change what is stored.
-    let retry = envelope("u1", vec![answered("same-id", "name", json!("Second"))]);
+    // A retry from another page: the context differs, the answer does not.
+    let mut retry = envelope("u1", vec![answered("same-id", "name", json!("First"))]);
+    retry["context"]["url"] = json!("https://app.example.com/elsewhere");
     let response = post(&server, &retry).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -128,6 +129,87 @@ async fn a_repeated_answer_id_is_accepted_and_ignored() {
     assert_eq!(answer_rows(&server.db, "same-id"), 1);
     let body = json_of(profile(&server, "u1").await).await;
     assert_eq!(body["profile"]["name"], "First");
+    assert_eq!(body["answers"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_repeated_answer_id_with_other_content_is_a_409_naming_it_and_nothing_of_that_post_is_stored(
+) {
+    let server = Server::start(settings()).await;
+    let first = envelope("u1", vec![answered("same-id", "role", json!("senior"))]);
+    assert_eq!(post(&server, &first).await.status(), StatusCode::OK);
+
+    // Each piece of content on its own makes a conflict.
+    let changes: Vec<(&str, Value)> = vec![
+        ("value", json!("junior")),
+        ("answeredAt", json!("2026-11-30T15:00:01.000Z")),
+        ("loginsCount", json!(4)),
+        ("other", json!(true)),
+    ];
+    for (key, changed) in changes {
+        let mut conflicting = answered("same-id", "role", json!("senior"));
+        conflicting[key] = changed;
+        // A fresh answer before it in the same post must not be stored either.
+        let body = envelope(
+            "u1",
+            vec![answered("fresh-id", "name", json!("Ada")), conflicting],
+        );
+        let response = post(&server, &body).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{key}");
+        let error = json_of(response).await;
+        assert_eq!(error["error"], "id_conflict", "{key}");
+        assert_eq!(error["path"], "answers[1].id", "{key}");
+        assert_eq!(answer_rows(&server.db, "fresh-id"), 0, "{key}");
+    }
+    // Another question under the same id is a conflict too.
+    let other_question = envelope("u1", vec![answered("same-id", "name", json!("Ada"))]);
+    let response = post(&server, &other_question).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(json_of(response).await["path"], "answers[0].id");
+
+    let body = json_of(profile(&server, "u1").await).await;
+    assert_eq!(body["profile"], json!({ "company": { "role": "senior" } }));
+    assert_eq!(body["answers"].as_array().unwrap().len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_id_twice_in_one_post_with_different_content_is_a_409_and_nothing_is_stored() {
+    let server = Server::start(settings()).await;
+    let body = envelope(
+        "u1",
+        vec![
+            answered("dup", "name", json!("A")),
+            answered("dup", "name", json!("B")),
+        ],
+    );
+    let response = post(&server, &body).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(json_of(response).await["path"], "answers[1].id");
+    assert_eq!(answer_rows(&server.db, "dup"), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_answer_id_posted_for_two_users_is_stored_for_each() {
+    let server = Server::start(settings()).await;
+    for (user, name) in [("alice", "Alice"), ("bob", "Bob")] {
+        let body = envelope(user, vec![answered("shared-id", "name", json!(name))]);
+        let response = post(&server, &body).await;
+        assert_eq!(response.status(), StatusCode::OK, "{user}");
+        assert_eq!(
+            json_of(response).await,
+            json!({ "stored": 1, "duplicates": 0 }),
+            "{user}"
+        );
+    }
+    assert_eq!(answer_rows(&server.db, "shared-id"), 2);
+    for (user, name) in [("alice", "Alice"), ("bob", "Bob")] {
+        let body = json_of(profile(&server, user).await).await;
+        assert_eq!(body["profile"]["name"], name, "{user}");
+        assert_eq!(body["answers"][0]["id"], "shared-id", "{user}");
+    }
     server.stop().await;
 }
 

@@ -1,5 +1,6 @@
-//! The store on its own: jobs sharing one commit are isolated by savepoints, and
-//! an unreadable profile is rebuilt from the answers.
+//! The store on its own: jobs sharing one commit are isolated by savepoints, an
+//! unreadable profile is rebuilt from the answers, and a version 1 database is
+//! migrated without losing anything.
 
 mod common;
 
@@ -58,7 +59,7 @@ async fn a_failing_job_is_rolled_back_alone_and_the_others_in_its_commit_stand()
     for (i, task) in tasks.into_iter().enumerate() {
         let result = task.await.unwrap();
         if i == 10 {
-            assert!(matches!(result, Err(StoreError::Sqlite(_))), "{result:?}");
+            assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
         } else {
             assert_eq!(result.unwrap().stored, 1, "job {i}");
         }
@@ -90,7 +91,7 @@ async fn an_unreadable_profile_is_rebuilt_from_the_stored_answers() {
         .execute("UPDATE profiles SET doc = 'not json'", [])
         .unwrap();
     // Reading and exporting work before any write repairs it.
-    let user = store.user("u".into()).await.unwrap().unwrap();
+    let user = store.user("u").await.unwrap().unwrap();
     assert_eq!(user.doc.get("name"), Some(&serde_json::json!("Newest")));
     let rows = store.export().await.unwrap();
     assert_eq!(rows[0].doc.get("name"), Some(&serde_json::json!("Newest")));
@@ -101,8 +102,142 @@ async fn an_unreadable_profile_is_rebuilt_from_the_stored_answers() {
         .await
         .unwrap();
     assert_eq!(recorded.stored, 1);
-    let user = store.user("u".into()).await.unwrap().unwrap();
+    let user = store.user("u").await.unwrap().unwrap();
     assert_eq!(user.doc.get("name"), Some(&serde_json::json!("Newest")));
     assert_eq!(user.answers.len(), 3);
+    store.close();
+}
+
+/// The schema of version 1, as that release created it.
+const V1_SCHEMA: &str = "CREATE TABLE answers (
+        id TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        field TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
+        value TEXT,
+        other INTEGER NOT NULL DEFAULT 0,
+        answered_at TEXT NOT NULL,
+        logins_count INTEGER NOT NULL,
+        context TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX answers_by_user ON answers (user_id, answered_at);
+    CREATE TABLE profiles (
+        user_id TEXT PRIMARY KEY NOT NULL,
+        doc TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    PRAGMA user_version = 1;";
+
+#[tokio::test]
+async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_and_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v1.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(V1_SCHEMA).unwrap();
+        // Version 1 trusted a far-future answeredAt: its doc pins the name.
+        conn.execute_batch(
+            r#"INSERT INTO answers VALUES ('old-id', 'alice', 'name', 'basics', 'name', 'answered',
+                 '"Pinned"', 0, '9999-12-31T00:00:00.000Z', 2, '{}', '2026-11-30T15:00:00.000Z');
+               INSERT INTO profiles VALUES ('alice',
+                 '{"profile":{"name":"Pinned"},"fieldTimes":{"name":"9999-12-31T00:00:00.000Z"},"declined":{},"snoozed":{}}',
+                 '2026-11-30T15:00:00.000Z');"#,
+        )
+        .unwrap();
+    }
+
+    let store = Store::open(&db).unwrap();
+    let alice = store.user("alice").await.unwrap().unwrap();
+    assert_eq!(alice.answers.len(), 1);
+    assert_eq!(alice.answers[0].answer.id, "old-id");
+    assert_eq!(
+        alice.answers[0].answer.answered_at,
+        "9999-12-31T00:00:00.000Z"
+    );
+    assert_eq!(alice.answers[0].received_at, "2026-11-30T15:00:00.000Z");
+    assert_eq!(alice.updated_at, "2026-11-30T15:00:00.000Z");
+    // The profile was rebuilt with the clamp: the pin now counts as received.
+    assert_eq!(
+        alice.doc.field_times["name"], "2026-11-30T15:00:00.000Z",
+        "profile not rebuilt by the migration"
+    );
+
+    // The same id again for alice with the same content: a duplicate.
+    let mut again = batch("alice", "old-id", "Pinned", "9999-12-31T00:00:00.000Z");
+    again.answers[0].logins_count = 2;
+    let recorded = store.record(again).await.unwrap();
+    assert_eq!((recorded.stored, recorded.duplicates), (0, 1));
+    // The same id for bob: his own answer.
+    let recorded = store
+        .record(batch("bob", "old-id", "Bob", "2026-11-30T16:00:00.000Z"))
+        .await
+        .unwrap();
+    assert_eq!((recorded.stored, recorded.duplicates), (1, 0));
+    let bob = store.user("bob").await.unwrap().unwrap();
+    assert_eq!(bob.doc.get("name"), Some(&serde_json::json!("Bob")));
+    // A real answer given now wins over the migrated far-future one.
+    let recorded = store
+        .record(batch("alice", "new-id", "Real", "2026-12-01T00:00:00.000Z"))
+        .await
+        .unwrap();
+    assert_eq!(recorded.stored, 1);
+    let alice = store.user("alice").await.unwrap().unwrap();
+    assert_eq!(alice.doc.get("name"), Some(&serde_json::json!("Real")));
+    store.close();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let indexes: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' AND sql IS NOT NULL")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(indexes, ["answers_by_user"]);
+    assert_eq!(answer_rows(&db, "old-id"), 2);
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_collector_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("future.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    match Store::open(&db) {
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 2),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a newer database was opened"),
+    }
+}
+
+#[tokio::test]
+async fn a_conflicting_job_is_rolled_back_alone_and_reports_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let store = Store::open(&db).unwrap();
+    store
+        .record(batch("u", "a1", "Ada", "2026-11-30T15:00:00.000Z"))
+        .await
+        .unwrap();
+    let mut conflicting = batch("u", "fresh", "Bea", "2026-11-30T15:00:00.000Z");
+    conflicting
+        .answers
+        .extend(batch("u", "a1", "Not Ada", "2026-11-30T15:00:00.000Z").answers);
+    match store.record(conflicting).await {
+        Err(StoreError::IdConflict { index: 1 }) => {}
+        other => panic!("expected a conflict at index 1, got {other:?}"),
+    }
+    let user = store.user("u").await.unwrap().unwrap();
+    assert_eq!(user.answers.len(), 1);
+    assert_eq!(user.doc.get("name"), Some(&serde_json::json!("Ada")));
     store.close();
 }

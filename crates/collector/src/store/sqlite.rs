@@ -1,0 +1,642 @@
+//! The SQLite engine behind [`super::Store`].
+//!
+//! Writes go through one dedicated writer thread that owns the only write
+//! connection. It takes every job waiting in its queue, applies each inside its own
+//! savepoint of one transaction, commits once, and only then replies to each job:
+//! a 2xx is never sent for an answer that is not committed, and many concurrent
+//! posts share one commit (group commit) instead of queueing on a lock. Reads use a
+//! separate connection; WAL mode lets them run while the writer commits.
+//!
+//! Errors inside this module are [`Error`] (which knows rusqlite); they become the
+//! engine-neutral [`StoreError`] where they leave it.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde_json::Value as Json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    ExportRow, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord, MAX_LISTED_ANSWERS,
+};
+use crate::profile::{ProfileDoc, StoredAnswer};
+
+/// The most jobs one transaction takes; bounds how long any reply waits.
+const MAX_JOBS_PER_COMMIT: usize = 512;
+/// How many jobs may wait for the writer before posters wait for room.
+const QUEUE_DEPTH: usize = 4096;
+
+/// A migration's step in Rust, run after its SQL in the same transaction.
+type MigrationStep = fn(&Transaction<'_>) -> Result<(), Error>;
+
+/// One schema migration: SQL, then optionally a step in Rust, in one transaction.
+struct Migration {
+    sql: &'static str,
+    then: Option<MigrationStep>,
+}
+
+/// Schema migrations, applied in order; `PRAGMA user_version` counts those done.
+/// Append only: never edit a migration that has shipped.
+const MIGRATIONS: &[Migration] = &[
+    // 1: answers (the raw log, once per id) and the merged profile per user.
+    Migration {
+        sql: "CREATE TABLE answers (
+            id TEXT PRIMARY KEY NOT NULL,
+            user_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            field TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
+            value TEXT,
+            other INTEGER NOT NULL DEFAULT 0,
+            answered_at TEXT NOT NULL,
+            logins_count INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            received_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX answers_by_user ON answers (user_id, answered_at);
+        CREATE TABLE profiles (
+            user_id TEXT PRIMARY KEY NOT NULL,
+            doc TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID;",
+        then: None,
+    },
+    // 2: an answer's key is (user_id, id): the same id under another user is
+    // another answer (contract v2). SQLite cannot change a primary key, so the
+    // table is rebuilt. Then every profile is rebuilt from its answers, so values
+    // merged by version 1 (which trusted a client's future answeredAt) follow the
+    // clamped order too.
+    Migration {
+        sql: "CREATE TABLE answers_v2 (
+            id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            field TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
+            value TEXT,
+            other INTEGER NOT NULL DEFAULT 0,
+            answered_at TEXT NOT NULL,
+            logins_count INTEGER NOT NULL,
+            context TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, id)
+        ) STRICT, WITHOUT ROWID;
+        INSERT INTO answers_v2 (id, user_id, question_id, stage, field, status, value, other,
+                                answered_at, logins_count, context, received_at)
+            SELECT id, user_id, question_id, stage, field, status, value, other,
+                   answered_at, logins_count, context, received_at
+            FROM answers;
+        DROP TABLE answers;
+        ALTER TABLE answers_v2 RENAME TO answers;
+        CREATE INDEX answers_by_user ON answers (user_id, answered_at);",
+        then: Some(rebuild_all_profiles),
+    },
+];
+
+/// What goes wrong inside this module.
+#[derive(Debug)]
+enum Error {
+    Sqlite(rusqlite::Error),
+    Json(serde_json::Error),
+    Public(StoreError),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Sqlite(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Public(e)
+    }
+}
+
+impl From<Error> for StoreError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Sqlite(e) => StoreError::Database(Box::new(e)),
+            Error::Json(e) => StoreError::Corrupt(e.to_string()),
+            Error::Public(e) => e,
+        }
+    }
+}
+
+struct Job {
+    batch: NewAnswers,
+    reply: oneshot::Sender<Result<Recorded, StoreError>>,
+}
+
+/// The engine: a writer thread with its queue, and a read connection.
+#[derive(Clone)]
+pub(super) struct Sqlite {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    reader: Arc<Mutex<Connection>>,
+}
+
+impl Sqlite {
+    pub(super) fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        Ok(Self::open_inner(path)?)
+    }
+
+    fn open_inner(path: &Path) -> Result<Sqlite, Error> {
+        let mut write = Connection::open(path)?;
+        configure(&write)?;
+        migrate(&mut write)?;
+        let reader = Connection::open(path)?;
+        configure(&reader)?;
+
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+        let writer = std::thread::Builder::new()
+            .name("trickle-store-writer".into())
+            .spawn(move || writer_loop(write, rx))
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(Sqlite {
+            inner: Arc::new(Inner {
+                jobs: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(writer)),
+                reader: Arc::new(Mutex::new(reader)),
+            }),
+        })
+    }
+
+    pub(super) async fn record(&self, batch: NewAnswers) -> Result<Recorded, StoreError> {
+        let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
+        let (reply, done) = oneshot::channel();
+        sender
+            .send(Job { batch, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(super) async fn user(&self, user_id: String) -> Result<Option<UserRecord>, StoreError> {
+        self.read(move |conn| read_user(conn, &user_id)).await
+    }
+
+    pub(super) async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
+        self.read(read_all).await
+    }
+
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+        let running = lock(&self.inner.jobs)
+            .as_ref()
+            .is_some_and(|tx| !tx.is_closed());
+        if !running {
+            return Err(StoreError::Closed);
+        }
+        self.read(|conn| {
+            // EXISTS stops at the first row: a health check must not scan the table.
+            Ok(conn.query_row("SELECT EXISTS (SELECT 1 FROM profiles)", [], |_| Ok(()))?)
+        })
+        .await
+    }
+
+    pub(super) fn close(&self) {
+        // Dropping the last sender ends the writer's loop once the queue is empty.
+        drop(lock(&self.inner.jobs).take());
+        if let Some(handle) = lock(&self.inner.writer).take() {
+            if handle.join().is_err() {
+                tracing::error!("store writer thread panicked");
+            }
+        }
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.inner.reader);
+        let result = tokio::task::spawn_blocking(move || f(&lock(&reader)))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(result?)
+    }
+}
+
+// A poisoned mutex only means another thread panicked while holding it; the
+// connection or sender inside is still usable, so go on rather than cascade.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn configure(conn: &Connection) -> Result<(), Error> {
+    // WAL: readers never block the writer. synchronous=FULL: a commit is on disk
+    // before the writer replies, so an acknowledged answer survives a power cut;
+    // group commit keeps the fsync cost per answer small.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Random UUID keys touch pages all over the id index; a 64 MiB page cache
+    // (default: 2 MiB) keeps them in memory instead of re-reading them per commit.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known }.into());
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration.sql)?;
+        if let Some(step) = migration.then {
+            step(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "database migrated");
+    }
+    Ok(())
+}
+
+/// Migration 2's step: every stored profile rebuilt from its answers.
+fn rebuild_all_profiles(tx: &Transaction<'_>) -> Result<(), Error> {
+    let users = {
+        let mut stmt = tx.prepare("SELECT user_id FROM profiles")?;
+        let users = stmt
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        users
+    };
+    let mut update = tx.prepare("UPDATE profiles SET doc = ?2 WHERE user_id = ?1")?;
+    for user_id in &users {
+        let doc = rebuild_doc(tx, user_id)?;
+        update.execute(params![user_id, serde_json::to_string(&doc)?])?;
+    }
+    if !users.is_empty() {
+        tracing::info!(users = users.len(), "profiles rebuilt from their answers");
+    }
+    Ok(())
+}
+
+fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
+    while let Some(first) = rx.blocking_recv() {
+        jobs.push(first);
+        while jobs.len() < MAX_JOBS_PER_COMMIT {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_jobs(&mut conn, &mut jobs);
+    }
+    // Fold the WAL back into the main file so a stopped collector leaves one file.
+    if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
+        tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+    }
+}
+
+fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
+    tracing::trace!(jobs = jobs.len(), "group commit");
+    // One received time for the whole commit: every answer in it arrived by now.
+    let now = crate::timestamp::now_utc();
+    let tx = match conn.transaction() {
+        Ok(tx) => tx,
+        Err(e) => {
+            let message = e.to_string();
+            for job in jobs.drain(..) {
+                let _ = job.reply.send(Err(StoreError::Task(message.clone())));
+            }
+            return;
+        }
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs.iter() {
+        results.push(apply_in_savepoint(&tx, &job.batch, &now).map_err(StoreError::from));
+    }
+    match tx.commit() {
+        Ok(()) => {
+            for (job, result) in jobs.drain(..).zip(results) {
+                // The poster may have timed out and gone; the answer is stored anyway.
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "commit failed");
+            let message = e.to_string();
+            for job in jobs.drain(..) {
+                let _ = job
+                    .reply
+                    .send(Err(StoreError::Task(format!("commit failed: {message}"))));
+            }
+        }
+    }
+}
+
+/// One job inside its own savepoint, so a failing job (an id conflict included)
+/// is undone entirely without undoing the others that share the transaction.
+fn apply_in_savepoint(
+    tx: &Transaction<'_>,
+    batch: &NewAnswers,
+    now: &str,
+) -> Result<Recorded, Error> {
+    // Cached statements: they run once per job, so they are prepared once.
+    tx.prepare_cached("SAVEPOINT job")?.execute([])?;
+    match apply_batch(tx, batch, now) {
+        Ok(recorded) => {
+            tx.prepare_cached("RELEASE job")?.execute([])?;
+            Ok(recorded)
+        }
+        Err(e) => {
+            tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
+            tx.prepare_cached("RELEASE job")?.execute([])?;
+            Err(e)
+        }
+    }
+}
+
+fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Recorded, Error> {
+    let mut fresh = Vec::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO answers (id, user_id, question_id, stage, field, status, value, other,
+                                  answered_at, logins_count, context, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (user_id, id) DO NOTHING",
+        )?;
+        for (index, answer) in batch.answers.iter().enumerate() {
+            let value = answer
+                .value
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?;
+            let inserted = insert.execute(params![
+                answer.id,
+                batch.user_id,
+                answer.question_id,
+                answer.stage,
+                answer.field,
+                status_str(answer.status),
+                value,
+                answer.other,
+                answer.answered_at,
+                answer.logins_count,
+                batch.context,
+                now,
+            ])?;
+            if inserted == 1 {
+                fresh.push(answer);
+            } else if !same_as_stored(tx, &batch.user_id, answer)? {
+                return Err(StoreError::IdConflict { index }.into());
+            }
+        }
+    }
+    let recorded = Recorded {
+        stored: fresh.len(),
+        duplicates: batch.answers.len() - fresh.len(),
+    };
+    if fresh.is_empty() {
+        return Ok(recorded);
+    }
+    let doc = match load_doc(tx, &batch.user_id) {
+        Ok(stored) => {
+            let mut doc = stored.map(|(doc, _)| doc).unwrap_or_default();
+            for answer in fresh {
+                doc.apply(answer, now);
+            }
+            doc
+        }
+        // An unreadable doc (edited by hand, or written by a buggy build) must not
+        // block the user's answers forever: replay them all, the fresh ones included
+        // (they are already inserted in this savepoint).
+        Err(Error::Json(e)) => {
+            tracing::warn!(user_id = %batch.user_id, error = %e, "stored profile unreadable; rebuilding it from the answers");
+            rebuild_doc(tx, &batch.user_id)?
+        }
+        Err(e) => return Err(e),
+    };
+    tx.prepare_cached(
+        "INSERT INTO profiles (user_id, doc, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+    )?
+    .execute(params![batch.user_id, serde_json::to_string(&doc)?, now])?;
+    Ok(recorded)
+}
+
+/// Whether the answer stored under (`user_id`, `answer.id`) has the same content
+/// as `answer`: question, stage, field, status, value, other, answeredAt and
+/// loginsCount. The envelope's context and the received time are not content: a
+/// retry from another page is still the same answer.
+fn same_as_stored(conn: &Connection, user_id: &str, answer: &StoredAnswer) -> Result<bool, Error> {
+    let stored = conn
+        .prepare_cached(
+            "SELECT question_id, stage, field, status, value, other, answered_at, logins_count
+             FROM answers WHERE user_id = ?1 AND id = ?2",
+        )?
+        .query_row(params![user_id, answer.id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, bool>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, u32>(7)?,
+            ))
+        })?;
+    let (question_id, stage, field, status, value, other, answered_at, logins_count) = stored;
+    let value: Option<Json> = value.map(|v| serde_json::from_str(&v)).transpose()?;
+    let same_value = match (&value, &answer.value) {
+        (None, None) => true,
+        (Some(stored), Some(given)) => same_json(stored, given),
+        _ => false,
+    };
+    Ok(question_id == answer.question_id
+        && stage == answer.stage
+        && field == answer.field
+        && status == status_str(answer.status)
+        && same_value
+        && other == answer.other
+        && answered_at == answer.answered_at
+        && logins_count == answer.logins_count)
+}
+
+/// JSON equality with numbers compared by value (`42` equals `42.0`), so a value
+/// stored by an older build that wrote numbers differently still matches.
+fn same_json(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Number(x), Json::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Json::Array(xs), Json::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
+        }
+        (Json::Object(xs), Json::Object(ys)) => {
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .all(|(k, x)| ys.get(k).is_some_and(|y| same_json(x, y)))
+        }
+        _ => a == b,
+    }
+}
+
+fn load_doc(conn: &Connection, user_id: &str) -> Result<Option<(ProfileDoc, String)>, Error> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT doc, updated_at FROM profiles WHERE user_id = ?1")?
+        .query_row([user_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    match row {
+        Some((doc, updated_at)) => Ok(Some((serde_json::from_str(&doc)?, updated_at))),
+        None => Ok(None),
+    }
+}
+
+fn read_user(conn: &Connection, user_id: &str) -> Result<Option<UserRecord>, Error> {
+    let (doc, updated_at) = match load_doc(conn, user_id) {
+        Ok(Some(found)) => found,
+        Ok(None) => return Ok(None),
+        // Serve what the answers say; the next write stores the rebuilt doc.
+        Err(Error::Json(_)) => {
+            let updated_at: String = conn
+                .prepare_cached("SELECT updated_at FROM profiles WHERE user_id = ?1")?
+                .query_row([user_id], |row| row.get(0))?;
+            (rebuild_doc(conn, user_id)?, updated_at)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut answers = answers_of(conn, user_id, MAX_LISTED_ANSWERS)?;
+    answers.reverse();
+    Ok(Some(UserRecord {
+        doc,
+        updated_at,
+        answers,
+    }))
+}
+
+const ANSWER_COLUMNS: &str = "id, question_id, stage, field, status, value, other, answered_at, \
+                              logins_count, received_at";
+
+/// Up to `limit` of a user's stored answers, newest `answeredAt` first.
+fn answers_of(conn: &Connection, user_id: &str, limit: usize) -> Result<Vec<ListedAnswer>, Error> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ?1
+         ORDER BY answered_at DESC, id DESC LIMIT ?2"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt.query_map(params![user_id, limit], answer_row)?;
+    rows.map(|row| listed(row?)).collect()
+}
+
+type AnswerRow = (StoredAnswer, String, Option<String>, String);
+
+fn answer_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AnswerRow> {
+    Ok((
+        StoredAnswer {
+            id: row.get(0)?,
+            question_id: row.get(1)?,
+            stage: row.get(2)?,
+            field: row.get(3)?,
+            // Filled in by `listed`: these two need fallible parsing.
+            status: trickle_core::answer::Status::Snoozed,
+            value: None,
+            other: row.get(6)?,
+            answered_at: row.get(7)?,
+            logins_count: row.get(8)?,
+        },
+        row.get::<_, String>(4)?,
+        row.get::<_, Option<String>>(5)?,
+        row.get::<_, String>(9)?,
+    ))
+}
+
+fn listed((mut answer, status, value, received_at): AnswerRow) -> Result<ListedAnswer, Error> {
+    answer.status = parse_status(&status)?;
+    answer.value = value.map(|v| serde_json::from_str(&v)).transpose()?;
+    Ok(ListedAnswer {
+        answer,
+        received_at,
+    })
+}
+
+/// A user's profile doc rebuilt by replaying every stored answer in the order the
+/// collector received them, each with its own received time: the answers table
+/// is the source of truth, the doc a cache of it.
+fn rebuild_doc(conn: &Connection, user_id: &str) -> Result<ProfileDoc, Error> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ?1
+         ORDER BY received_at, answered_at, id"
+    ))?;
+    let mut doc = ProfileDoc::default();
+    for row in stmt.query_map([user_id], answer_row)? {
+        let listed = listed(row?)?;
+        doc.apply(&listed.answer, &listed.received_at);
+    }
+    Ok(doc)
+}
+
+fn read_all(conn: &Connection) -> Result<Vec<ExportRow>, Error> {
+    let mut stmt =
+        conn.prepare("SELECT user_id, doc, updated_at FROM profiles ORDER BY user_id")?;
+    let rows = stmt.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (user_id, doc, updated_at) = row?;
+        let doc = match serde_json::from_str(&doc) {
+            Ok(doc) => doc,
+            // One unreadable doc must not sink the whole export.
+            Err(_) => rebuild_doc(conn, &user_id)?,
+        };
+        out.push(ExportRow {
+            user_id,
+            doc,
+            updated_at,
+        });
+    }
+    Ok(out)
+}
+
+fn status_str(status: trickle_core::answer::Status) -> &'static str {
+    use trickle_core::answer::Status;
+    match status {
+        Status::Answered => "answered",
+        Status::Declined => "declined",
+        Status::Snoozed => "snoozed",
+    }
+}
+
+fn parse_status(text: &str) -> Result<trickle_core::answer::Status, Error> {
+    Ok(serde_json::from_value(Json::String(text.to_owned()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_values_compare_numbers_by_value() {
+        assert!(same_json(&json!(42), &json!(42.0)));
+        assert!(same_json(&json!(["a", "b"]), &json!(["a", "b"])));
+        assert!(!same_json(&json!(["a", "b"]), &json!(["b", "a"])));
+        assert!(!same_json(&json!("42"), &json!(42)));
+        assert!(!same_json(&json!(2.5), &json!(2)));
+    }
+}
