@@ -1,8 +1,10 @@
 //! The JSON error body every refusal carries:
 //! `{ "error": "<code>", "message": "<what is wrong>", "path": "<where>" }`
-//! (`path` only when one value is to blame).
+//! (`path` only when one value is to blame). A refusal the client should retry
+//! later (429, 503) also carries `Retry-After` in seconds.
 
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -18,6 +20,8 @@ pub struct ApiError {
     pub message: String,
     /// The path of the bad value (422s, 409s).
     pub path: Option<String>,
+    /// Seconds to send in `Retry-After` (429s and 503s).
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -36,12 +40,19 @@ impl ApiError {
             code,
             message: message.into(),
             path: None,
+            retry_after: None,
         }
     }
 
     /// The same error naming the value to blame.
     pub fn at(mut self, path: impl Into<String>) -> Self {
         self.path = Some(path.into());
+        self
+    }
+
+    /// The same error telling the client to retry after `seconds`.
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -57,6 +68,7 @@ impl ApiError {
             code,
             message,
             path: Some(path),
+            retry_after: None,
         }
     }
 }
@@ -68,6 +80,12 @@ impl IntoResponse for ApiError {
             message: &self.message,
             path: self.path.as_deref(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }

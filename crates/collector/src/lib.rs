@@ -57,6 +57,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_MAX_ANSWERS: usize = trickle_core::answer::MAX_ANSWERS_PER_ENVELOPE;
 /// Default time a request may take, body upload included.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a connection may wait for the next complete request head.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the collector is set up (from flags and environment in the binary).
 #[derive(Debug, Clone)]
@@ -64,16 +66,24 @@ pub struct Settings {
     /// The widget's config (section 1), already validated.
     pub config: Config,
     /// With a secret, every post and profile read must carry the user's HMAC.
+    /// Without one, anyone can post for and read any user: the binary runs so only
+    /// when given `--dev`.
     pub secret: Option<Secret>,
     /// Without a token the export is disabled (403).
     pub admin_token: Option<AdminToken>,
-    /// Origins allowed to call cross-origin (exact `scheme://host[:port]`).
-    /// Empty: no CORS headers at all, same-origin use only.
+    /// Origins allowed to call cross-origin, normalised by [`parse_origins`]
+    /// (`scheme://host[:port]`). Empty: no CORS headers at all, same-origin use only.
     pub allowed_origins: Vec<HeaderValue>,
     /// The most answers one post may carry (more: 413).
     pub max_answers_per_request: usize,
-    /// The longest a request may take before a 408.
+    /// The longest a request may take before a 408, from the end of its head to
+    /// its response (body upload included).
     pub request_timeout: Duration,
+    /// How long a connection may wait for the next complete request head: from
+    /// accepting it, or from the end of the previous response on a keep-alive
+    /// connection. Then it is closed, so idle keep-alive connections and clients
+    /// that trickle their headers do not hold a connection forever.
+    pub idle_timeout: Duration,
     /// After a shutdown signal, how long open connections may take to finish
     /// before they are abandoned.
     pub shutdown_grace: Duration,
@@ -89,30 +99,50 @@ impl Settings {
             allowed_origins: Vec::new(),
             max_answers_per_request: DEFAULT_MAX_ANSWERS,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             shutdown_grace: DEFAULT_REQUEST_TIMEOUT + Duration::from_secs(5),
         }
     }
 }
 
-/// Parses a comma-separated origin list (`TRICKLE_ALLOWED_ORIGINS`). Each entry
-/// must be an origin: `scheme://host[:port]` with no path, or the error names it.
+/// Parses a comma-separated origin list (`TRICKLE_ALLOWED_ORIGINS`) into the
+/// origins a browser sends in `Origin`: each entry is parsed as a URL and
+/// normalised (scheme and host lowercased, a default port dropped, a trailing
+/// `/` allowed). An entry with a scheme other than http or https, a user name or
+/// password, a path other than `/`, a query or a fragment is refused, and the
+/// error names the entry. Repeated origins are kept once.
 pub fn parse_origins(list: &str) -> Result<Vec<HeaderValue>, String> {
     let mut out = Vec::new();
     for raw in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let origin = raw.trim_end_matches('/');
-        let rest = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"));
-        let valid = rest.is_some_and(|host| !host.is_empty() && !host.contains('/'));
-        if !valid {
-            return Err(format!("not an origin (scheme://host[:port]): {raw:?}"));
+        let origin = parse_origin(raw)
+            .map_err(|why| format!("{raw:?} is not an origin (scheme://host[:port]): {why}"))?;
+        if !out.contains(&origin) {
+            out.push(origin);
         }
-        out.push(
-            HeaderValue::from_str(origin)
-                .map_err(|_| format!("not a valid header value: {raw:?}"))?,
-        );
     }
     Ok(out)
+}
+
+fn parse_origin(raw: &str) -> Result<HeaderValue, String> {
+    let url = url::Url::parse(raw).map_err(|e| e.to_string())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme {:?} is not http or https", url.scheme()));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("it has a user name or password".into());
+    }
+    if url.path() != "/" {
+        return Err(format!("it has a path ({:?})", url.path()));
+    }
+    if url.query().is_some() {
+        return Err("it has a query".into());
+    }
+    if url.fragment().is_some() {
+        return Err("it has a fragment".into());
+    }
+    // http(s) URLs always have a host; the serialization is what browsers send.
+    let origin = url.origin().ascii_serialization();
+    HeaderValue::from_str(&origin).map_err(|_| format!("{origin:?} is not a valid header value"))
 }
 
 /// Shared, cheap-to-clone state of the handlers.
@@ -152,10 +182,10 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// The router with every route and layer: trace (outermost), CORS, timeout, body
-/// limit. CORS wraps the timeout and the handlers so refusals (401, 413, 422)
-/// carry CORS headers too: without them a browser hides the status and the widget
-/// would retry a final error forever.
+/// The router with every route and layer: trace (outermost), CORS, `Retry-After`
+/// on 429 and 503, timeout, body limit. CORS wraps everything else so refusals
+/// (401, 409, 413, 422, 503) carry CORS headers too: without them a browser hides
+/// the status and the widget would retry a final error forever.
 pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/v1/answers", post(routes::post_answers))
@@ -168,7 +198,8 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             routes::timeout,
-        ));
+        ))
+        .layer(axum::middleware::map_response(routes::ensure_retry_after));
     let router = match cors(&state.settings) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -206,6 +237,9 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
             .allow_origin(AllowOrigin::list(settings.allowed_origins.clone()))
             .allow_methods([Method::GET, Method::POST])
             .allow_headers(headers)
+            // The widget reads Retry-After of a 429 or 503 to time its retry; a
+            // browser hides response headers not exposed here.
+            .expose_headers([axum::http::header::RETRY_AFTER])
             .max_age(Duration::from_secs(600)),
     )
 }
@@ -214,10 +248,13 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
 /// committed before it answered) and closes the store: its writer commits
 /// whatever is queued and checkpoints the WAL.
 ///
-/// The accept loop is hyper's HTTP/1.1 server with a header-read timeout (the
-/// request timeout), so a client that never finishes its headers is dropped;
-/// axum's own `serve` has no such timeout. A connection that still has not
-/// finished when `shutdown_grace` has passed after the signal is abandoned.
+/// The accept loop is hyper's HTTP/1.1 server with a header-read timeout of
+/// `idle_timeout` (axum's own `serve` sets none). Hyper starts that timer whenever
+/// a connection waits for a request head: when it is accepted and again after each
+/// response on a keep-alive connection. So one setting closes both an idle
+/// keep-alive connection and a client that never finishes its headers. A
+/// connection that still has not finished when `shutdown_grace` has passed after
+/// the signal is abandoned.
 /// Nothing acknowledged is lost that way: an answer is acknowledged only after
 /// its commit.
 pub async fn serve(
@@ -227,12 +264,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let grace = state.settings.shutdown_grace;
-    let header_timeout = state.settings.request_timeout;
+    let idle_timeout = state.settings.idle_timeout;
     let router = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .keep_alive(true)
+        .header_read_timeout(idle_timeout);
 
     let mut shutdown = std::pin::pin!(shutdown);
     loop {

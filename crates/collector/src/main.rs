@@ -45,9 +45,13 @@ struct Args {
     /// The most answers one request may carry (1 to 100, the core's envelope limit).
     #[arg(long, default_value_t = trickle_collector::DEFAULT_MAX_ANSWERS)]
     max_answers: usize,
-    /// Seconds a request may take before it gets 408.
+    /// Seconds a request may take before it gets 408 (from the end of its head).
     #[arg(long, default_value_t = 10.0)]
     request_timeout: f64,
+    /// Seconds a connection may wait for the next complete request head (idle
+    /// keep-alive, or headers arriving slowly) before it is closed.
+    #[arg(long, default_value_t = trickle_collector::DEFAULT_IDLE_TIMEOUT.as_secs_f64())]
+    idle_timeout: f64,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value = "json")]
     log_format: LogFormat,
@@ -90,6 +94,17 @@ const DEV_WITHOUT_SECRET: &str = "--dev without a secret: posts AND profile read
 unauthenticated. Anyone can post answers for any user id, and anyone can read any user's \
 stored personal data through GET /v1/profiles/{userId}. Set TRICKLE_SECRET outside development.";
 
+/// A positive, finite number of seconds from a flag.
+fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "{flag} must be a positive number of seconds (at most 86400)"
+        ))
+    }
+}
+
 fn run(args: Args) -> Result<(), String> {
     let text = std::fs::read_to_string(&args.config)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
@@ -107,10 +122,8 @@ fn run(args: Args) -> Result<(), String> {
     settings.max_answers_per_request = args
         .max_answers
         .clamp(1, trickle_collector::DEFAULT_MAX_ANSWERS);
-    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
-        return Err("--request-timeout must be a positive number of seconds".into());
-    }
-    settings.request_timeout = Duration::from_secs_f64(args.request_timeout);
+    settings.request_timeout = seconds("--request-timeout", args.request_timeout)?;
+    settings.idle_timeout = seconds("--idle-timeout", args.idle_timeout)?;
     // Enough for any request still within its timeout to finish and answer.
     settings.shutdown_grace = settings.request_timeout + Duration::from_secs(5);
     match (&settings.secret, args.dev) {

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -288,6 +288,21 @@ pub async fn timeout(State(state): State<AppState>, request: Request, next: Next
     }
 }
 
+/// Gives a 429 or 503 that lacks a `Retry-After` (whichever layer produced it)
+/// one of [`STORE_RETRY_AFTER_SECS`], so every such response tells the widget
+/// when to try again.
+pub async fn ensure_retry_after(mut response: Response) -> Response {
+    let status = response.status();
+    if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)
+        && !response.headers().contains_key(RETRY_AFTER)
+    {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(STORE_RETRY_AFTER_SECS));
+    }
+    response
+}
+
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(());
@@ -328,6 +343,9 @@ fn bad_hash(where_: &str) -> ApiError {
     )
 }
 
+/// The `Retry-After` of a 503 `store_unavailable`, in seconds.
+pub const STORE_RETRY_AFTER_SECS: u32 = 5;
+
 fn store_unavailable(e: StoreError) -> ApiError {
     tracing::error!(error = %e, "store error");
     ApiError::new(
@@ -335,6 +353,7 @@ fn store_unavailable(e: StoreError) -> ApiError {
         "store_unavailable",
         "the store is unavailable; retry later",
     )
+    .retry_after(STORE_RETRY_AFTER_SECS)
 }
 
 /// The 409 for an answer id already stored for this user with other content.
@@ -350,4 +369,34 @@ fn id_conflict(index: usize) -> ApiError {
         ),
     )
     .at(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_429_and_503_gets_a_retry_after_and_an_explicit_one_is_kept() {
+        for status in [
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ] {
+            let response = ensure_retry_after(status.into_response()).await;
+            assert_eq!(response.headers()[RETRY_AFTER], "5", "{status}");
+            let mut explicit = status.into_response();
+            explicit
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("30"));
+            let response = ensure_retry_after(explicit).await;
+            assert_eq!(response.headers()[RETRY_AFTER], "30", "{status}");
+        }
+        for status in [
+            StatusCode::OK,
+            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::CONFLICT,
+        ] {
+            let response = ensure_retry_after(status.into_response()).await;
+            assert!(!response.headers().contains_key(RETRY_AFTER), "{status}");
+        }
+    }
 }

@@ -439,3 +439,50 @@ async fn with_dev_and_a_secret_the_secret_is_checked_and_nothing_warns_about_it(
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_idle_timeout_flag_closes_an_idle_keep_alive_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut running = spawn(&["--dev", "--idle-timeout", "0.3"], &[]);
+    let addr = running.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the idle connection was still open after 5 s"
+    );
+    assert!(
+        String::from_utf8_lossy(&seen).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+    sigterm(&running.child);
+    assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_bad_idle_timeout_stops_the_binary() {
+    for value in ["0", "-1", "NaN"] {
+        let flag = format!("--idle-timeout={value}");
+        let (output, _dir) = run_refused(&["--dev", &flag], &[]);
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("--idle-timeout"),
+            "{value}"
+        );
+    }
+}

@@ -1059,18 +1059,61 @@ async fn without_configured_origins_no_cors_headers_are_sent() {
     server.stop().await;
 }
 
+fn origins(list: &str) -> Vec<String> {
+    trickle_collector::parse_origins(list)
+        .unwrap_or_else(|e| panic!("{list}: {e}"))
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
 #[test]
-fn origin_lists_refuse_paths_and_non_http_schemes() {
-    assert!(trickle_collector::parse_origins("https://a.example/path").is_err());
-    assert!(trickle_collector::parse_origins("ftp://a.example").is_err());
-    assert!(trickle_collector::parse_origins("a.example").is_err());
+fn origins_are_normalised_as_browsers_send_them() {
     assert_eq!(
-        trickle_collector::parse_origins(" https://a.example/ ,")
-            .unwrap()
-            .len(),
-        1
+        origins(" HTTPS://App.Example.COM/ , http://LOCALHOST:8080"),
+        ["https://app.example.com", "http://localhost:8080"]
     );
-    assert!(trickle_collector::parse_origins("").unwrap().is_empty());
+    // A default port is dropped, another one kept.
+    assert_eq!(
+        origins("https://a.example:443,http://b.example:80,https://c.example:8443"),
+        [
+            "https://a.example",
+            "http://b.example",
+            "https://c.example:8443"
+        ]
+    );
+    assert_eq!(origins("http://127.0.0.1:5173/"), ["http://127.0.0.1:5173"]);
+    assert_eq!(origins("http://[::1]:8080"), ["http://[::1]:8080"]);
+    // One origin written twice is kept once.
+    assert_eq!(
+        origins("https://a.example,https://A.example/"),
+        ["https://a.example"]
+    );
+    assert!(origins("").is_empty());
+    assert!(origins(" , ").is_empty());
+}
+
+#[test]
+fn an_origin_with_a_path_query_fragment_userinfo_or_another_scheme_is_refused_by_name() {
+    for bad in [
+        "https://a.example/path",
+        "https://a.example//",
+        "https://a.example/?",
+        "https://a.example?x=1",
+        "https://a.example#top",
+        "https://user@a.example",
+        "https://user:pw@a.example",
+        "ftp://a.example",
+        "file:///etc/passwd",
+        "a.example",
+        "https://",
+        "*",
+    ] {
+        let list = format!("https://fine.example, {bad}");
+        let error =
+            trickle_collector::parse_origins(&list).expect_err(&format!("{bad} was accepted"));
+        assert!(error.contains(&format!("{bad:?}")), "{bad}: {error}");
+    }
 }
 
 #[tokio::test]
@@ -1182,9 +1225,9 @@ async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown() {
 }
 
 #[tokio::test]
-async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_timeout() {
+async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_idle_timeout() {
     let mut settings = settings();
-    settings.request_timeout = Duration::from_millis(300);
+    settings.idle_timeout = Duration::from_millis(300);
     let server = Server::start(settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
@@ -1205,4 +1248,137 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_time
         "closed before the timeout"
     );
     server.stop().await;
+}
+
+/// Reads one HTTP/1.1 response with a Content-Length body from `stream`.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    let mut response = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("a response within 5 s")
+            .expect("read");
+        assert!(n > 0, "closed before a whole response");
+        response.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&response).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().unwrap())
+                })
+                .expect("content-length");
+            if response.len() >= end + 4 + length {
+                return text;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+    let mut settings = settings();
+    settings.idle_timeout = Duration::from_millis(400);
+    let server = Server::start(settings).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    for _ in 0..2 {
+        // Two requests on one connection: it is kept alive between them.
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n")
+            .await
+            .unwrap();
+        let response = read_response(&mut stream).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        assert!(
+            !response.to_ascii_lowercase().contains("connection: close"),
+            "{response}"
+        );
+    }
+    let idle_since = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("an idle keep-alive connection was still open after 5 s");
+    assert!(
+        matches!(read, Ok(0)),
+        "expected EOF, got {read:?} {:?}",
+        String::from_utf8_lossy(&buf)
+    );
+    let idle = idle_since.elapsed();
+    assert!(
+        idle >= Duration::from_millis(300),
+        "closed after {idle:?}, before the idle timeout"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_used_again_within_the_idle_timeout_stays_open() {
+    let mut settings = settings();
+    settings.idle_timeout = Duration::from_millis(600);
+    let server = Server::start(settings).await;
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Four requests 300 ms apart: 1.2 s in all, twice the idle timeout.
+    for _ in 0..4 {
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let response = read_response(&mut stream).await;
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_503_carries_retry_after_and_cors_exposes_it_to_the_widget() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = trickle_collector::store::Store::open(&dir.path().join("p.db")).unwrap();
+    store.close();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = trickle_collector::AppState::new(cors_settings(), store);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(trickle_collector::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let body = envelope("u", vec![answered("closed2", "name", json!("Ada"))]);
+    let post = client()
+        .post(format!("{base}/v1/answers"))
+        .header("origin", "https://app.example.com")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let headers = post.headers();
+    assert_eq!(headers["retry-after"], "5");
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let exposed = headers["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.split(',').any(|h| h.trim() == "retry-after"),
+        "{exposed}"
+    );
+    let health = client()
+        .get(format!("{base}/healthz"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health.headers()["retry-after"], "5");
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
 }
