@@ -26,6 +26,18 @@ test('answering in the demo shows the answer in the collector panel', async () =
   await page.getByRole('dialog', { name: 'Where should we send invoices?' }).waitFor();
   mkdirSync(join(ROOT, 'e2e', '.out'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'e2e', '.out', 'demo.png') });
+
+  // "Switch device": the same user on a browser without this one's prompt state. The
+  // widget reads the collector's profile (profileUrl), so nothing answered is asked.
+  await page.getByRole('button', { name: 'Switch device' }).click();
+  await page.getByText('Device 2').waitFor();
+  const rule = page.getByRole('region', { name: 'Why this question (explain())' });
+  const first = rule.getByRole('listitem').first();
+  await first.getByText('known').waitFor();
+  assert.match(await first.textContent(), /^name/);
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByRole('dialog').count(), 0, 'nothing is due on the second device at this login');
+  await page.screenshot({ path: join(ROOT, 'e2e', '.out', 'demo-device-2.png') });
   assert.deepEqual(records.pageErrors, []);
   await context.close();
 });

@@ -52,7 +52,10 @@ async function waitFor(url, ms = 10000) {
   }
 }
 
-/** Start the release collector on a fresh database. */
+/**
+ * Start the collector on a fresh database. Without a `TRICKLE_SECRET` in `env` it
+ * runs with `--dev` (the collector refuses to start unauthenticated otherwise).
+ */
 export async function startCollector({ config = SEED, env = {} } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-e2e-'));
   const port = await freePort();
@@ -62,7 +65,10 @@ export async function startCollector({ config = SEED, env = {} } = {}) {
     join(process.env.CARGO_TARGET_DIR || join(ROOT, 'target'), 'server', 'trickle-collector');
   const child = spawn(
     bin,
-    ['--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`],
+    [
+      '--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`,
+      ...(env.TRICKLE_SECRET ? [] : ['--dev']),
+    ],
     { env: { ...process.env, RUST_LOG: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -96,10 +102,11 @@ function mulberry32(seed) {
  * `POST /v1/answers`: `faults.plan` is a list consumed one request at a time
  * ('pass', a status code such as 503, or 'drop' to cut the connection), and
  * `faults.randomRate` answers that share of requests with 503 once the plan is empty.
+ * `faults.profileDelayMs` holds every profile read (`GET /v1/profiles/...`) that long.
  * `log` records every answers request: { ids, outcome }.
  */
 export async function startServer(collector, { mounts = {} } = {}) {
-  const faults = { plan: [], randomRate: 0, random: mulberry32(42) };
+  const faults = { plan: [], randomRate: 0, random: mulberry32(42), profileDelayMs: 0 };
   const log = [];
   const roots = {
     '/trickle/': join(ROOT, 'dist', 'embed'),
@@ -110,6 +117,8 @@ export async function startServer(collector, { mounts = {} } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname.startsWith('/v1/')) return forward(req, res, url);
+    // Browsers ask for one; a 404 would be a console error in every test page.
+    if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     for (const [prefix, dir] of Object.entries(roots)) {
       if (!url.pathname.startsWith(prefix)) continue;
       let file = normalize(join(dir, url.pathname.slice(prefix.length)));
@@ -129,6 +138,9 @@ export async function startServer(collector, { mounts = {} } = {}) {
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
     const isAnswers = req.method === 'POST' && url.pathname === '/v1/answers';
+    if (req.method === 'GET' && url.pathname.startsWith('/v1/profiles/') && faults.profileDelayMs) {
+      await new Promise((r) => setTimeout(r, faults.profileDelayMs));
+    }
     let outcome = 'pass';
     if (isAnswers) {
       if (faults.plan.length) outcome = String(faults.plan.shift());

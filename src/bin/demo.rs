@@ -133,7 +133,8 @@ async fn start_widget(config: &Value, sim: Sim) -> Result<(), String> {
 fn App() -> Html {
     let sim = use_state(Sim::load);
     let held = use_state(|| Value::Null);
-    let explained = use_state(|| Value::Null);
+    // `_eq`: the once-a-second refresh below re-renders only on a change.
+    let explained = use_state_eq(|| Value::Null);
     let started = use_state(|| None::<Result<(), String>>);
 
     // Start the widget once: load the config the collector also reads, add the user.
@@ -162,6 +163,18 @@ fn App() -> Html {
                 held.set(fetch_profile(&sim.user_id()).await);
                 explained.set(from_js(&trickle::api::explain()));
             });
+        });
+    }
+
+    // The rule's view also changes without an event (a profile read merged after a
+    // device switch, another tab): look again every second.
+    {
+        let explained = explained.clone();
+        use_effect_with((), move |_| {
+            let timer = gloo_timers::callback::Interval::new(1_000, move || {
+                explained.set(from_js(&trickle::api::explain()));
+            });
+            move || drop(timer)
         });
     }
 
