@@ -1,0 +1,198 @@
+//! The envelope posted to the endpoint and its check against a config.
+
+use serde::{Deserialize, Serialize};
+
+use super::{check_value, is_timestamp, Value, ValueError};
+use crate::config::{parse_value, Config, ConfigError};
+
+/// What `POST {endpoint}` carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Envelope {
+    /// The host's user id.
+    pub user_id: String,
+    /// Hex HMAC-SHA256(secret, userId), when the host provides one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
+    /// One or more answers of this user.
+    pub answers: Vec<Answer>,
+    /// Where and by what the answers were given.
+    pub context: Context,
+}
+
+/// One answer, decline or snooze. `id` is the idempotency key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Answer {
+    /// A random UUID made when the user answered; never changes across retries.
+    pub id: String,
+    /// The question answered.
+    pub question_id: String,
+    /// The stage the question belongs to.
+    pub stage: String,
+    /// The profile field (dot path) the answer fills.
+    pub field: String,
+    /// Answered, declined or snoozed.
+    pub status: Status,
+    /// The value; present only when answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+    /// The value is free text typed under "Other".
+    #[serde(default)]
+    pub other: bool,
+    /// When the user answered, RFC 3339 UTC (`2026-11-30T15:00:00.000Z`).
+    pub answered_at: String,
+    /// The user's loginsCount when they answered.
+    pub logins_count: u32,
+}
+
+/// What the user did with a question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Gave a value.
+    Answered,
+    /// Chose "Prefer not to say"; the field is never asked again.
+    Declined,
+    /// Chose "Not now" (or Close / Escape).
+    Snoozed,
+}
+
+/// Where and by what an envelope was sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Context {
+    /// The page URL.
+    pub url: String,
+    /// The widget's locale.
+    pub locale: String,
+    /// `trickle/<version>`.
+    pub widget: String,
+}
+
+/// Most answers one envelope may carry (the widget sends far fewer per batch).
+pub const MAX_ANSWERS_PER_ENVELOPE: usize = 100;
+
+impl Envelope {
+    /// Parses an envelope from JSON text; errors name the path (`answers[0].status`).
+    /// Does not check it against a config: see [`check_envelope`].
+    pub fn from_json(json: &str) -> Result<Envelope, ConfigError> {
+        let value = crate::config::json_value(json)?;
+        if !value.is_object() {
+            return Err(ConfigError::new("", "the body must be a JSON object"));
+        }
+        parse_value(value)
+    }
+}
+
+/// Checks a posted envelope against the config: the questions exist, stage and
+/// field match, statuses fit, every answered value passes [`check_value`]. Errors
+/// name the path (`answers[1].field: ...`), for the collector's 422.
+pub fn check_envelope(config: &Config, env: &Envelope) -> Result<(), ConfigError> {
+    normalize_envelope(config, env).map(|_| ())
+}
+
+/// [`check_envelope`], returning the envelope with every value normalized as
+/// [`check_value`] does (what a receiver should store).
+pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, ConfigError> {
+    if env.user_id.trim().is_empty() {
+        return Err(ConfigError::new("userId", "must not be empty"));
+    }
+    // userHash is not checked here: a receiver with a secret verifies it as an
+    // HMAC (401), one without ignores it.
+    if env.answers.is_empty() {
+        return Err(ConfigError::new("answers", "must not be empty"));
+    }
+    if env.answers.len() > MAX_ANSWERS_PER_ENVELOPE {
+        return Err(ConfigError::new(
+            "answers",
+            format!("at most {MAX_ANSWERS_PER_ENVELOPE} answers per request"),
+        ));
+    }
+    let mut out = env.clone();
+    for (i, answer) in out.answers.iter_mut().enumerate() {
+        let at = |key: &str| format!("answers[{i}].{key}");
+        if answer.id.is_empty()
+            || answer.id.len() > 100
+            || answer
+                .id
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(ConfigError::new(
+                at("id"),
+                "must be a non-empty id without spaces, at most 100 characters",
+            ));
+        }
+        let Some((stage, question)) = config.question(&answer.question_id) else {
+            return Err(ConfigError::new(
+                at("questionId"),
+                format!("unknown question \"{}\"", answer.question_id),
+            ));
+        };
+        if answer.stage != stage.id {
+            return Err(ConfigError::new(
+                at("stage"),
+                format!(
+                    "question \"{}\" is in stage \"{}\", not \"{}\"",
+                    question.id, stage.id, answer.stage
+                ),
+            ));
+        }
+        if answer.field != question.field {
+            return Err(ConfigError::new(
+                at("field"),
+                format!(
+                    "question \"{}\" fills \"{}\", not \"{}\"",
+                    question.id, question.field, answer.field
+                ),
+            ));
+        }
+        if !is_timestamp(&answer.answered_at) {
+            return Err(ConfigError::new(
+                at("answeredAt"),
+                "must be an RFC 3339 timestamp like 2026-11-30T15:00:00.000Z",
+            ));
+        }
+        match answer.status {
+            Status::Answered => {
+                let Some(value) = &answer.value else {
+                    return Err(ConfigError::new(
+                        at("value"),
+                        "is required when status is answered",
+                    ));
+                };
+                let checked = check_value(question, value, answer.other).map_err(|e| {
+                    let key = if matches!(e, ValueError::Other(_)) {
+                        "other"
+                    } else {
+                        "value"
+                    };
+                    ConfigError::new(at(key), e.to_string())
+                })?;
+                answer.value = Some(checked);
+            }
+            status => {
+                if answer.value.is_some() {
+                    return Err(ConfigError::new(
+                        at("value"),
+                        "only answered answers carry a value",
+                    ));
+                }
+                if answer.other {
+                    return Err(ConfigError::new(
+                        at("other"),
+                        "only answered answers can be \"Other\" text",
+                    ));
+                }
+                if status == Status::Declined && !question.declinable {
+                    return Err(ConfigError::new(
+                        at("status"),
+                        format!("question \"{}\" is not declinable", question.id),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,159 @@
+//! The text formats an answer may take: dates, emails, phone numbers, URLs, and
+//! the RFC 3339 timestamps of `answeredAt`.
+
+// The validators below are hand-rolled on purpose: a regex or email/url crate
+// would cost tens of KB in a widget whose whole wasm budget is 64 KB brotli, and
+// the rules needed are short.
+
+/// A calendar-valid `YYYY-MM-DD` date, years 0001-9999 (leap years respected).
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &s[r];
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    y >= 1 && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `local@domain` with a dotted domain: the common shape of RFC 5321 addresses
+/// (no quoted locals, no IP literals), internationalized letters allowed.
+pub fn is_email(s: &str) -> bool {
+    if s.len() > 254 {
+        return false;
+    }
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| {
+            c.is_alphanumeric()
+                || "!#$%&'*+/=?^_`{|}~.-".contains(c)
+                || (!c.is_ascii() && !c.is_whitespace() && !c.is_control())
+        });
+    local_ok && is_domain(domain)
+}
+
+/// A dotted DNS name whose last label is not all digits.
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.chars().count() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A phone number as people type it: digits with spaces, `-`, `.`, `/`,
+/// parentheses, an optional leading `+`; 5 to 15 digits (E.164's maximum).
+pub fn is_tel(s: &str) -> bool {
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let digits = body.bytes().filter(u8::is_ascii_digit).count();
+    (5..=15).contains(&digits)
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || " -./()".contains(c))
+}
+
+/// An http(s) URL with a dotted host (or localhost), returned with `https://`
+/// prepended when the user typed no scheme (`acme.com` -> `https://acme.com`).
+pub fn normalize_url(s: &str) -> Option<String> {
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let (url, rest_at) = if lower.starts_with("https://") {
+        (s.to_owned(), 8)
+    } else if lower.starts_with("http://") {
+        (s.to_owned(), 7)
+    } else if s.contains("://") {
+        return None;
+    } else {
+        (format!("https://{s}"), 8)
+    };
+    let authority = url[rest_at..].split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return None;
+    }
+    let host = crate::config::host_of(authority)?;
+    let is_ipv4 = host.split('.').count() == 4
+        && host
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+    let ok = host.eq_ignore_ascii_case("localhost")
+        || host.starts_with('[')
+        || is_ipv4
+        || is_domain(host);
+    ok.then_some(url)
+}
+
+/// An RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or
+/// `+HH:MM`/`-HH:MM`.
+pub fn is_timestamp(s: &str) -> bool {
+    if s.len() < 20 || !s.is_char_boundary(10) || !is_date(&s[..10]) {
+        return false;
+    }
+    let b = s.as_bytes();
+    let two = |i: usize, max: u32| -> bool {
+        b.get(i..i + 2).is_some_and(|p| {
+            p.iter().all(u8::is_ascii_digit)
+                && (u32::from(p[0] - b'0') * 10 + u32::from(p[1] - b'0')) <= max
+        })
+    };
+    if !matches!(b[10], b'T' | b't')
+        || !two(11, 23)
+        || b[13] != b':'
+        || !two(14, 59)
+        || b[16] != b':'
+        || !two(17, 60)
+    {
+        return false;
+    }
+    let mut i = 19;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len() && two(i + 1, 23) && b[i + 3] == b':' && two(i + 4, 59)
+        }
+        _ => false,
+    }
+}

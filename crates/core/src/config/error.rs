@@ -1,0 +1,105 @@
+//! The config error and the path-named serde errors behind it.
+
+/// A config (or envelope) error: the path of the bad value and what is wrong.
+///
+/// Displays as `path: message`, e.g. `stages[2].questions[0].options: must not be
+/// empty`; an error about the document as a whole (bad JSON) has an empty path and
+/// displays as the message alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", display_error(.path, .message))]
+pub struct ConfigError {
+    /// Dot/bracket path of the bad value (`stages[1].questions[0].kind`); empty for
+    /// the whole document.
+    pub path: String,
+    /// What is wrong, in English.
+    pub message: String,
+}
+
+fn display_error(path: &str, message: &str) -> String {
+    if path.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{path}: {message}")
+    }
+}
+
+impl ConfigError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Converts a serde error found at `path` (as `crate::de` names it) into a
+    /// `ConfigError` with a friendlier message.
+    pub(crate) fn from_serde(mut path: String, err: &serde_json::Error) -> Self {
+        let mut message = err.to_string();
+        // serde_json appends a position to data errors; the path says more and the
+        // position is meaningless for from_value.
+        if !matches!(
+            err.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ) {
+            if let Some(i) = message.rfind(" at line ") {
+                message.truncate(i);
+            }
+        }
+        // `missing field `x`` is reported at the parent; name the field itself.
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            if let Some(field) = rest.strip_suffix('`') {
+                path = join(&path, field);
+                message = "is required".to_owned();
+            }
+        } else if let Some(rest) = message.strip_prefix("unknown field `") {
+            if let Some((field, expected)) = rest.split_once('`') {
+                let expected = expected.trim_start_matches(", ");
+                if !path.ends_with(field) {
+                    path = join(&path, field);
+                }
+                message = format!("unknown key ({expected})");
+            }
+        } else if message.contains("expected u32") || message.contains("expected u64") {
+            message = number_message(&message);
+        }
+        Self { path, message }
+    }
+}
+
+/// Rewrites serde's `invalid value: integer `-1`, expected u32` into plain words.
+fn number_message(serde_message: &str) -> String {
+    let found = serde_message
+        .split_once(": ")
+        .map(|(_, rest)| rest.split(", expected").next().unwrap_or(rest))
+        .unwrap_or("");
+    let got = match found.split('`').nth(1) {
+        Some(number) => number,
+        None => found,
+    };
+    if got.is_empty() {
+        "must be a whole number >= 0".to_owned()
+    } else {
+        format!("must be a whole number >= 0, got {got}")
+    }
+}
+
+pub(super) fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// Deserializes `T` from a JSON value with path-named errors.
+pub(crate) fn parse_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, ConfigError> {
+    crate::de::from_value(value).map_err(|(path, e)| ConfigError::from_serde(path, &e))
+}
+
+/// Parses JSON text into a value; only syntax errors happen here.
+pub(crate) fn json_value(json: &str) -> Result<serde_json::Value, ConfigError> {
+    serde_json::from_str(json).map_err(|e| ConfigError::new("", format!("invalid JSON: {e}")))
+}

@@ -1,0 +1,330 @@
+//! The widget config (contract section 1): typed, unknown keys rejected, then
+//! validated. Every error names the path of the bad value.
+//!
+//! - this module: the config's types and lookups;
+//! - `validate`: the pass that checks what the types cannot (ids, options, ranges);
+//! - `net`: endpoint URLs and request headers;
+//! - `text`: user-facing [`Text`] and its translations;
+//! - `error`: [`ConfigError`] and the path-named serde errors.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+mod error;
+mod net;
+mod text;
+mod validate;
+
+pub use error::ConfigError;
+pub(crate) use error::{json_value, parse_value};
+pub(crate) use net::host_of;
+pub use text::Text;
+
+/// A parsed and validated widget config.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// Where answers are posted: an https URL, a path on the page's origin, or an
+    /// http URL on localhost / 127.0.0.1.
+    pub endpoint: String,
+    /// Extra request headers sent with every post.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// The signed-in user, if known at init time (may arrive later via identify).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Where the server-kept profile and prompt state are read after `init` and
+    /// `identify` (contract section 2, "one user, many devices"): the same URL rules
+    /// as `endpoint`; `{userId}` is replaced by the URL-encoded user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_url: Option<String>,
+    /// The question stages, asked in this order.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
+    pub stages: Vec<Stage>,
+    /// How often questions may be shown.
+    #[serde(default)]
+    pub cadence: Cadence,
+    /// Which corner the popup sits in.
+    #[serde(default)]
+    pub placement: Placement,
+    /// BCP 47 language tag; picks translations and the text direction.
+    #[serde(default = "default_locale")]
+    pub locale: String,
+    /// Accent colour and colour scheme.
+    #[serde(default)]
+    pub theme: Theme,
+    /// Log one prefixed console line per decision.
+    #[serde(default)]
+    pub debug: bool,
+}
+
+fn default_locale() -> String {
+    "en".to_owned()
+}
+
+/// The signed-in user as the host site knows them.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct User {
+    /// The host's stable user id (e.g. `auth0|5f7c8ec7`).
+    pub id: String,
+    /// How many times this user has logged in (Auth0's `logins_count`).
+    #[serde(default)]
+    pub logins_count: u32,
+    /// Fields already known about the user; nested objects for dot paths.
+    #[serde(default = "empty_object")]
+    #[cfg_attr(feature = "schema", schemars(extend("type" = "object")))]
+    pub profile: serde_json::Value,
+    /// Hex HMAC-SHA256(secret, id), computed by the host's server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
+}
+
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// A group of questions that becomes due at a login count or on an event.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Stage {
+    /// Unique stage id.
+    pub id: String,
+    /// The stage is reached when `loginsCount >= minLogins`.
+    #[serde(default)]
+    pub min_logins: u32,
+    /// Tracked events that also reach the stage.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    /// The stage's questions, asked in this order.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
+    pub questions: Vec<Question>,
+}
+
+/// One profile question.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Question {
+    /// Unique across the whole config.
+    pub id: String,
+    /// Dot path into the profile; unique across the config.
+    pub field: String,
+    /// What kind of answer is expected.
+    pub kind: Kind,
+    /// The question text, plain or per locale.
+    pub prompt: Text,
+    /// Preset answers (choice and multichoice only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<Choice>,
+    /// Adds a free-text "Other" answer (choice and multichoice only).
+    #[serde(default)]
+    pub allow_other: bool,
+    /// Offers "Prefer not to say".
+    #[serde(default)]
+    pub declinable: bool,
+    /// Why we ask; shown on request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<Text>,
+    /// Longest accepted typed answer, in characters (default 200, at most 2000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 2000)))]
+    pub max_length: Option<u32>,
+}
+
+/// The kinds of question of contract section 1.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Free text.
+    Text,
+    /// An email address.
+    Email,
+    /// A phone number.
+    Tel,
+    /// A web address.
+    Url,
+    /// A number.
+    Number,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// One of the options.
+    Choice,
+    /// Any subset of the options.
+    Multichoice,
+}
+
+/// A preset answer.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Choice {
+    /// What is stored; unique within the question.
+    pub value: String,
+    /// What the user sees.
+    pub label: Text,
+}
+
+/// How often questions may be shown (contract section 2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cadence {
+    /// How many questions one login may show in total.
+    #[serde(default = "default_max_questions")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub max_questions_per_login: u32,
+    /// "Not now" hides the stage until loginsCount grows by this much.
+    #[serde(default = "default_snooze")]
+    pub snooze_logins: u32,
+    /// A question shown this often without an answer is not asked again.
+    #[serde(default = "default_max_asks")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1)))]
+    pub max_asks: u32,
+}
+
+fn default_max_questions() -> u32 {
+    3
+}
+fn default_snooze() -> u32 {
+    1
+}
+fn default_max_asks() -> u32 {
+    3
+}
+
+impl Default for Cadence {
+    fn default() -> Self {
+        Self {
+            max_questions_per_login: default_max_questions(),
+            snooze_logins: default_snooze(),
+            max_asks: default_max_asks(),
+        }
+    }
+}
+
+/// The corner the popup sits in.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Placement {
+    /// Bottom right (the default).
+    #[default]
+    BottomRight,
+    /// Bottom left.
+    BottomLeft,
+    /// Top right.
+    TopRight,
+    /// Top left.
+    TopLeft,
+}
+
+/// Look and feel.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Theme {
+    /// Accent colour, `#rgb` or `#rrggbb`.
+    #[serde(default = "default_accent")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(regex(pattern = r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$"))
+    )]
+    pub accent: String,
+    /// Light, dark, or following the user's system.
+    #[serde(default)]
+    pub color_scheme: ColorScheme,
+}
+
+fn default_accent() -> String {
+    "#2A5383".to_owned()
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Self {
+            accent: default_accent(),
+            color_scheme: ColorScheme::default(),
+        }
+    }
+}
+
+/// The popup's colour scheme.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorScheme {
+    /// Follow `prefers-color-scheme`.
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// Default `maxLength` of typed answers, in characters.
+pub const DEFAULT_MAX_LENGTH: u32 = 200;
+/// The JSON Schema of the config, generated from these types (the committed
+/// `crates/core/config.schema.json` is this, pretty-printed). The validation pass
+/// checks more than a schema can say (uniqueness, URLs, cross-field rules).
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Config)).unwrap_or_default()
+}
+
+/// Largest allowed `maxLength`, in characters.
+pub const MAX_MAX_LENGTH: u32 = 2000;
+
+impl Config {
+    /// Every question with its stage, in config order.
+    pub fn questions(&self) -> impl Iterator<Item = (&Stage, &Question)> {
+        self.stages
+            .iter()
+            .flat_map(|s| s.questions.iter().map(move |q| (s, q)))
+    }
+
+    /// The question with this id, with its stage.
+    pub fn question(&self, id: &str) -> Option<(&Stage, &Question)> {
+        self.questions().find(|(_, q)| q.id == id)
+    }
+
+    /// The question that fills this profile field, with its stage.
+    pub fn question_for_field(&self, field: &str) -> Option<(&Stage, &Question)> {
+        self.questions().find(|(_, q)| q.field == field)
+    }
+
+    /// The stage with this id.
+    pub fn stage(&self, id: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.id == id)
+    }
+}
+
+impl Kind {
+    /// Kinds answered by picking options.
+    pub fn is_choice(self) -> bool {
+        matches!(self, Kind::Choice | Kind::Multichoice)
+    }
+
+    /// Kinds answered by typing free text (where `maxLength` applies).
+    pub fn is_text(self) -> bool {
+        matches!(self, Kind::Text | Kind::Email | Kind::Tel | Kind::Url)
+    }
+}
+
+impl Question {
+    /// The longest accepted typed answer (or "Other" text), in characters.
+    pub fn max_chars(&self) -> u32 {
+        self.max_length.unwrap_or(DEFAULT_MAX_LENGTH)
+    }
+
+    /// The option with this value.
+    pub fn option(&self, value: &str) -> Option<&Choice> {
+        self.options.iter().find(|o| o.value == value)
+    }
+}

@@ -1,0 +1,105 @@
+//! User-facing text: one string or one per locale, and its validation.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+// Deserialized by hand (not `#[serde(untagged)]`) so that a malformed translation
+// is reported at its own path (`prompt.de: invalid type: ...`) instead of as
+// "data did not match any variant".
+/// User-facing text: one string, or one per locale (`{ "en": "...", "de": "..." }`).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Text {
+    /// The same text for every locale.
+    Plain(String),
+    /// Text per BCP 47 locale.
+    Translated(BTreeMap<String, String>),
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for TextVisitor {
+            type Value = Text;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or an object of translations keyed by locale")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text::Plain(v.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text, E> {
+                Ok(Text::Plain(v))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    // next_value goes through the path-tracking wrapper, so a
+                    // non-string translation is reported as `prompt.de: ...`.
+                    let value: String = map.next_value()?;
+                    if out.insert(key.clone(), value).is_some() {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate translation `{key}`"
+                        )));
+                    }
+                }
+                Ok(Text::Translated(out))
+            }
+        }
+
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+impl Text {
+    /// The text for `locale`: the exact locale (case and `_`/`-` insensitive), then
+    /// ever shorter prefixes of it (`de-CH-1901` -> `de-CH` -> `de`), then any
+    /// translation of the same language, then `en`, then the first translation.
+    pub fn resolve(&self, locale: &str) -> &str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Translated(map) => {
+                let key = crate::i18n::pick(locale, map.keys().map(String::as_str));
+                key.and_then(|k| map.get(k))
+                    .map(String::as_str)
+                    .unwrap_or("")
+            }
+        }
+    }
+}
+
+pub(super) fn validate_text(text: &Text, path: &str) -> Result<(), ConfigError> {
+    match text {
+        Text::Plain(s) => {
+            if s.trim().is_empty() {
+                return Err(ConfigError::new(path, "must not be empty"));
+            }
+        }
+        Text::Translated(map) => {
+            if map.is_empty() {
+                return Err(ConfigError::new(path, "needs at least one translation"));
+            }
+            for (locale, s) in map {
+                let p = format!("{path}.{locale}");
+                if !crate::i18n::is_valid_tag(locale) {
+                    return Err(ConfigError::new(
+                        p,
+                        format!("\"{locale}\" is not a BCP 47 language tag"),
+                    ));
+                }
+                if s.trim().is_empty() {
+                    return Err(ConfigError::new(p, "must not be empty"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
