@@ -2,7 +2,7 @@
 //! bad value. The rules themselves live in `trickle-core`, so the collector and the
 //! widget accept exactly the same answers.
 
-use trickle_core::answer::{normalize_envelope, Envelope, Status};
+use trickle_core::answer::{normalize_envelope, Envelope, EnvelopeError, Status};
 use trickle_core::config::{Config, ConfigError};
 
 use crate::profile::{value_to_json, StoredAnswer};
@@ -33,7 +33,7 @@ pub enum BodyError {
 
 /// Parses and validates the config file's text with the widget's own rules.
 pub fn load_config(text: &str) -> Result<Config, Invalid> {
-    Config::from_json(text).map_err(invalid)
+    Config::from_json(text).map_err(|ConfigError { path, message }| invalid(path, message))
 }
 
 /// Parses a posted body into an envelope. Not JSON at all is a syntax error; JSON
@@ -49,7 +49,9 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, BodyError> {
             let text = std::str::from_utf8(body)
                 .map_err(|u| BodyError::Syntax(format!("invalid UTF-8: {u}")))?;
             match Envelope::from_json(text) {
-                Err(core) => Err(BodyError::Shape(invalid(core))),
+                Err(EnvelopeError { path, message }) => {
+                    Err(BodyError::Shape(invalid(path, message)))
+                }
                 // Cannot happen (same type, same input); refuse rather than guess.
                 Ok(_) => Err(BodyError::Shape(Invalid {
                     path: ".".into(),
@@ -60,16 +62,14 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope, BodyError> {
     }
 }
 
-fn invalid(e: ConfigError) -> Invalid {
-    let path = if e.path.is_empty() {
+/// A core error's path and message; the whole document is `.`.
+fn invalid(path: String, message: String) -> Invalid {
+    let path = if path.is_empty() {
         ".".to_owned()
     } else {
-        e.path
+        path
     };
-    Invalid {
-        path,
-        message: e.message,
-    }
+    Invalid { path, message }
 }
 
 /// Checks every answer of `env` against `config` with `trickle-core` (unknown
@@ -77,7 +77,8 @@ fn invalid(e: ConfigError) -> Invalid {
 /// and returns the answers ready to store: values normalised as the widget
 /// normalises them, `answeredAt` in canonical UTC so it orders as text.
 pub fn check_answers(config: &Config, env: &Envelope) -> Result<Vec<StoredAnswer>, Invalid> {
-    let normalised = normalize_envelope(config, env).map_err(invalid)?;
+    let normalised = normalize_envelope(config, env)
+        .map_err(|EnvelopeError { path, message }| invalid(path, message))?;
     let mut out = Vec::with_capacity(normalised.answers.len());
     for (index, answer) in normalised.answers.into_iter().enumerate() {
         let answered_at =

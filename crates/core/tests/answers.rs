@@ -626,3 +626,18 @@ fn timestamps_follow_rfc_3339() {
         assert!(!is_timestamp(bad), "{bad}");
     }
 }
+
+#[test]
+fn envelope_errors_have_their_own_type_with_path_and_message() {
+    let err: trickle_core::answer::EnvelopeError = Envelope::from_json("[]").unwrap_err();
+    assert_eq!(err.path, "");
+    assert_eq!(err.to_string(), "the body must be a JSON object");
+    let mut v = example();
+    v["answers"][0]["status"] = json!("maybe");
+    let err = Envelope::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err.path, "answers[0].status");
+    assert_eq!(
+        err.to_string(),
+        format!("answers[0].status: {}", err.message)
+    );
+}

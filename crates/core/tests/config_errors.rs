@@ -776,3 +776,18 @@ fn profile_url_with_credentials_or_spaces_is_rejected() {
 fn profile_url_that_is_not_a_string_is_rejected() {
     assert_error(with("/profileUrl", json!(42)), "profileUrl", "");
 }
+
+#[test]
+fn user_errors_have_their_own_type_and_read_as_user_paths_inside_a_config() {
+    let err: trickle_core::config::UserError =
+        trickle_core::config::User::from_json("[1]").unwrap_err();
+    assert_eq!(
+        (err.path.as_str(), err.to_string()),
+        ("", "the user must be a JSON object".to_owned())
+    );
+    assert_error(
+        with("/user/userHash", json!("not hex")),
+        "user.userHash",
+        "must be a hex string",
+    );
+}

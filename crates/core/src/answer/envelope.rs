@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{check_value, is_timestamp, Value, ValueError};
-use crate::config::{parse_value, Config, ConfigError};
+use crate::config::error::display_error;
+use crate::config::{json_value, parse_value, Config, ConfigError};
 
 /// What `POST {endpoint}` carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,41 +71,73 @@ pub struct Context {
     pub widget: String,
 }
 
+/// Why a posted envelope was refused: the path of the bad value (`answers[1].field`)
+/// and what is wrong, for the collector's 422.
+///
+/// Displays as `path: message`, or the message alone for the whole body
+/// (`the body must be a JSON object`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", display_error(.path, .message))]
+pub struct EnvelopeError {
+    /// Dot/bracket path of the bad value (`answers[0].status`); empty for the
+    /// whole body.
+    pub path: String,
+    /// What is wrong, in English.
+    pub message: String,
+}
+
+impl EnvelopeError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    // The envelope is parsed with the config's path-naming serde wrapper, so its
+    // parse errors arrive as config errors and keep their wording.
+    fn from_config(e: ConfigError) -> Self {
+        let (path, message) = e.into_parts();
+        Self::new(path, message)
+    }
+}
+
 /// Most answers one envelope may carry (the widget sends far fewer per batch).
 pub const MAX_ANSWERS_PER_ENVELOPE: usize = 100;
 
 impl Envelope {
     /// Parses an envelope from JSON text; errors name the path (`answers[0].status`).
     /// Does not check it against a config: see [`check_envelope`].
-    pub fn from_json(json: &str) -> Result<Envelope, ConfigError> {
-        let value = crate::config::json_value(json)?;
+    pub fn from_json(json: &str) -> Result<Envelope, EnvelopeError> {
+        let value = json_value(json).map_err(EnvelopeError::from_config)?;
         if !value.is_object() {
-            return Err(ConfigError::new("", "the body must be a JSON object"));
+            return Err(EnvelopeError::new("", "the body must be a JSON object"));
         }
-        parse_value(value)
+        parse_value(value).map_err(EnvelopeError::from_config)
     }
 }
 
 /// Checks a posted envelope against the config: the questions exist, stage and
 /// field match, statuses fit, every answered value passes [`check_value`]. Errors
 /// name the path (`answers[1].field: ...`), for the collector's 422.
-pub fn check_envelope(config: &Config, env: &Envelope) -> Result<(), ConfigError> {
+pub fn check_envelope(config: &Config, env: &Envelope) -> Result<(), EnvelopeError> {
     normalize_envelope(config, env).map(|_| ())
 }
 
 /// [`check_envelope`], returning the envelope with every value normalized as
 /// [`check_value`] does (what a receiver should store).
-pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, ConfigError> {
+pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, EnvelopeError> {
     if env.user_id.trim().is_empty() {
-        return Err(ConfigError::new("userId", "must not be empty"));
+        return Err(EnvelopeError::new("userId", "must not be empty"));
     }
     // userHash is not checked here: a receiver with a secret verifies it as an
     // HMAC (401), one without ignores it.
     if env.answers.is_empty() {
-        return Err(ConfigError::new("answers", "must not be empty"));
+        return Err(EnvelopeError::new("answers", "must not be empty"));
     }
     if env.answers.len() > MAX_ANSWERS_PER_ENVELOPE {
-        return Err(ConfigError::new(
+        return Err(EnvelopeError::new(
             "answers",
             format!("at most {MAX_ANSWERS_PER_ENVELOPE} answers per request"),
         ));
@@ -119,19 +152,19 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, C
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(ConfigError::new(
+            return Err(EnvelopeError::new(
                 at("id"),
                 "must be a non-empty id without spaces, at most 100 characters",
             ));
         }
         let Some((stage, question)) = config.question(&answer.question_id) else {
-            return Err(ConfigError::new(
+            return Err(EnvelopeError::new(
                 at("questionId"),
                 format!("unknown question \"{}\"", answer.question_id),
             ));
         };
         if answer.stage != stage.id {
-            return Err(ConfigError::new(
+            return Err(EnvelopeError::new(
                 at("stage"),
                 format!(
                     "question \"{}\" is in stage \"{}\", not \"{}\"",
@@ -140,7 +173,7 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, C
             ));
         }
         if answer.field != question.field {
-            return Err(ConfigError::new(
+            return Err(EnvelopeError::new(
                 at("field"),
                 format!(
                     "question \"{}\" fills \"{}\", not \"{}\"",
@@ -149,7 +182,7 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, C
             ));
         }
         if !is_timestamp(&answer.answered_at) {
-            return Err(ConfigError::new(
+            return Err(EnvelopeError::new(
                 at("answeredAt"),
                 "must be an RFC 3339 timestamp like 2026-11-30T15:00:00.000Z",
             ));
@@ -157,7 +190,7 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, C
         match answer.status {
             Status::Answered => {
                 let Some(value) = &answer.value else {
-                    return Err(ConfigError::new(
+                    return Err(EnvelopeError::new(
                         at("value"),
                         "is required when status is answered",
                     ));
@@ -168,25 +201,25 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, C
                     } else {
                         "value"
                     };
-                    ConfigError::new(at(key), e.to_string())
+                    EnvelopeError::new(at(key), e.to_string())
                 })?;
                 answer.value = Some(checked);
             }
             status => {
                 if answer.value.is_some() {
-                    return Err(ConfigError::new(
+                    return Err(EnvelopeError::new(
                         at("value"),
                         "only answered answers carry a value",
                     ));
                 }
                 if answer.other {
-                    return Err(ConfigError::new(
+                    return Err(EnvelopeError::new(
                         at("other"),
                         "only answered answers can be \"Other\" text",
                     ));
                 }
                 if status == Status::Declined && !question.declinable {
-                    return Err(ConfigError::new(
+                    return Err(EnvelopeError::new(
                         at("status"),
                         format!("question \"{}\" is not declinable", question.id),
                     ));

@@ -1,6 +1,6 @@
-//! The config error and the path-named serde errors behind it.
+//! The config and user errors, and the path-named serde errors behind them.
 
-/// A config (or envelope) error: the path of the bad value and what is wrong.
+/// A config error: the path of the bad value and what is wrong.
 ///
 /// Displays as `path: message`, e.g. `stages[2].questions[0].options: must not be
 /// empty`; an error about the document as a whole (bad JSON) has an empty path and
@@ -15,7 +15,39 @@ pub struct ConfigError {
     pub message: String,
 }
 
-fn display_error(path: &str, message: &str) -> String {
+/// A user error (`identify(user)`, or `User::from_json`): the path of the bad
+/// value, relative to the user object (`loginsCount`), and what is wrong.
+///
+/// Displays like [`ConfigError`]: `path: message`, or the message alone for the
+/// whole user (`the user must be a JSON object`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", display_error(.path, .message))]
+pub struct UserError {
+    /// Dot path of the bad value (`userHash`); empty for the whole user.
+    pub path: String,
+    /// What is wrong, in English.
+    pub message: String,
+}
+
+impl UserError {
+    /// An error at `path`.
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+// A user inside a config is reported at `user.<path>` as part of the config.
+impl From<UserError> for ConfigError {
+    fn from(e: UserError) -> Self {
+        ConfigError::new(e.path, e.message)
+    }
+}
+
+/// `path: message`, or the message alone for the whole document.
+pub(crate) fn display_error(path: &str, message: &str) -> String {
     if path.is_empty() {
         message.to_owned()
     } else {
@@ -30,6 +62,12 @@ impl ConfigError {
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    /// The path and message, for the error types of other documents (user,
+    /// envelope) that share the parsing and its wording.
+    pub(crate) fn into_parts(self) -> (String, String) {
+        (self.path, self.message)
     }
 
     /// Converts a serde error found at `path` (as `crate::de` names it) into a

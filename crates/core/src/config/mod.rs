@@ -5,19 +5,19 @@
 //! - `validate`: the pass that checks what the types cannot (ids, options, ranges);
 //! - `net`: endpoint URLs and request headers;
 //! - `text`: user-facing [`Text`] and its translations;
-//! - `error`: [`ConfigError`] and the path-named serde errors.
+//! - `error`: [`ConfigError`], [`UserError`] and the path-named serde errors.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-mod error;
+pub(crate) mod error;
 mod net;
 mod text;
 mod validate;
 
-pub use error::ConfigError;
 pub(crate) use error::{json_value, parse_value};
+pub use error::{ConfigError, UserError};
 pub(crate) use net::host_of;
 pub use text::Text;
 

@@ -3,7 +3,9 @@
 use super::error::join;
 use super::net::{is_header_name, validate_endpoint};
 use super::text::validate_text;
-use super::{json_value, parse_value, Config, ConfigError, Kind, Question, User, MAX_MAX_LENGTH};
+use super::{
+    json_value, parse_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH,
+};
 
 impl Config {
     /// Parses and validates a config from JSON text.
@@ -141,37 +143,39 @@ impl Config {
 impl User {
     /// Parses and validates a user (as passed to `identify`) from JSON text; error
     /// paths are relative to the user object (`loginsCount: ...`).
-    pub fn from_json(json: &str) -> Result<User, ConfigError> {
-        User::from_value(json_value(json)?)
+    pub fn from_json(json: &str) -> Result<User, UserError> {
+        User::from_value(json_value(json).map_err(user_error)?)
     }
 
     /// Parses and validates a user from a JSON value.
-    pub fn from_value(value: serde_json::Value) -> Result<User, ConfigError> {
+    pub fn from_value(value: serde_json::Value) -> Result<User, UserError> {
         if !value.is_object() {
-            return Err(ConfigError::new("", "the user must be a JSON object"));
+            return Err(UserError::new("", "the user must be a JSON object"));
         }
-        let user: User = parse_value(value)?;
+        let user: User = parse_value(value).map_err(user_error)?;
         user.validate_at("")?;
         Ok(user)
     }
 
-    fn validate_at(&self, at: &str) -> Result<(), ConfigError> {
+    pub(super) fn validate_at(&self, at: &str) -> Result<(), UserError> {
         if self.id.trim().is_empty() {
-            return Err(ConfigError::new(join(at, "id"), "must not be empty"));
+            return Err(UserError::new(join(at, "id"), "must not be empty"));
         }
         if !self.profile.is_object() {
-            return Err(ConfigError::new(join(at, "profile"), "must be an object"));
+            return Err(UserError::new(join(at, "profile"), "must be an object"));
         }
         if let Some(hash) = &self.user_hash {
             if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(ConfigError::new(
-                    join(at, "userHash"),
-                    "must be a hex string",
-                ));
+                return Err(UserError::new(join(at, "userHash"), "must be a hex string"));
             }
         }
         Ok(())
     }
+}
+
+fn user_error(e: ConfigError) -> UserError {
+    let (path, message) = e.into_parts();
+    UserError::new(path, message)
 }
 
 impl Question {
