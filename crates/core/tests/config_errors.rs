@@ -631,6 +631,59 @@ fn bad_header_name_or_value_is_rejected() {
     );
 }
 
+/// What the header-value error says (contract v2 section 1).
+const UNSENDABLE: &str =
+    "must contain only characters a browser can send (no line breaks or other control characters, nothing above U+00FF)";
+
+#[track_caller]
+fn assert_unsendable_header(value: &str) {
+    let err = with("/headers", json!({ "X-Api-Key": value })).expect_err(value);
+    assert_eq!(err.path, "headers.X-Api-Key", "{value:?}");
+    assert_eq!(err.message, UNSENDABLE, "{value:?}");
+}
+
+#[test]
+fn a_header_value_with_a_nul_is_rejected() {
+    assert_unsendable_header("pk_\0live");
+}
+
+#[test]
+fn a_header_value_with_a_carriage_return_is_rejected() {
+    assert_unsendable_header("pk_live\r");
+}
+
+#[test]
+fn a_header_value_with_a_line_feed_is_rejected() {
+    assert_unsendable_header("pk_live\nX-Other: 1");
+}
+
+#[test]
+fn a_header_value_with_another_control_character_is_rejected() {
+    assert_unsendable_header("pk_\u{1}live");
+    assert_unsendable_header("pk_live\u{7f}");
+    assert_unsendable_header("pk_live\u{85}");
+}
+
+#[test]
+fn a_header_value_above_u_00ff_is_rejected() {
+    // Headers.set throws a TypeError on these: a header value is a byte string.
+    assert_unsendable_header("pk_live_\u{20ac}");
+    assert_unsendable_header("\u{100}");
+    assert_unsendable_header("key \u{1f511}");
+}
+
+#[test]
+fn header_values_a_browser_can_send_are_accepted() {
+    // A tab is allowed by Fetch and RFC 9110; Latin-1 letters are single bytes.
+    for value in ["pk_live_abc", "a\tb", "caf\u{e9}", "\u{ff}", "", " spaced "] {
+        let config = with("/headers", json!({ "X-Api-Key": value }));
+        assert!(config.is_ok(), "{value:?}: {config:?}");
+    }
+    assert!(trickle_core::config::is_sendable_header_value(
+        "Bearer x.y.z"
+    ));
+}
+
 #[test]
 fn invalid_json_is_rejected_without_a_path() {
     let err = Config::from_json("{\"endpoint\": ").unwrap_err();

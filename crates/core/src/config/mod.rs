@@ -19,6 +19,7 @@ mod validate;
 pub(crate) use error::{json_value, parse_value};
 pub use error::{ConfigError, UserError};
 pub(crate) use net::host_of;
+pub use net::is_sendable_header_value;
 pub use text::Text;
 
 /// A parsed and validated widget config.
@@ -29,7 +30,8 @@ pub struct Config {
     /// Where answers are posted: an https URL, a path on the page's origin, or an
     /// http URL on localhost / 127.0.0.1.
     pub endpoint: String,
-    /// Extra request headers sent with every post.
+    /// Extra request headers sent with every post; values hold only characters a
+    /// browser can send (no control characters but tab, nothing above U+00FF).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
     /// The signed-in user, if known at init time (may arrive later via identify).

@@ -85,3 +85,14 @@ pub(super) fn is_header_name(name: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
+
+/// Whether a browser can send `value` as a header value, so that `Headers.set`
+/// neither throws nor is refused by the server: only code points up to U+00FF
+/// (a header value is a byte string; `fetch` throws on anything above), and no
+/// control characters (Fetch forbids NUL, CR and LF; RFC 9110 allows no other
+/// control character in a field value either) except the tab, which both allow.
+pub fn is_sendable_header_value(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c == '\t' || (u32::from(c) <= 0xff && !c.is_control()))
+}

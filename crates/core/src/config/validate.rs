@@ -1,7 +1,7 @@
 //! The validation pass: what the types cannot say (ids, options, ranges).
 
 use super::error::join;
-use super::net::{is_header_name, validate_endpoint};
+use super::net::{is_header_name, is_sendable_header_value, validate_endpoint};
 use super::text::validate_text;
 use super::{
     json_value, parse_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH,
@@ -34,8 +34,14 @@ impl Config {
             if !is_header_name(name) {
                 return Err(ConfigError::new(path, "not a valid header name"));
             }
-            if value.chars().any(|c| c == '\r' || c == '\n' || c == '\0') {
-                return Err(ConfigError::new(path, "must not contain line breaks"));
+            // Caught here, at init, because in the browser `Headers.set` throws on
+            // such a value and every send would fail as if the network were down.
+            if !is_sendable_header_value(value) {
+                return Err(ConfigError::new(
+                    path,
+                    "must contain only characters a browser can send (no line breaks or \
+                     other control characters, nothing above U+00FF)",
+                ));
             }
         }
         if let Some(user) = &self.user {
