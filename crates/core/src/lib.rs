@@ -12,6 +12,7 @@
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
 //!   per-user prompt state it reads.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
+//! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //!
 //! Feature `schema` derives JSON Schema for the config types
 //! (`config::json_schema`); it is off by default so the wasm build leaves
@@ -27,3 +28,4 @@ pub mod i18n;
 pub mod outbox;
 pub mod retry;
 pub mod rules;
+pub mod time;

@@ -609,7 +609,9 @@ fn timestamps_follow_rfc_3339() {
         "2026-11-30T15:00:00.000Z",
         "2026-11-30T15:00:00Z",
         "2026-11-30t15:00:00+01:00",
-        "2024-02-29T23:59:60.5-05:30",
+        // Leap seconds where one can occur: 23:59:60 UTC on a month's last day.
+        "2024-02-29T23:59:60.5Z",
+        "2024-03-01T05:29:60+05:30",
     ] {
         assert!(is_timestamp(ok), "{ok}");
     }
@@ -622,6 +624,9 @@ fn timestamps_follow_rfc_3339() {
         "2026-11-30T15:00:00.Z",
         "2026-11-30T15:00:00+0100",
         "2026-11-30T15:00:00Zjunk",
+        // A leap second anywhere else (here 05:29:60 UTC) is not a time.
+        "2024-02-29T23:59:60.5-05:30",
+        "2026-11-30T15:00:60Z",
     ] {
         assert!(!is_timestamp(bad), "{bad}");
     }

@@ -21,18 +21,10 @@ pub fn is_date(s: &str) -> bool {
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
     };
-    y >= 1 && (1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m)
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    y >= 1
+        && (1..=12).contains(&m)
+        && d >= 1
+        && i64::from(d) <= crate::time::days_in_month(i64::from(y), i64::from(m))
 }
 
 /// `local@domain` with a dotted domain: the common shape of RFC 5321 addresses
@@ -116,44 +108,8 @@ pub fn normalize_url(s: &str) -> Option<String> {
     ok.then_some(url)
 }
 
-/// An RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS`, optional fraction, then `Z` or
-/// `+HH:MM`/`-HH:MM`.
+/// An RFC 3339 timestamp (`2026-11-30T15:00:00.000Z`, `...+02:00`): what
+/// [`crate::time::parse_rfc3339`] accepts.
 pub fn is_timestamp(s: &str) -> bool {
-    if s.len() < 20 || !s.is_char_boundary(10) || !is_date(&s[..10]) {
-        return false;
-    }
-    let b = s.as_bytes();
-    let two = |i: usize, max: u32| -> bool {
-        b.get(i..i + 2).is_some_and(|p| {
-            p.iter().all(u8::is_ascii_digit)
-                && (u32::from(p[0] - b'0') * 10 + u32::from(p[1] - b'0')) <= max
-        })
-    };
-    if !matches!(b[10], b'T' | b't')
-        || !two(11, 23)
-        || b[13] != b':'
-        || !two(14, 59)
-        || b[16] != b':'
-        || !two(17, 60)
-    {
-        return false;
-    }
-    let mut i = 19;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    match b.get(i) {
-        Some(b'Z' | b'z') => i + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            i + 6 == b.len() && two(i + 1, 23) && b[i + 3] == b':' && two(i + 4, 59)
-        }
-        _ => false,
-    }
+    crate::time::parse_rfc3339(s).is_some()
 }
