@@ -18,10 +18,10 @@
 //! - [`routes`]: the handlers; [`error`]: the JSON error body.
 //! - [`validate`]: config and envelope parsing, answer checks (via `trickle-core`).
 //! - [`store`]: SQLite with migrations and a group-committing writer thread.
-//! - [`profile`]: how an answer changes a user's merged profile and prompt state.
+//! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
-//! - [`timestamp`]: canonical UTC timestamps and the clamp that orders answers.
+//! - [`timestamp`]: canonical UTC timestamps (`trickle_core::time`) and the clock.
 
 #![warn(missing_docs)]
 

@@ -2,7 +2,8 @@
 //! `YYYY-MM-DDTHH:MM:SS.mmmZ` (years 0001 to 9999), so that text order is time
 //! order and two timestamps compare with `<` on their strings. Parsing and
 //! formatting are the core's ([`trickle_core::time`]), the same code that checks
-//! `answeredAt` in a posted envelope; reading the clock is the collector's.
+//! `answeredAt` in a posted envelope; reading the clock is the collector's. The
+//! clamp that orders answers by these timestamps is `trickle_core::profile::clamp`.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,18 +19,6 @@ pub fn now_utc() -> String {
     // The clock is within 0001..=9999; the fallback only keeps this total.
     trickle_core::time::format_rfc3339_millis(millis)
         .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
-}
-
-/// When an answer counts as given, for ordering it against others: its
-/// `answeredAt`, but never later than when the collector received it, so a client
-/// clock in the future cannot pin a value (contract section 6). Both arguments
-/// are canonical UTC, so the earlier one is the smaller string.
-pub fn clamp<'a>(answered_at: &'a str, received_at: &'a str) -> &'a str {
-    if answered_at <= received_at {
-        answered_at
-    } else {
-        received_at
-    }
 }
 
 #[cfg(test)]
@@ -53,16 +42,5 @@ mod tests {
         assert_eq!(canonical_utc(&now).as_deref(), Some(now.as_str()));
         assert_eq!(now.len(), "2026-11-30T15:00:00.000Z".len());
         assert!(now.as_str() > "2026-01-01T00:00:00.000Z", "{now}");
-    }
-
-    #[test]
-    fn an_answer_from_the_future_counts_as_given_when_it_was_received() {
-        let received = "2026-12-01T10:00:00.000Z";
-        assert_eq!(clamp("9999-12-31T00:00:00.000Z", received), received);
-        assert_eq!(
-            clamp("2026-11-30T15:00:00.000Z", received),
-            "2026-11-30T15:00:00.000Z"
-        );
-        assert_eq!(clamp(received, received), received);
     }
 }
