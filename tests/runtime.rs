@@ -604,8 +604,11 @@ async fn an_answer_put_back_into_a_full_outbox_reports_the_one_it_evicts() {
         "localStorage.setItem('{OUTBOX_KEY}', {});",
         serde_json::to_string(&theirs.to_json()).unwrap()
     ));
-    let _ = explain();
-    let _ = explain();
+    // The next two delivery events (coming online) put this tab's answer back.
+    for _ in 0..2 {
+        run_js("window.dispatchEvent(new Event('online'));");
+        TimeoutFuture::new(20).await;
+    }
     let errors = events.named("trickle:error");
     assert_eq!(errors.len(), 1, "reported once: {errors:?}");
     assert_eq!(errors[0]["code"], "overflow");
@@ -628,13 +631,17 @@ async fn an_unreadable_stored_outbox_with_answers_is_backed_up_once_and_reported
     start(&config("u-unreadable")).await;
     answer(Value::Text("dev".into()));
     assert!(wait_until(|| !events.named("trickle:delivered").is_empty()).await);
-    assert_eq!(
-        storage
+    let kept: Json = serde_json::from_str(
+        &storage
             .get_item("trickle:v1:outbox:unreadable")
             .unwrap()
-            .as_deref(),
-        Some(theirs)
-    );
+            .unwrap(),
+    )
+    .unwrap();
+    // Another version's outbox is kept aside whole, as one entry.
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(kept[0]["version"], 2);
+    assert_eq!(kept[0]["queue"][0]["answer"]["id"], "a1");
     let errors = events.named("trickle:error");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["code"], "storage");
@@ -1122,22 +1129,71 @@ async fn with_storage_refused_the_queue_lives_in_memory_across_destroy_and_init(
 }
 
 #[wasm_bindgen_test]
-async fn a_hanging_request_times_out_as_a_network_error() {
+async fn a_request_that_hangs_is_aborted_after_20_s_and_retried_later() {
     reset().await;
-    let headers = std::collections::BTreeMap::new();
-    // Not polled yet: the fetch below is in place when it runs.
-    let outcome = trickle::platform::transport::post("/never", &headers, "{}".into(), 50);
-    // A fetch that never settles, like an endpoint that accepts and never answers;
-    // it rejects only when its signal aborts.
+    // An endpoint that accepts and never answers: the fetch settles only when its
+    // signal aborts.
     run_js(
-        "window.fetch = function (input, init) { return new Promise(function (_, reject) {
-           init.signal.addEventListener('abort', function () { reject(new DOMException('aborted', 'AbortError')); });
-         }); };",
+        "window.__aborted = null; window.fetch = function (input, init) {
+           return new Promise(function (_, reject) {
+             init.signal.addEventListener('abort', function () {
+               window.__aborted = Date.now(); reject(new DOMException('aborted', 'AbortError'));
+             });
+           }); };",
     );
+    start(&config("u-hang")).await;
+    let sent = js_sys::Date::now();
+    answer(Value::Text("dev".into()));
+    TimeoutFuture::new(19_000).await;
+    assert!(
+        run_js("return window.__aborted;").is_null(),
+        "not aborted before 20 s"
+    );
+    for _ in 0..40 {
+        if !run_js("return window.__aborted;").is_null() {
+            break;
+        }
+        TimeoutFuture::new(100).await;
+    }
+    let aborted = run_js("return window.__aborted;")
+        .as_f64()
+        .expect("aborted");
+    let after = aborted - sent;
+    assert!(
+        (19_900.0..=21_500.0).contains(&after),
+        "aborted after {after} ms"
+    );
+    TimeoutFuture::new(20).await;
+    // A network error: still queued, one attempt counted, its lease ended.
+    let stored = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let outbox: Json =
+        serde_json::from_str(&stored.get_item(OUTBOX_KEY).unwrap().unwrap()).unwrap();
+    assert_eq!(outbox["queue"][0]["attempts"], 1);
+    assert!(outbox["queue"][0].get("leasedUntil").is_none(), "{outbox}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn posts_never_follow_a_redirect_and_a_3xx_is_final() {
+    reset().await;
+    run_js("window.__inits = []; const inner = window.fetch; window.fetch = function (input, init) { window.__inits.push(init && init.redirect); return inner(input, init); };");
+    set_status(302);
+    let events = Events::listen();
+    start(&config("u-redirect")).await;
+    answer(Value::Text("dev".into()));
+    assert!(wait_until(|| !events.named("trickle:error").is_empty()).await);
     assert_eq!(
-        outcome.await,
-        trickle::platform::transport::Delivery::Network
+        run_js("return window.__inits[0];").as_string().as_deref(),
+        Some("manual")
     );
+    let errors = events.named("trickle:error");
+    assert_eq!(errors[0]["code"], "rejected");
+    assert!(errors[0]["message"].as_str().unwrap().contains("redirect"));
+    assert!(events.named("trickle:delivered").is_empty());
+    let dead = &explain()["deadLetter"];
+    assert_eq!(dead[0]["reason"], "redirected", "{dead}");
+    assert_eq!(explain()["queued"], 0);
+    api::destroy();
 }
 
 #[wasm_bindgen_test]
@@ -1171,28 +1227,6 @@ async fn a_retry_after_header_sets_the_earliest_retry() {
     let wait = outbox["queue"][0]["nextAt"].as_u64().unwrap() as f64 - js_sys::Date::now();
     assert!((6500.0..=7000.0).contains(&wait), "waits {wait} ms");
     api::destroy();
-}
-
-#[wasm_bindgen_test]
-fn delivery_classifies_statuses_and_reads_retry_after_in_seconds() {
-    use trickle::platform::transport::Delivery;
-    assert_eq!(Delivery::from_status(204, Some("5")), Delivery::Ok(204));
-    assert_eq!(
-        Delivery::from_status(503, Some(" 5 ")),
-        Delivery::Status {
-            status: 503,
-            retry_after_ms: Some(5000)
-        }
-    );
-    // An HTTP-date is not honoured; the backoff applies.
-    assert_eq!(
-        Delivery::from_status(429, Some("Wed, 21 Oct 2026 07:28:00 GMT")),
-        Delivery::Status {
-            status: 429,
-            retry_after_ms: None
-        }
-    );
-    assert_eq!(Delivery::Network.status(), None);
 }
 
 #[wasm_bindgen_test]

@@ -3,105 +3,96 @@
 
 use std::collections::BTreeMap;
 
-use gloo_timers::callback::Timeout;
+use trickle_core::delivery::SendResult;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// How one POST ended, before the core decides what that means for the answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// A 2xx response.
-    Ok(u16),
-    /// Any other HTTP status, with the server's `Retry-After` (in seconds; readable
-    /// cross-origin only when the endpoint exposes the header) in milliseconds.
-    Status {
-        /// The HTTP status.
-        status: u16,
-        /// `Retry-After`, converted to milliseconds.
-        retry_after_ms: Option<u64>,
-    },
-    /// No response: offline, DNS, CORS refusal, a thrown `fetch`.
-    Network,
-}
-
-impl Delivery {
-    /// Classifies an HTTP status code and its `Retry-After` header value.
-    pub fn from_status(status: u16, retry_after: Option<&str>) -> Self {
-        if (200..300).contains(&status) {
-            Delivery::Ok(status)
-        } else {
-            let retry_after_ms = retry_after
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(|secs| secs.saturating_mul(1000));
-            Delivery::Status {
-                status,
-                retry_after_ms,
-            }
-        }
-    }
-
-    /// The HTTP status, if a response arrived.
-    pub fn status(self) -> Option<u16> {
-        match self {
-            Delivery::Ok(status) | Delivery::Status { status, .. } => Some(status),
-            Delivery::Network => None,
-        }
-    }
-}
-
 /// POSTs `body` (envelope JSON) to `endpoint` with `Content-Type: application/json`
-/// and the configured headers, giving up after `timeout_ms` (a request that hangs
-/// would otherwise hold the queue until the browser's own, minutes-long timeout).
-/// Never fails: errors and timeouts become [`Delivery::Network`].
-pub async fn post(
-    endpoint: &str,
-    headers: &BTreeMap<String, String>,
-    body: String,
-    timeout_ms: u32,
-) -> Delivery {
-    let controller = web_sys::AbortController::new().ok();
-    // Dropped (and so cancelled) when the response arrives first.
-    let _deadline = controller
-        .clone()
-        .map(|c| Timeout::new(timeout_ms, move || c.abort()));
-    send(
-        endpoint,
-        headers,
-        body,
-        controller.map(|c| c.signal()).as_ref(),
-    )
-    .await
-}
-
-/// POSTs `body` like [`post`], under a caller-owned `signal`: the caller sets the
-/// deadline and can abort the request (the runtime does on `destroy()`). An aborted
-/// request is a [`Delivery::Network`].
+/// and the configured headers, under a caller-owned `signal` (the caller sets the
+/// deadline and can abort; the runtime does on `destroy()`). Redirects are not
+/// followed (contract section 3: a 3xx is final, so a login page's 200 cannot
+/// count as delivered). Never fails: an aborted request, a thrown `fetch` or no
+/// response is [`SendResult::Network`]; a header the browser refuses is
+/// [`SendResult::Unsendable`], never retried as if it were the network.
 pub async fn send(
     endpoint: &str,
     headers: &BTreeMap<String, String>,
     body: String,
     signal: Option<&web_sys::AbortSignal>,
-) -> Delivery {
+) -> SendResult {
     let Some(window) = web_sys::window() else {
-        return Delivery::Network;
+        return SendResult::Network;
     };
-    let Some(init) = request_init(headers, &body) else {
-        return Delivery::Network;
+    let init = match request_init(headers, &body) {
+        Ok(init) => init,
+        Err(why) => return SendResult::Unsendable(why),
     };
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     if signal.is_some() {
         init.set_signal(signal);
     }
     let Some(promise) = fetch(&window, endpoint, &init) else {
-        return Delivery::Network;
+        return SendResult::Network;
     };
     let Ok(response) = JsFuture::from(promise).await else {
-        return Delivery::Network;
+        return SendResult::Network;
     };
     let Ok(response) = response.dyn_into::<web_sys::Response>() else {
-        return Delivery::Network;
+        return SendResult::Network;
     };
+    if response.type_() == web_sys::ResponseType::Opaqueredirect {
+        return SendResult::Redirect;
+    }
     let retry_after = response.headers().get("Retry-After").ok().flatten();
-    Delivery::from_status(response.status(), retry_after.as_deref())
+    SendResult::from_status(response.status(), retry_after.as_deref())
+}
+
+/// GETs `url` (a profile read, contract section 2) with the configured headers and
+/// `extra` ones, under a caller-owned `signal`. The body text on a 2xx; otherwise how
+/// it failed.
+pub async fn read(
+    url: &str,
+    headers: &BTreeMap<String, String>,
+    extra: &[(&str, &str)],
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<String, SendResult> {
+    let window = web_sys::window().ok_or(SendResult::Network)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    let h = web_sys::Headers::new().map_err(|_| SendResult::Network)?;
+    for (name, value) in headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .chain(extra.iter().copied())
+    {
+        h.set(name, value)
+            .map_err(|_| SendResult::Unsendable(header_refused(name)))?;
+    }
+    init.set_headers(&h);
+    if signal.is_some() {
+        init.set_signal(signal);
+    }
+    let promise = fetch(&window, url, &init).ok_or(SendResult::Network)?;
+    let response: web_sys::Response = JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|r| r.dyn_into().ok())
+        .ok_or(SendResult::Network)?;
+    if !(200..300).contains(&response.status()) {
+        return Err(SendResult::from_status(response.status(), None));
+    }
+    let text = response.text().map_err(|_| SendResult::Network)?;
+    JsFuture::from(text)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .ok_or(SendResult::Network)
+}
+
+fn header_refused(name: &str) -> String {
+    let mut why = String::from("the browser refuses the value of header ");
+    why.push_str(name);
+    why
 }
 
 // Calls `window.fetch` so that a throwing one (a host's wrapper, say) is caught
@@ -119,61 +110,23 @@ fn fetch(
     Some(js_sys::Promise::resolve(&result))
 }
 
-// A POST with the JSON content type and the configured headers; `None` when the
-// browser refuses a header.
-fn request_init(headers: &BTreeMap<String, String>, body: &str) -> Option<web_sys::RequestInit> {
+// A POST with the JSON content type and the configured headers; why not, when
+// the browser refuses a header.
+fn request_init(
+    headers: &BTreeMap<String, String>,
+    body: &str,
+) -> Result<web_sys::RequestInit, String> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&JsValue::from_str(body));
-    let h = web_sys::Headers::new().ok()?;
-    h.set("Content-Type", "application/json").ok()?;
+    let h = web_sys::Headers::new().map_err(|_| String::from("no Headers"))?;
+    h.set("Content-Type", "application/json")
+        .map_err(|_| header_refused("Content-Type"))?;
     for (name, value) in headers {
-        h.set(name, value).ok()?;
+        h.set(name, value).map_err(|_| header_refused(name))?;
     }
     init.set_headers(&h);
-    Some(init)
-}
-
-/// GETs `url` (a profile read, contract section 2) with the configured headers and
-/// `extra` ones, under a caller-owned `signal`. The body text on a 2xx; otherwise how
-/// it failed (an aborted or refused request is a [`Delivery::Network`]).
-pub async fn read(
-    url: &str,
-    headers: &BTreeMap<String, String>,
-    extra: &[(&str, &str)],
-    signal: Option<&web_sys::AbortSignal>,
-) -> Result<String, Delivery> {
-    let window = web_sys::window().ok_or(Delivery::Network)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    let h = web_sys::Headers::new().map_err(|_| Delivery::Network)?;
-    for (name, value) in headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .chain(extra.iter().copied())
-    {
-        h.set(name, value).map_err(|_| Delivery::Network)?;
-    }
-    init.set_headers(&h);
-    if signal.is_some() {
-        init.set_signal(signal);
-    }
-    let promise = fetch(&window, url, &init).ok_or(Delivery::Network)?;
-    let response: web_sys::Response = JsFuture::from(promise)
-        .await
-        .ok()
-        .and_then(|r| r.dyn_into().ok())
-        .ok_or(Delivery::Network)?;
-    let delivery = Delivery::from_status(response.status(), None);
-    if !matches!(delivery, Delivery::Ok(_)) {
-        return Err(delivery);
-    }
-    let text = response.text().map_err(|_| Delivery::Network)?;
-    JsFuture::from(text)
-        .await
-        .ok()
-        .and_then(|t| t.as_string())
-        .ok_or(Delivery::Network)
+    Ok(init)
 }
 
 /// Sends `body` while the page unloads, fire and forget. Without custom headers it
@@ -201,7 +154,7 @@ fn keepalive_fetch(
     headers: &BTreeMap<String, String>,
     body: &str,
 ) -> bool {
-    let Some(init) = request_init(headers, body) else {
+    let Ok(init) = request_init(headers, body) else {
         return false;
     };
     // web-sys has no setter for `keepalive`; the dictionary is a plain object.

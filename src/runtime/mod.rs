@@ -1,33 +1,21 @@
-//! The controller: holds the config, the user, the tracked events, the user's
-//! prompt state and the outbox; decides through `trickle-core`, renders through
-//! [`crate::ui`], delivers through [`crate::platform`].
+//! The controller: holds the config, the user, the tracked events and the user's
+//! prompt state; decides through `trickle-core`, renders through [`crate::ui`].
+//! Delivery is `trickle_core::delivery`'s state machine: this module only turns
+//! browser callbacks into its events and carries out its effects (storage, fetch,
+//! beacons, the retry timer, `trickle:*` events); every sending policy (batching,
+//! leases, backoff, what is final, what to beacon) is decided and tested there.
 //!
 //! Storage is the source of truth: the outbox and the prompt state are re-read
 //! before every change and written back at once, so two tabs of one site share one
-//! queue (see `Runtime::load_outbox` for how neither loses the other's answers).
+//! queue.
 //!
 //! Storage keys (localStorage, or memory when the browser refuses it):
 //! - `trickle:v1:outbox`: the queue and the dead-letter list, all users.
-//! - `trickle:v1:outbox:unreadable`: a stored outbox this version could not read
-//!   although it holds queued answers (e.g. written by a newer widget in another
-//!   tab), copied once before it is overwritten; reported as a `storage` error.
+//! - `trickle:v1:outbox:unreadable`: stored outbox entries this version could not
+//!   read (e.g. written by a newer widget in another tab), kept as a JSON array
+//!   (the newest 50) before the outbox is overwritten; reported as a `storage` error.
 //! - `trickle:v1:state:<userId>`: one user's prompt state (shown counts, snoozes,
 //!   declines, answered fields, tracked events, the login last counted).
-//!
-//! Delivery: an answer is stored, then sent at once (one request per user, batched
-//! by the core). While a request is in flight its answers are leased for 30 s (no
-//! other send, here or in another tab, takes them); a request is aborted after
-//! 20 s. 2xx: removed, `trickle:delivered`. Network error, timeout, 408, 429, 5xx:
-//! retried by one timer at the core's jittered backoff (2 s, 4 s, 8 s ... 5 min,
-//! each between half and all of its step; `Retry-After` in seconds is honoured when
-//! the endpoint exposes it), at once on `online`, and at the next `init`. Other
-//! 4xx: a batch of several is re-sent one answer per request first (one bad answer
-//! must not sink the rest); a single answer is dead-lettered, one `trickle:error`
-//! per answer, never retried, and the field
-//! is no longer known (unless another answer for it is queued or delivered). On
-//! `pagehide` the whole queue is handed to `sendBeacon` (a keepalive `fetch` when
-//! custom headers are configured), on `visibilitychange` to hidden only answers not
-//! beaconed before from this page; either way they stay queued until a 2xx is seen.
 
 pub mod host;
 
@@ -38,26 +26,19 @@ use gloo_timers::callback::Timeout;
 use serde_json::{json, Value as Json};
 use trickle_core::answer::{self, Answer, Context, Status, Value};
 use trickle_core::config::{Config, User};
-use trickle_core::outbox::{Batch, Enqueued, Outbox, Outcome};
+use trickle_core::delivery::{
+    Delivery, Effect, Event as DeliveryEvent, SendResult, SEND_TIMEOUT_MS,
+};
+use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::{self, Due, PromptState};
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY};
-use crate::platform::transport::{self, Delivery};
+use crate::platform::transport;
 use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 
-/// How long a sent batch is leased (kept from other sends, here and in other tabs)
-/// while its request is in flight. A page that dies mid-request leaves the lease
-/// in storage; the answers become due again when it runs out or at the next load.
-const LEASE_MS: u64 = 30_000;
-
-/// A send that has not been answered after this long counts as a network error
-/// (and is retried); shorter than the lease, so no other tab sends meanwhile.
-const SEND_TIMEOUT_MS: u32 = 20_000;
-
-/// Within this long after a beacon, `pagehide` does not beacon the same answer again
-/// (leaving a page fires `visibilitychange` and then `pagehide`).
-const BEACON_REPEAT_MS: u64 = 5_000;
+/// The most unreadable outbox entries kept aside.
+const ASIDE_MAX: usize = 50;
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2): past this the widget decides from this browser's state and
@@ -70,23 +51,13 @@ const PROFILE_TIMEOUT_MS: u32 = 20_000;
 /// `context.widget` of every envelope.
 pub const WIDGET: &str = concat!("trickle/", env!("CARGO_PKG_VERSION"));
 
-/// `trickle:error` codes.
+/// `trickle:error` codes (those of delivery are `trickle_core::delivery::code`'s).
 pub mod code {
-    /// The config (or a user passed to `identify`) is invalid.
-    pub const CONFIG: &str = "config";
-    /// The endpoint refused an answer for good (a 4xx other than 408/429); the answer
-    /// is in the dead-letter list.
-    pub const REJECTED: &str = "rejected";
-    /// The outbox was full: the oldest (preferably a snooze) moved to the
-    /// dead-letter list.
-    pub const OVERFLOW: &str = "overflow";
+    pub use trickle_core::delivery::code::{CONFIG, OVERFLOW, REJECTED, STORAGE};
     /// The popup could not be shown.
     pub const UI: &str = "ui";
     /// An internal error (a panic) stopped the widget for the page's life.
     pub const INTERNAL: &str = "internal";
-    /// The stored outbox held answers this version cannot read; it was copied to
-    /// `trickle:v1:outbox:unreadable` before being replaced.
-    pub const STORAGE: &str = "storage";
     /// The profile read (`profileUrl`) was refused for good (a 4xx other than
     /// 408/429, e.g. a wrong `userHash`): decisions use this browser's state only.
     pub const PROFILE: &str = "profile";
@@ -112,31 +83,15 @@ pub struct Runtime {
     state: PromptState,
     // Events tracked while no user was identified: recorded for the next one.
     events: BTreeSet<String>,
-    // Answers this tab queued and has not yet seen delivered or dead-lettered: put
-    // back if another tab's concurrent write dropped them from storage.
-    own: Vec<(String, Option<String>, Answer)>,
-    // (user id, field) of answers and declines this page saw delivered: a later
-    // rejection of another answer for the field leaves it known. A Vec, as is
-    // `beaconed`: few entries, and each new B-tree type is one more copy of the
-    // B-tree code in the wasm (2.4 KB brotli for these two).
-    delivered_fields: Vec<(String, String)>,
+    // Every sending decision (trickle_core::delivery).
+    delivery: Delivery,
     current: Option<Due>,
     popup: Option<Popup>,
-    in_flight: bool,
     // The request in flight: its abort handle and its deadline. `destroy()` aborts it
-    // (its answers stay leased in storage, due again at the next `init`).
+    // (its answers stay leased in storage, due again when the lease runs out).
     request: Option<(web_sys::AbortController, Timeout)>,
+    // The retry timer.
     timer: Option<Timeout>,
-    // Answer id -> when a page-hide flush last handed it to the browser. A tab
-    // switch (`visibilitychange`) beacons only answers never beaconed from this
-    // page, so an unreachable endpoint does not get the whole queue on every
-    // switch; `pagehide` beacons all but those beaconed in the last moments.
-    beaconed: Vec<(String, u64)>,
-    // Answers of a batch refused as a whole with a final 4xx: each is re-sent in a
-    // request of its own, so only the bad one is dead-lettered.
-    split: BTreeSet<String>,
-    // An unreadable stored outbox was reported (once per runtime).
-    unreadable_reported: bool,
     // The profile read in flight, if any (see `read_profile`), and the last read's
     // number.
     reading: Option<Reading>,
@@ -166,14 +121,14 @@ impl Runtime {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
                     rt.log.debug(&["online: sending the queue"]);
-                    rt.pump(true);
+                    rt.deliver(DeliveryEvent::Wake);
                 }
             });
         });
         let on_hide: Rc<dyn Fn(bool)> = Rc::new(move |unloading| {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
-                    rt.flush_on_hide(unloading);
+                    rt.deliver(DeliveryEvent::Hidden { unloading });
                 }
             });
         });
@@ -192,16 +147,11 @@ impl Runtime {
             user: None,
             state: PromptState::default(),
             events: early_events,
-            own: Vec::new(),
-            delivered_fields: Vec::new(),
+            delivery: Delivery::new(),
             current: None,
             popup: None,
-            in_flight: false,
             request: None,
             timer: None,
-            beaconed: Vec::new(),
-            split: BTreeSet::new(),
-            unreadable_reported: false,
             reading: None,
             reads: 0,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
@@ -222,7 +172,7 @@ impl Runtime {
             .unwrap_or("nobody yet");
         self.log.debug(&["started for ", who]);
         host::emit("trickle:ready", json!({}));
-        self.pump(true);
+        self.deliver(DeliveryEvent::Wake);
         self.read_profile();
         self.advance(false);
     }
@@ -279,7 +229,11 @@ impl Runtime {
     pub fn explain(&mut self) -> Json {
         self.reload_state();
         let questions = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
-        let outbox = self.load_outbox();
+        let outbox = self
+            .store
+            .get(OUTBOX_KEY)
+            .map(|text| Outbox::from_json(&text))
+            .unwrap_or_default();
         json!({
             "questions": questions,
             "queued": outbox.queued_len(),
@@ -439,7 +393,7 @@ impl Runtime {
             return;
         };
         let encoded: String = js_sys::encode_uri_component(&user.id).into();
-        let url = template.replace("{userId}", &encoded);
+        let url = rules::profile_read_url(template, &encoded);
         let user_id = user.id.clone();
         let hash = user.user_hash.clone();
         let headers = self.config.headers.clone();
@@ -507,7 +461,7 @@ impl Runtime {
     /// A profile read ended: merge what it says into the user's prompt state, then
     /// decide (if the decision was waiting for it) or close the question on screen
     /// if the merged state settles it (and show what is due instead).
-    fn profile_arrived(&mut self, seq: u32, user_id: &str, result: Result<String, Delivery>) {
+    fn profile_arrived(&mut self, seq: u32, user_id: &str, result: Result<String, SendResult>) {
         let Some(reading) = self.reading.take() else {
             return;
         };
@@ -536,18 +490,18 @@ impl Runtime {
                 }
             }
             Ok(_) => {}
-            Err(delivery) => {
-                let status = delivery.status();
-                let text = status.map(|s| s.to_string());
-                let status_text = text.as_deref().unwrap_or("network error");
-                if matches!(outcome(delivery), Outcome::Rejected { .. }) {
+            Err(failed) => {
+                let status = match &failed {
+                    SendResult::Status { status, .. } => status.to_string(),
+                    _ => "network error".to_owned(),
+                };
+                if failed.outcome().is_final() {
                     let mut message = String::from("the profile read was refused with status ");
-                    message.push_str(status_text);
+                    message.push_str(&status);
                     message.push_str("; deciding from this browser's state");
                     self.report(code::PROFILE, message);
                 } else {
-                    self.log
-                        .debug(&["the profile read failed (", status_text, ")"]);
+                    self.log.debug(&["the profile read failed (", &status, ")"]);
                 }
             }
         }
@@ -633,16 +587,12 @@ impl Runtime {
             answered_at: clock::iso_now(),
             logins_count: user.logins_count,
         };
-        let mut outbox = self.load_outbox();
-        let enqueued = outbox.enqueue(&user.id, user.user_hash.as_deref(), answer.clone());
-        // Stored before anything is sent (contract section 3).
-        self.save_outbox(&outbox);
-        self.own
-            .push((user.id.clone(), user.user_hash.clone(), answer.clone()));
-        if let Enqueued::AddedEvicting(evicted) = enqueued {
-            self.evicted(&evicted);
-        }
-
+        // Stored before anything is sent (contract section 3), then sent.
+        self.deliver(DeliveryEvent::Queue {
+            user_id: user.id.clone(),
+            user_hash: user.user_hash.clone(),
+            answer: answer.clone(),
+        });
         let name = match status {
             Status::Answered => {
                 self.state.record_answered(&answer.field);
@@ -671,7 +621,6 @@ impl Runtime {
             map.insert("value".to_owned(), json!(value));
         }
         host::emit(name, detail);
-        self.pump(false);
         if status == Status::Snoozed {
             self.show(Screen::Hidden);
         } else {
@@ -679,258 +628,141 @@ impl Runtime {
         }
     }
 
-    // --- delivery ----------------------------------------------------------------
+    // --- delivery: the shell of trickle_core::delivery ---------------------------
 
-    /// Reads the outbox from storage (another tab may have changed it) and puts back
-    /// this tab's own answers that a concurrent write of the other tab dropped. An
-    /// answer the other tab already delivered may so be sent twice, always under its
-    /// one id, which the collector treats as one answer.
-    ///
-    /// Putting one back into a full outbox evicts another answer, reported like an
-    /// eviction in `respond`; the outbox is then stored at once, so the eviction
-    /// happens (and is reported) once.
-    fn load_outbox(&mut self) -> Outbox {
+    /// Hands `event` to the delivery machine with the outbox as stored now, and
+    /// carries out what it answers.
+    fn deliver(&mut self, event: DeliveryEvent) {
         let stored = self.store.get(OUTBOX_KEY);
-        let mut outbox = stored.as_deref().map(Outbox::from_json).unwrap_or_default();
-        if let Some(text) = stored.filter(|t| holds_unreadable_entries(t, &outbox)) {
-            self.keep_unreadable(&text);
-        }
-        let mut evicted = Vec::new();
-        for (user_id, user_hash, answer) in &self.own {
-            // A no-op for an id still queued or dead-lettered.
-            if let Enqueued::AddedEvicting(id) =
-                outbox.enqueue(user_id, user_hash.as_deref(), answer.clone())
-            {
-                evicted.push(id);
+        let effects = self
+            .delivery
+            .on(stored.as_deref(), event, clock::now_ms(), clock::jitter());
+        let mut beaconed = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Store(text) => self.store.set(OUTBOX_KEY, &text),
+                Effect::KeepAside(entries) => self.keep_aside(entries),
+                Effect::Send(batch) => self.send(batch),
+                Effect::Beacon(batch) => {
+                    if self.beacon(&batch) {
+                        beaconed.extend(batch.ids);
+                    }
+                }
+                Effect::Schedule(at) => self.schedule(at),
+                Effect::Delivered(ids) => host::emit("trickle:delivered", json!({ "ids": ids })),
+                Effect::Report { code, message } => self.report(code, message),
+                Effect::Forget { user_id, field } => self.forget(&user_id, &field),
+                Effect::Note(line) => self.log.debug(&[&line]),
             }
         }
-        if !evicted.is_empty() {
-            self.save_outbox(&outbox);
-            for id in evicted {
-                self.evicted(&id);
+        if !beaconed.is_empty() {
+            self.deliver(DeliveryEvent::Beaconed { ids: beaconed });
+        }
+    }
+
+    /// POSTs a batch, aborted after [`SEND_TIMEOUT_MS`] (or by `destroy()`), and
+    /// reports how it ended to the machine. A response that arrives after this
+    /// runtime is gone still settles the stored outbox.
+    fn send(&mut self, batch: Batch) {
+        let ids = batch.ids.clone();
+        let body = match serde_json::to_string(&batch.envelope(self.context())) {
+            Ok(body) => body,
+            Err(_) => {
+                let result = SendResult::Unsendable("the answers could not be serialized".into());
+                return self.deliver(DeliveryEvent::Sent { ids, result });
             }
-        }
-        outbox
-    }
-
-    /// The stored outbox held queued answers this version cannot read (the core
-    /// reads it as empty, and the next write would lose them): copy it to
-    /// [`OUTBOX_BACKUP_KEY`] unless a copy is there already, and say so once.
-    fn keep_unreadable(&mut self, text: &str) {
-        if self.store.get(OUTBOX_BACKUP_KEY).is_none() {
-            self.store.set(OUTBOX_BACKUP_KEY, text);
-        }
-        if !self.unreadable_reported {
-            self.unreadable_reported = true;
-            let mut message = String::from("the stored outbox could not be read; kept as ");
-            message.push_str(OUTBOX_BACKUP_KEY);
-            self.report(code::STORAGE, message);
-        }
-    }
-
-    /// The full outbox dropped answer `id` to the dead-letter list: one
-    /// `overflow` error.
-    fn evicted(&mut self, id: &str) {
-        self.own.retain(|(_, _, a)| a.id != id);
-        let mut message = String::from("the outbox is full; answer ");
-        message.push_str(id);
-        message.push_str(" was dropped to the dead-letter list");
-        self.report(code::OVERFLOW, message);
-    }
-
-    fn save_outbox(&self, outbox: &Outbox) {
-        self.store.set(OUTBOX_KEY, &outbox.to_json());
-    }
-
-    /// Sends the next due batch unless a send is in flight; otherwise arms the
-    /// retry timer. `wake`: ignore backoff and leases first (page load, `online`).
-    fn pump(&mut self, wake: bool) {
-        if self.in_flight {
-            return;
-        }
-        let now = clock::now_ms();
-        let mut outbox = self.load_outbox();
-        if wake {
-            outbox.wake(now);
-        }
-        let Some(batch) = self
-            .solo_batch(&outbox, now)
-            .or_else(|| outbox.due_batch(now))
-        else {
-            self.save_outbox(&outbox);
-            self.schedule(&outbox, now);
-            return;
         };
-        outbox.lease(&batch.ids, now.saturating_add(LEASE_MS));
-        self.save_outbox(&outbox);
-        let Ok(body) = serde_json::to_string(&batch.envelope(self.context())) else {
-            return;
-        };
-        self.in_flight = true;
-        self.timer = None;
-        self.log
-            .debug(&["sending ", &batch.ids.len().to_string(), " answer(s)"]);
         let generation = self.generation;
-        let ids = batch.ids;
         let endpoint = self.config.endpoint.clone();
         let headers = self.config.headers.clone();
         let store = self.store.clone();
         let signal = web_sys::AbortController::new().ok().map(|controller| {
             let signal = controller.signal();
             let abort = controller.clone();
-            let deadline = Timeout::new(SEND_TIMEOUT_MS, move || abort.abort());
+            let deadline = Timeout::new(SEND_TIMEOUT_MS as u32, move || abort.abort());
             self.request = Some((controller, deadline));
             signal
         });
         wasm_bindgen_futures::spawn_local(async move {
-            let delivery = transport::send(&endpoint, &headers, body, signal.as_ref()).await;
+            let result = transport::send(&endpoint, &headers, body, signal.as_ref()).await;
             let handled = host::with_runtime(|rt| {
                 if rt.generation != generation {
                     return false;
                 }
-                rt.in_flight = false;
                 rt.request = None;
-                rt.delivered(&ids, delivery);
+                let result = result.clone();
+                rt.deliver(DeliveryEvent::Sent {
+                    ids: ids.clone(),
+                    result,
+                });
                 true
             });
             // Aborted by `destroy()`: the lease in storage covers the retry.
-            let aborted =
-                delivery == Delivery::Network && signal.as_ref().is_some_and(|s| s.aborted());
+            let aborted = signal.as_ref().is_some_and(|s| s.aborted());
             if handled != Some(true) && !aborted {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
                 let stored = store.get(OUTBOX_KEY);
-                let mut outbox = stored.as_deref().map(Outbox::from_json).unwrap_or_default();
-                if stored.is_some_and(|t| holds_unreadable_entries(&t, &outbox)) {
-                    // Not ours to overwrite: the next runtime backs it up first.
-                    return;
+                let now = clock::now_ms();
+                if let Some(text) =
+                    Delivery::settle_orphan(stored.as_deref(), &ids, &result, now, clock::jitter())
+                {
+                    store.set(OUTBOX_KEY, &text);
                 }
-                outbox.apply(&ids, outcome(delivery), clock::now_ms(), clock::jitter());
-                store.set(OUTBOX_KEY, &outbox.to_json());
             }
         });
     }
 
-    /// Applies a finished send: a 2xx removes the answers (`trickle:delivered`), a
-    /// final 4xx dead-letters them (one `trickle:error` each, never retried),
-    /// anything else schedules a jittered retry. Then sends what else is due.
-    fn delivered(&mut self, ids: &[String], delivery: Delivery) {
-        let now = clock::now_ms();
-        let mut outbox = self.load_outbox();
-        let result = outcome(delivery);
-        if matches!(result, Outcome::Rejected { .. }) && ids.len() > 1 {
-            // The endpoint refuses a whole batch for one bad answer (a 422 names
-            // its path): send each alone before giving any up. Due at once.
-            outbox.lease(ids, now);
-            self.save_outbox(&outbox);
-            self.split.extend(ids.iter().cloned());
-            self.log.debug(&[
-                "a batch of ",
-                &ids.len().to_string(),
-                " was refused; sending each answer alone",
-            ]);
-            self.pump(false);
+    /// Hands a batch to `sendBeacon` (or a keepalive fetch); whether the browser
+    /// took it.
+    fn beacon(&self, batch: &Batch) -> bool {
+        let Ok(body) = serde_json::to_string(&batch.envelope(self.context())) else {
+            return false;
+        };
+        let handed = transport::beacon(&self.config.endpoint, &self.config.headers, &body);
+        if !handed {
+            self.log
+                .debug(&["page hidden: the browser refused the beacon"]);
+        }
+        handed
+    }
+
+    /// Keeps stored outbox entries this version cannot read under
+    /// [`OUTBOX_BACKUP_KEY`] (a JSON array, the newest [`ASIDE_MAX`]), so a newer
+    /// widget or a person can still recover them.
+    fn keep_aside(&self, entries: Vec<Json>) {
+        let mut kept = self
+            .store
+            .get(OUTBOX_BACKUP_KEY)
+            .and_then(|text| match serde_json::from_str::<Json>(&text) {
+                Ok(Json::Array(kept)) => Some(kept),
+                _ => None,
+            })
+            .unwrap_or_default();
+        for entry in entries {
+            if !kept.contains(&entry) {
+                kept.push(entry);
+            }
+        }
+        let excess = kept.len().saturating_sub(ASIDE_MAX);
+        kept.drain(..excess);
+        self.store
+            .set(OUTBOX_BACKUP_KEY, &Json::Array(kept).to_string());
+    }
+
+    /// `field` of `user_id` is no longer known (its answer was given up on): it
+    /// leaves that user's stored `answered`/`declined` sets.
+    fn forget(&mut self, user_id: &str, field: &str) {
+        let key = state_key(user_id);
+        let Some(stored) = self.store.get(&key) else {
             return;
-        }
-        outbox.apply(ids, result, now, clock::jitter());
-        self.save_outbox(&outbox);
-        if !matches!(result, Outcome::NetworkError | Outcome::Retry { .. }) {
-            self.split.retain(|id| !ids.contains(id));
-        }
-        match result {
-            Outcome::Delivered => {
-                for (user_id, _, a) in &self.own {
-                    if ids.contains(&a.id) && a.status != Status::Snoozed {
-                        let held = (user_id.clone(), a.field.clone());
-                        if !self.delivered_fields.contains(&held) {
-                            self.delivered_fields.push(held);
-                        }
-                    }
-                }
-                self.own.retain(|(_, _, a)| !ids.contains(&a.id));
-                self.log
-                    .debug(&["delivered ", &ids.len().to_string(), " answer(s)"]);
-                host::emit("trickle:delivered", json!({ "ids": ids }));
-            }
-            Outcome::Rejected { status } => {
-                self.own.retain(|(_, _, a)| !ids.contains(&a.id));
-                self.forget_rejected(&outbox, ids);
-                let status = status.to_string();
-                for id in ids {
-                    let mut message = String::from("the endpoint refused answer ");
-                    message.push_str(id);
-                    message.push_str(" with status ");
-                    message.push_str(&status);
-                    self.report(code::REJECTED, message);
-                }
-            }
-            Outcome::NetworkError | Outcome::Retry { .. } => {
-                let status = delivery.status().map(|s| s.to_string());
-                self.log.debug(&[
-                    "send failed (",
-                    status.as_deref().unwrap_or("network error"),
-                    "); will retry",
-                ]);
+        };
+        let mut state = PromptState::from_json(&stored);
+        if state.answered.remove(field) | state.declined.remove(field) {
+            self.store.set(&key, &state.to_json());
+            if self.user.as_ref().is_some_and(|u| u.id == user_id) {
+                self.state = state;
             }
         }
-        self.pump(false);
-    }
-
-    /// A dead-lettered answer no longer makes its field known (contract section 2:
-    /// known means delivered or still queued): its field leaves the owner's
-    /// `answered`/`declined` sets, unless another answer for the same field is
-    /// still queued or was delivered from this page.
-    fn forget_rejected(&mut self, outbox: &Outbox, ids: &[String]) {
-        let rejected: Vec<(String, String)> = outbox
-            .dead_letter()
-            .iter()
-            .filter(|d| ids.contains(&d.answer.id) && d.answer.status != Status::Snoozed)
-            .map(|d| (d.user_id.clone(), d.answer.field.clone()))
-            .collect();
-        let current = self.user.as_ref().map(|u| u.id.clone());
-        for (user_id, field) in rejected {
-            let still_held = outbox.queued().iter().any(|q| {
-                q.user_id == user_id
-                    && q.answer.field == field
-                    && q.answer.status != Status::Snoozed
-            }) || self
-                .delivered_fields
-                .contains(&(user_id.clone(), field.clone()));
-            if still_held {
-                continue;
-            }
-            let key = state_key(&user_id);
-            let Some(stored) = self.store.get(&key) else {
-                continue;
-            };
-            let mut state = PromptState::from_json(&stored);
-            let changed = state.answered.remove(&field) | state.declined.remove(&field);
-            if changed {
-                self.store.set(&key, &state.to_json());
-                if current.as_deref() == Some(user_id.as_str()) {
-                    self.state = state;
-                }
-            }
-        }
-    }
-
-    /// The first due answer of a refused batch, as a request of its own (see
-    /// `split`); forgets split answers no longer queued.
-    fn solo_batch(&mut self, outbox: &Outbox, now: u64) -> Option<Batch> {
-        if self.split.is_empty() {
-            return None;
-        }
-        self.split
-            .retain(|id| outbox.queued().iter().any(|q| &q.answer.id == id));
-        let q = outbox
-            .queued()
-            .iter()
-            .find(|q| q.next_at <= now && self.split.contains(&q.answer.id))?;
-        Some(Batch {
-            user_id: q.user_id.clone(),
-            user_hash: q.user_hash.clone(),
-            answers: vec![q.answer.clone()],
-            ids: vec![q.answer.id.clone()],
-        })
     }
 
     /// One console error and one `trickle:error` event.
@@ -939,79 +771,24 @@ impl Runtime {
         host::emit("trickle:error", json!({ "code": code, "message": message }));
     }
 
-    /// Arms one timer for the outbox's next retry (replacing any earlier one).
-    fn schedule(&mut self, outbox: &Outbox, now: u64) {
+    /// Arms the one retry timer for `at` (ms since the epoch), or disarms it.
+    fn schedule(&mut self, at: Option<u64>) {
         self.timer = None;
-        let Some(at) = outbox.next_attempt_at() else {
+        let Some(at) = at else {
             return;
         };
         // setTimeout takes an i32 of milliseconds.
-        let wait = at.saturating_sub(now).min(i32::MAX as u64) as u32;
+        let wait = at.saturating_sub(clock::now_ms()).min(i32::MAX as u64) as u32;
         let generation = self.generation;
         self.log.debug(&["next send in ", &wait.to_string(), " ms"]);
         self.timer = Some(Timeout::new(wait, move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
                     rt.timer = None;
-                    rt.pump(false);
+                    rt.deliver(DeliveryEvent::Timer);
                 }
             });
         }));
-    }
-
-    /// The page is being hidden (`unloading`: by `pagehide`): hand queued answers
-    /// to the browser as beacons (or keepalive fetches). They stay queued until a
-    /// 2xx is seen, so the next page load sends them again under the same ids.
-    /// A mere hide sends only answers this page never beaconed; `pagehide` sends
-    /// every answer not beaconed within [`BEACON_REPEAT_MS`].
-    fn flush_on_hide(&mut self, unloading: bool) {
-        let now = clock::now_ms();
-        let mut outbox = self.load_outbox();
-        // Delivered or dead-lettered meanwhile: nothing left to remember.
-        self.beaconed
-            .retain(|(id, _)| outbox.queued().iter().any(|q| &q.answer.id == id));
-        let skip: Vec<String> = self
-            .beaconed
-            .iter()
-            .filter(|(_, at)| !unloading || now.saturating_sub(*at) < BEACON_REPEAT_MS)
-            .map(|(id, _)| id.clone())
-            .collect();
-        // A local copy only (never saved): `Delivered` is how the core drops ids.
-        outbox.apply(&skip, Outcome::Delivered, now, 0.0);
-        // Each user once, in sorted order. Kept sorted while collecting: a
-        // `sort_unstable` here was the wasm's only quicksort (2.4 KB).
-        let mut users: Vec<&str> = Vec::new();
-        for q in outbox.queued() {
-            if let Err(at) = users.binary_search(&q.user_id.as_str()) {
-                users.insert(at, &q.user_id);
-            }
-        }
-        let context = self.context();
-        let mut handed = Vec::new();
-        for user_id in users {
-            for batch in outbox.all_queued(user_id) {
-                let Ok(body) = serde_json::to_string(&batch.envelope(context.clone())) else {
-                    continue;
-                };
-                if transport::beacon(&self.config.endpoint, &self.config.headers, &body) {
-                    self.log.debug(&[
-                        "page hidden: ",
-                        &batch.ids.len().to_string(),
-                        " answer(s) handed to the browser",
-                    ]);
-                    handed.extend(batch.ids);
-                } else {
-                    self.log
-                        .debug(&["page hidden: the browser refused the beacon"]);
-                }
-            }
-        }
-        for id in handed {
-            match self.beaconed.iter_mut().find(|(known, _)| *known == id) {
-                Some((_, at)) => *at = now,
-                None => self.beaconed.push((id, now)),
-            }
-        }
     }
 
     /// The envelope's context. `url` is the page's origin and path only: a query or
@@ -1045,38 +822,4 @@ fn on_ui_event(generation: u32, event: UiEvent) {
             }
         });
     });
-}
-
-/// Whether stored outbox `text` holds queued answers although the core read it as
-/// `parsed`, an empty outbox: valid JSON this version cannot read (another version,
-/// another shape). Corrupt text, or a truly empty outbox, is not worth keeping.
-fn holds_unreadable_entries(text: &str, parsed: &Outbox) -> bool {
-    if text.is_empty() || parsed.queued_len() > 0 || !parsed.dead_letter().is_empty() {
-        return false;
-    }
-    serde_json::from_str::<Json>(text)
-        .ok()
-        .and_then(|v| {
-            v.get("queue")
-                .and_then(Json::as_array)
-                .map(|q| !q.is_empty())
-        })
-        .unwrap_or(false)
-}
-
-fn outcome(delivery: Delivery) -> Outcome {
-    match delivery {
-        Delivery::Ok(s) => Outcome::from_status(s),
-        Delivery::Status {
-            status,
-            retry_after_ms,
-        } => match Outcome::from_status(status) {
-            Outcome::Retry { status, .. } => Outcome::Retry {
-                status,
-                retry_after_ms,
-            },
-            other => other,
-        },
-        Delivery::Network => Outcome::NetworkError,
-    }
 }

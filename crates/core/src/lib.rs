@@ -10,9 +10,10 @@
 //! - [`answer`]: answers, their per-kind value validation, the posted envelope.
 //! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
-//!   per-user prompt state it reads; [`profile`]: how received answers combine
-//!   into a user's profile on the server side.
+//!   per-user prompt state it reads.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
+//! - [`delivery`]: the delivery state machine: every sending decision, as events
+//!   in and effects out.
 //! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //!
 //! Feature `schema` derives JSON Schema for the config types
@@ -25,9 +26,9 @@
 pub mod answer;
 pub mod config;
 mod de;
+pub mod delivery;
 pub mod i18n;
 pub mod outbox;
-pub mod profile;
 pub mod retry;
 pub mod rules;
 pub mod time;

@@ -29,6 +29,9 @@ pub const MAX_BATCH_ANSWERS: usize = 20;
 pub const MAX_BATCH_BYTES: usize = 32 * 1024;
 /// Longest `Retry-After` honoured.
 pub const MAX_RETRY_AFTER_MS: u64 = 60 * 60_000;
+/// Longest a dead letter is kept: it holds personal data, and after a month nobody
+/// will act on it.
+pub const MAX_DEAD_AGE_MS: u64 = 30 * 24 * 60 * 60_000;
 
 /// One answer waiting for delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +50,22 @@ pub struct Queued {
     /// Not to be sent before this time (ms since the epoch); 0 = at once.
     #[serde(default)]
     pub next_at: u64,
+    /// In flight (in this tab or another) until this time: no other send takes it
+    /// meanwhile. Kept apart from `next_at` so that waking the queue (`online`, a
+    /// page load) skips the backoff but never a lease.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub leased_until: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Queued {
+    /// When it may be sent next: after its backoff and its lease.
+    pub fn due_at(&self) -> u64 {
+        self.next_at.max(self.leased_until)
+    }
 }
 
 /// Why an answer was given up on.
@@ -57,6 +76,12 @@ pub enum DeadReason {
     Rejected,
     /// The outbox was full (see the module's size policy).
     Overflow,
+    /// The endpoint answered with a redirect, which is never followed (a login
+    /// page's 200 must not count as delivered).
+    Redirected,
+    /// The browser refused to send the request as configured (e.g. a header it
+    /// cannot carry): sending it again cannot succeed.
+    Unsendable,
 }
 
 /// An answer that will not be delivered; kept for `explain()` and `trickle:error`.
@@ -120,6 +145,10 @@ pub enum Outcome {
         /// The HTTP status.
         status: u16,
     },
+    /// A redirect (3xx), never followed: final, like a 4xx.
+    Redirected,
+    /// The request could not be made as configured: final.
+    Unsendable,
 }
 
 impl Outcome {
@@ -129,12 +158,21 @@ impl Outcome {
         match status {
             0 => Outcome::NetworkError,
             200..=299 => Outcome::Delivered,
+            300..=399 => Outcome::Redirected,
             s if is_retryable(s) => Outcome::Retry {
                 status: s,
                 retry_after_ms: None,
             },
             s => Outcome::Rejected { status: s },
         }
+    }
+
+    /// The answers will never be delivered: dead-letter them.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Outcome::Rejected { .. } | Outcome::Redirected | Outcome::Unsendable
+        )
     }
 }
 
@@ -193,16 +231,65 @@ impl Outbox {
     /// retry). A readable one is brought back within the size bounds and
     /// deduplicated.
     pub fn from_json(json: &str) -> Outbox {
-        let mut outbox = match crate::de::from_str_lossy::<Outbox>(json) {
-            Some(o) if o.version == OUTBOX_VERSION => o,
-            _ => return Outbox::new(),
+        Outbox::read(json).0
+    }
+
+    /// Reads a stored outbox entry by entry: an entry this version cannot read
+    /// (corrupt, or written by another version) is returned apart, as JSON, and
+    /// the others survive. Not JSON, or an outbox of another version, reads as
+    /// empty with the whole document returned apart when it holds queued entries.
+    pub fn read(json: &str) -> (Outbox, Vec<serde_json::Value>) {
+        use serde_json::Value;
+        let mut outbox = Outbox::new();
+        let Ok(Value::Object(mut doc)) = serde_json::from_str::<Value>(json) else {
+            return (outbox, Vec::new());
         };
+        let queue = match doc.remove("queue") {
+            Some(Value::Array(entries)) => entries,
+            _ => Vec::new(),
+        };
+        if doc.get("version").and_then(Value::as_u64) != Some(u64::from(OUTBOX_VERSION)) {
+            let mut whole = doc;
+            let keep = !queue.is_empty();
+            whole.insert("queue".to_owned(), Value::Array(queue));
+            let apart = if keep {
+                vec![Value::Object(whole)]
+            } else {
+                Vec::new()
+            };
+            return (outbox, apart);
+        }
+        let mut apart = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
-        outbox.queue.retain(|q| seen.insert(q.answer.id.clone()));
+        for entry in queue {
+            match crate::de::from_value::<Queued>(entry.clone()) {
+                Ok(q) if seen.insert(q.answer.id.clone()) => outbox.queue.push(q),
+                Ok(_) => {}
+                Err(_) => apart.push(entry),
+            }
+        }
+        if let Some(Value::Array(dead)) = doc.remove("dead") {
+            // Dead letters are kept for the record only; one unreadable is dropped.
+            outbox.dead = dead
+                .into_iter()
+                .filter_map(|d| crate::de::from_value::<DeadLetter>(d).ok())
+                .collect();
+        }
         outbox.queue.truncate(MAX_QUEUED);
         let excess = outbox.dead.len().saturating_sub(MAX_DEAD);
         outbox.dead.drain(..excess);
-        outbox
+        (outbox, apart)
+    }
+
+    /// Forgets dead letters older than [`MAX_DEAD_AGE_MS`] at `now_ms`. One with
+    /// no time (an overflow recorded before this rule) is dated `now_ms`, so it
+    /// goes a month from now.
+    pub fn prune(&mut self, now_ms: u64) {
+        for d in self.dead.iter_mut().filter(|d| d.at == 0) {
+            d.at = now_ms;
+        }
+        self.dead
+            .retain(|d| now_ms.saturating_sub(d.at) <= MAX_DEAD_AGE_MS);
     }
 
     /// The stored form (read back with [`Outbox::from_json`]).
@@ -237,6 +324,7 @@ impl Outbox {
             answer,
             attempts: 0,
             next_at: 0,
+            leased_until: 0,
         });
         result
     }
@@ -248,8 +336,8 @@ impl Outbox {
     /// Does not change the outbox: send at most one batch at a time, or
     /// [`Outbox::lease`] it first.
     pub fn due_batch(&self, now_ms: u64) -> Option<Batch> {
-        let first = self.queue.iter().find(|q| q.next_at <= now_ms)?;
-        Some(self.collect(first, |q| q.next_at <= now_ms))
+        let first = self.queue.iter().find(|q| q.due_at() <= now_ms)?;
+        Some(self.collect(first, |q| q.due_at() <= now_ms))
     }
 
     /// Every queued answer of `user_id`, due or not, in size-bounded batches: for
@@ -303,7 +391,21 @@ impl Outbox {
     /// again then (the stored outbox keeps the lease).
     pub fn lease(&mut self, ids: &[String], until_ms: u64) {
         for q in self.queue.iter_mut().filter(|q| ids.contains(&q.answer.id)) {
-            q.next_at = until_ms;
+            q.leased_until = until_ms;
+        }
+    }
+
+    /// Ends the lease of `ids` and makes them due at `now_ms` (to send them again
+    /// at once, e.g. one by one after their batch was refused). With `lease_until`,
+    /// only answers still under that lease (not taken over by another sender).
+    pub fn release(&mut self, ids: &[String], now_ms: u64, lease_until: Option<u64>) {
+        for q in self.queue.iter_mut().filter(|q| {
+            ids.contains(&q.answer.id)
+                && !lease_until
+                    .is_some_and(|mine| q.leased_until != mine && q.leased_until > now_ms)
+        }) {
+            q.leased_until = 0;
+            q.next_at = now_ms;
         }
     }
 
@@ -311,6 +413,25 @@ impl Outbox {
     /// random number in 0..1 (see [`RetryPolicy::delay_ms`]). Ids no longer queued
     /// are ignored.
     pub fn apply(&mut self, ids: &[String], outcome: Outcome, now_ms: u64, jitter: f64) {
+        self.apply_leased(ids, outcome, now_ms, jitter, None);
+    }
+
+    /// [`Outbox::apply`] for the sender that leased `ids` until `lease_until`. An
+    /// answer whose lease has meanwhile been renewed by another sender (this one's
+    /// ran out and another tab took it over) is left to that sender when the
+    /// outcome is a retry: clearing its lease would let a third send start while
+    /// the other is in flight. A delivery or a final refusal applies all the same.
+    pub fn apply_leased(
+        &mut self,
+        ids: &[String],
+        outcome: Outcome,
+        now_ms: u64,
+        jitter: f64,
+        lease_until: Option<u64>,
+    ) {
+        let taken_over = |q: &Queued| {
+            lease_until.is_some_and(|mine| q.leased_until != mine && q.leased_until > now_ms)
+        };
         match outcome {
             Outcome::Delivered => self.queue.retain(|q| !ids.contains(&q.answer.id)),
             Outcome::NetworkError | Outcome::Retry { .. } => {
@@ -322,26 +443,37 @@ impl Outbox {
                     _ => 0,
                 };
                 let policy = self.policy;
-                for q in self.queue.iter_mut().filter(|q| ids.contains(&q.answer.id)) {
+                for q in self
+                    .queue
+                    .iter_mut()
+                    .filter(|q| ids.contains(&q.answer.id) && !taken_over(q))
+                {
                     q.attempts = q.attempts.saturating_add(1);
                     let delay = policy.delay_ms(q.attempts, jitter).max(floor);
                     q.next_at = now_ms.saturating_add(delay);
+                    q.leased_until = 0;
                 }
             }
-            Outcome::Rejected { status } => {
+            Outcome::Rejected { .. } | Outcome::Redirected | Outcome::Unsendable => {
+                let (reason, status) = match outcome {
+                    Outcome::Rejected { status } => (DeadReason::Rejected, Some(status)),
+                    Outcome::Redirected => (DeadReason::Redirected, None),
+                    _ => (DeadReason::Unsendable, None),
+                };
                 let (rejected, kept): (Vec<Queued>, Vec<Queued>) = std::mem::take(&mut self.queue)
                     .into_iter()
                     .partition(|q| ids.contains(&q.answer.id));
                 self.queue = kept;
                 for q in rejected {
-                    self.bury(q, DeadReason::Rejected, Some(status), now_ms);
+                    self.bury(q, reason, status, now_ms);
                 }
             }
         }
     }
 
     /// Makes every queued answer due at `now_ms` (the browser came back online,
-    /// or a new page load): waiting out a long backoff then helps nobody.
+    /// or a new page load): waiting out a long backoff then helps nobody. Leases
+    /// hold: an answer another tab is sending is not sent again.
     pub fn wake(&mut self, now_ms: u64) {
         for q in &mut self.queue {
             q.next_at = q.next_at.min(now_ms);
@@ -363,7 +495,7 @@ impl Outbox {
     /// When the earliest queued answer becomes due (ms since the epoch); `None`
     /// when the queue is empty. Set the retry timer for this.
     pub fn next_attempt_at(&self) -> Option<u64> {
-        self.queue.iter().map(|q| q.next_at).min()
+        self.queue.iter().map(Queued::due_at).min()
     }
 
     /// Answers given up on, oldest first.

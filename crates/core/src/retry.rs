@@ -44,12 +44,12 @@ impl RetryPolicy {
     }
 }
 
-/// Whether an HTTP status is worth retrying: 408, 429 and 5xx, and anything that
-/// is neither success nor a client error (a 3xx that fetch did not follow).
-/// Other 4xx are final.
+/// Whether an HTTP status is worth retrying: 408, 429, 5xx, and anything outside
+/// the known classes. Success, a redirect (never followed, contract section 3) and
+/// other 4xx are not.
 pub fn is_retryable(status: u16) -> bool {
     match status {
-        200..=299 => false,
+        200..=399 => false,
         408 | 429 => true,
         400..=499 => false,
         _ => true,

@@ -46,11 +46,20 @@ pub struct PromptState {
     /// Events tracked for this user; they reach stages that list them.
     #[serde(default)]
     pub events: BTreeSet<String>,
-    /// What the server-kept profile said (all reads joined), kept apart from what
-    /// happened here so that a rejected local answer cannot erase it. Left out of
-    /// the stored form while empty, so a state without it reads as before.
-    #[serde(default, skip_serializing_if = "Remote::is_empty")]
-    pub server: Remote,
+    /// What the server-kept profile said (every read joined, see
+    /// [`PromptState::merge_server`]): fields known there. Kept apart from what
+    /// happened here, so a rejected local answer cannot erase it. The three
+    /// `server_*` sets are left out of the stored form while empty, so a state
+    /// without them is stored as before. (Three plain fields rather than one
+    /// nested struct: one more derived deserializer costs the wasm more bytes.)
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub server_known: BTreeSet<String>,
+    /// Fields declined on any device, as the server-kept prompt state says.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub server_declined: BTreeSet<String>,
+    /// Stage id -> the `loginsCount` the server-kept prompt state snoozes it until.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub server_snoozed: BTreeMap<String, u32>,
 }
 
 /// What the server-kept profile says about one user (contract section 2, "one
@@ -60,17 +69,13 @@ pub struct PromptState {
 /// A join semilattice: [`Remote::join`] is commutative, associative and
 /// idempotent, and only ever adds, so merging reads in any order, any number of
 /// times, gives the same state, and nothing known on either side is forgotten.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Remote {
     /// Configured fields with a value in the server-kept profile.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub known: BTreeSet<String>,
     /// Configured fields the user declined on some device.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub declined: BTreeSet<String>,
     /// Stage id -> the `loginsCount` the stage is snoozed until (exclusive).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub snoozed: BTreeMap<String, u32>,
 }
 
@@ -154,7 +159,9 @@ impl PromptState {
             answered: BTreeSet::new(),
             declined: BTreeSet::new(),
             events: BTreeSet::new(),
-            server: Remote::default(),
+            server_known: BTreeSet::new(),
+            server_declined: BTreeSet::new(),
+            server_snoozed: BTreeMap::new(),
         }
     }
 
@@ -231,15 +238,49 @@ impl PromptState {
     /// here, a decline there is a decline here, a snooze there holds here. Never
     /// opens a question (see [`Remote::join`]). Returns whether anything changed.
     pub fn merge_server(&mut self, remote: &Remote) -> bool {
-        let before = self.server.clone();
-        self.server.join(remote);
-        self.server != before
+        let mut server = self.server();
+        server.join(remote);
+        let changed = server != self.server();
+        self.server_known = server.known;
+        self.server_declined = server.declined;
+        self.server_snoozed = server.snoozed;
+        changed
+    }
+
+    /// What every read of the server-kept profile said, joined.
+    pub fn server(&self) -> Remote {
+        Remote {
+            known: self.server_known.clone(),
+            declined: self.server_declined.clone(),
+            snoozed: self.server_snoozed.clone(),
+        }
     }
 
     /// `field` was declined here or on another device.
     pub fn is_declined(&self, field: &str) -> bool {
-        self.declined.contains(field) || self.server.declined.contains(field)
+        self.declined.contains(field) || self.server_declined.contains(field)
     }
+}
+
+/// The URL of a profile read: `template` (the config's `profileUrl`) with every
+/// `{userId}` replaced by `encoded_id` (the user id, already URL-encoded).
+// A byte scan, not `str::replace`: that pulls the two-way string searcher into the
+// wasm for this one call.
+pub fn profile_read_url(template: &str, encoded_id: &str) -> String {
+    const KEY: &str = "{userId}";
+    let mut out = String::with_capacity(template.len() + encoded_id.len());
+    let mut rest = template;
+    while !rest.is_empty() {
+        if rest.as_bytes().starts_with(KEY.as_bytes()) {
+            out.push_str(encoded_id);
+            rest = &rest[KEY.len()..];
+        } else {
+            let next = rest.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..next]);
+            rest = &rest[next..];
+        }
+    }
+    out
 }
 
 /// Why a question is not open (contract section 2). Serializes kebab-case.
@@ -334,7 +375,7 @@ pub fn is_present(value: &serde_json::Value) -> bool {
 /// (A decline is reported separately, as [`Reason::Declined`].)
 pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
     state.answered.contains(field)
-        || state.server.known.contains(field)
+        || state.server_known.contains(field)
         || profile_value(&user.profile, field).is_some_and(is_present)
 }
 
@@ -389,8 +430,7 @@ fn stage_snoozed(config: &Config, stage: &Stage, user: &User, state: &PromptStat
         .get(&stage.id)
         .is_some_and(|&at| user.logins_count < at.saturating_add(config.cadence.snooze_logins));
     let there = state
-        .server
-        .snoozed
+        .server_snoozed
         .get(&stage.id)
         .is_some_and(|&until| user.logins_count < until);
     here || there

@@ -158,7 +158,12 @@ fn statuses_are_classified_per_the_contract() {
     assert_eq!(Outcome::from_status(299), Outcome::Delivered);
     assert_eq!(Outcome::from_status(0), Outcome::NetworkError);
     assert_eq!(Outcome::from_status(404), Outcome::Rejected { status: 404 });
-    assert!(matches!(Outcome::from_status(302), Outcome::Retry { .. }));
+    assert_eq!(
+        Outcome::from_status(302),
+        Outcome::Redirected,
+        "a redirect is final, never followed"
+    );
+    assert!(Outcome::from_status(301).is_final() && !is_retryable(307));
     assert!(is_retryable(429) && is_retryable(599) && !is_retryable(400) && !is_retryable(201));
 }
 

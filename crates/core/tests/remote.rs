@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use serde_json::json;
 use trickle_core::config::{Config, User};
-use trickle_core::rules::{explain, next_question, PromptState, Reason, Remote};
+use trickle_core::rules::{explain, next_question, profile_read_url, PromptState, Reason, Remote};
 
 fn seed() -> Config {
     Config::from_json(include_str!("../fixtures/seed.config.json")).unwrap()
@@ -162,6 +162,12 @@ fn the_merged_state_survives_storage_and_an_empty_one_is_stored_as_before() {
     state.begin_login(2);
     let plain = state.to_json();
     assert!(!plain.contains("server"), "{plain}");
+    let old = r#"{"version":1,"login":2,"shownThisLogin":[],"endedThisLogin":false,"shown":{},"snoozed":{},"answered":[],"declined":[],"events":[]}"#;
+    assert_eq!(
+        PromptState::from_json(old),
+        state,
+        "a state stored before v2 reads the same"
+    );
     state.merge_server(&Remote {
         known: fields(&["name"]),
         declined: fields(&["phone"]),
@@ -274,4 +280,19 @@ proptest! {
             prop_assert!(!there.known.contains(&due.field) && !there.declined.contains(&due.field));
         }
     }
+}
+
+#[test]
+fn the_profile_read_url_fills_every_user_id_placeholder() {
+    assert_eq!(
+        profile_read_url("/v1/profiles/{userId}", "auth0%7C1"),
+        "/v1/profiles/auth0%7C1"
+    );
+    assert_eq!(
+        profile_read_url("https://c.example/{userId}/p?u={userId}", "a"),
+        "https://c.example/a/p?u=a"
+    );
+    assert_eq!(profile_read_url("/me/profile", "a"), "/me/profile");
+    assert_eq!(profile_read_url("/p/ü/{userId}{", "x"), "/p/ü/x{");
+    assert_eq!(profile_read_url("{userI", "x"), "{userI");
 }
