@@ -10,11 +10,12 @@
 //! - [`answer`]: answers, their per-kind value validation, the posted envelope.
 //! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
-//!   per-user prompt state it reads.
+//!   per-user prompt state it reads; [`profile`]: how received answers combine
+//!   into a user's profile on the server side.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
+//! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //! - [`delivery`]: the delivery state machine: every sending decision, as events
 //!   in and effects out.
-//! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //!
 //! Feature `schema` derives JSON Schema for the config types
 //! (`config::json_schema`); it is off by default so the wasm build leaves
@@ -29,6 +30,7 @@ mod de;
 pub mod delivery;
 pub mod i18n;
 pub mod outbox;
+pub mod profile;
 pub mod retry;
 pub mod rules;
 pub mod time;
