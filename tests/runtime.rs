@@ -1458,3 +1458,76 @@ async fn identify_undefined_before_init_forgets_the_early_user() {
     assert_eq!(explain()["questions"][0]["reason"], "no-user");
     api::destroy();
 }
+
+// --- bounded storage (contract section 3, v2) ------------------------------------
+
+fn stored_state(user_id: &str) -> Option<Json> {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage
+        .get_item(&state_key(user_id))
+        .unwrap()
+        .map(|t| serde_json::from_str(&t).unwrap())
+}
+
+#[wasm_bindgen_test]
+async fn only_events_a_stage_lists_are_stored() {
+    reset().await;
+    let mut cfg = config("u-events");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    api::track("before-init-unlisted".into());
+    api::track("purchase".into());
+    start(&cfg).await;
+    for name in ["page-view", "clicked-a-button", "scrolled"] {
+        api::track(name.into());
+    }
+    let state = stored_state("u-events").unwrap();
+    assert_eq!(state["events"], json!(["purchase"]), "{state}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_prompt_state_unused_for_90_days_is_removed_at_the_next_start() {
+    reset().await;
+    let day = 24.0 * 60.0 * 60_000.0;
+    let now = js_sys::Date::now();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let state = |seen: f64| {
+        format!(
+            r#"{{"version":1,"login":1,"declined":["role"],"seenAt":{}}}"#,
+            seen as u64
+        )
+    };
+    storage
+        .set_item(&state_key("gone"), &state(now - 91.0 * day))
+        .unwrap();
+    storage
+        .set_item(&state_key("recent"), &state(now - 89.0 * day))
+        .unwrap();
+    storage
+        .set_item(
+            &state_key("undated"),
+            r#"{"version":1,"login":1,"declined":["role"]}"#,
+        )
+        .unwrap();
+    storage
+        .set_item(&state_key("unreadable"), "{\"version\":7}")
+        .unwrap();
+    start(&config("u-prune")).await;
+    assert!(stored_state("gone").is_none(), "not seen for 91 days");
+    assert!(stored_state("recent").is_some());
+    let undated = stored_state("undated").unwrap();
+    assert!(
+        undated["seenAt"].as_f64().unwrap() >= now,
+        "dated now: {undated}"
+    );
+    assert_eq!(
+        storage
+            .get_item(&state_key("unreadable"))
+            .unwrap()
+            .as_deref(),
+        Some("{\"version\":7}"),
+        "another version's state is left alone"
+    );
+    assert!(stored_state("u-prune").unwrap()["seenAt"].as_f64().unwrap() >= now);
+    api::destroy();
+}

@@ -14,9 +14,12 @@ pub const OUTBOX_KEY: &str = "trickle:v1:outbox";
 /// in it are kept for a later version or a person to recover.
 pub const OUTBOX_BACKUP_KEY: &str = "trickle:v1:outbox:unreadable";
 
+/// What every user's prompt-state key starts with.
+pub const STATE_PREFIX: &str = "trickle:v1:state:";
+
 /// The storage key of one user's prompt state.
 pub fn state_key(user_id: &str) -> String {
-    let mut key = String::from("trickle:v1:state:");
+    let mut key = String::from(STATE_PREFIX);
     key.push_str(user_id);
     key
 }
@@ -96,6 +99,30 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// Every key that starts with `prefix`, in `localStorage` or in memory.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .memory
+            .try_borrow()
+            .map(|m| {
+                m.keys()
+                    .filter(|k| k.starts_with(prefix))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(local) = &self.local {
+            for i in 0..local.length().unwrap_or(0) {
+                if let Ok(Some(key)) = local.key(i) {
+                    if key.starts_with(prefix) && !keys.contains(&key) {
+                        keys.push(key);
+                    }
+                }
+            }
+        }
+        keys
     }
 
     /// Removes a value from both copies.

@@ -32,7 +32,7 @@ use trickle_core::delivery::{
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::{self, Due, PromptState};
 
-use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY};
+use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
 use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
@@ -113,6 +113,8 @@ impl Runtime {
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
     /// call [`Runtime::start`] once it is installed.
     pub fn new(config: Config, early_user: Option<User>, early_events: BTreeSet<String>) -> Self {
+        let mut early_events = early_events;
+        early_events.retain(|e| rules::lists_event(&config, e));
         let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
@@ -172,6 +174,7 @@ impl Runtime {
             .unwrap_or("nobody yet");
         self.log.debug(&["started for ", who]);
         host::emit("trickle:ready", json!({}));
+        self.prune_states();
         self.deliver(DeliveryEvent::Wake);
         self.read_profile();
         self.advance(false);
@@ -208,6 +211,13 @@ impl Runtime {
     /// `track(name)`: marks an event for the current user; a stage it reaches may
     /// become due at once.
     pub fn track(&mut self, name: String) {
+        // Only events a stage lists can reach one; storing others would let
+        // storage grow with every event name a host tracks.
+        if !rules::lists_event(&self.config, &name) {
+            self.log
+                .debug(&["tracked ", &name, ": no stage lists it; ignored"]);
+            return;
+        }
         if self.user.is_none() {
             self.events.insert(name);
             return;
@@ -264,6 +274,10 @@ impl Runtime {
             .map(|s| PromptState::from_json(&s))
             .unwrap_or_default();
         state.begin_login(user.logins_count);
+        state.seen_at = clock::now_ms();
+        // A config that no longer lists an event does not keep it either.
+        let config = &self.config;
+        state.events.retain(|e| rules::lists_event(config, e));
         // Events tracked before anyone signed in count for the user who signs in.
         for event in std::mem::take(&mut self.events) {
             state.record_event(&event);
@@ -271,6 +285,26 @@ impl Runtime {
         self.store.set(&key, &state.to_json());
         self.state = state;
         self.user = Some(user);
+    }
+
+    /// Removes the prompt state of users no page view has used for 90 days
+    /// (`rules::STATE_MAX_IDLE_MS`), so the widget's storage stays bounded; a
+    /// state of unknown age is dated now instead.
+    fn prune_states(&self) {
+        let now = clock::now_ms();
+        for key in self.store.keys(STATE_PREFIX) {
+            let Some(text) = self.store.get(&key) else {
+                continue;
+            };
+            let mut state = PromptState::from_json(&text);
+            if state.is_stale(now) {
+                self.store.remove(&key);
+            } else if state.seen_at == 0 && state != PromptState::new() {
+                // (A state this version cannot read parses as new: left alone.)
+                state.seen_at = now;
+                self.store.set(&key, &state.to_json());
+            }
+        }
     }
 
     /// Re-reads the user's prompt state: another tab of the site may have shown,

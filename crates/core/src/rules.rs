@@ -11,6 +11,10 @@ use crate::config::{Config, Question, Stage, User};
 /// The version written into stored prompt state; any other version is discarded.
 pub const STATE_VERSION: u32 = 1;
 
+/// A user's prompt state not used for this long is removed from the browser
+/// (storage written by the widget stays bounded; contract section 3).
+pub const STATE_MAX_IDLE_MS: u64 = 90 * 24 * 60 * 60_000;
+
 /// What the widget remembers about one user between page loads: shown counts,
 /// snoozes, declines, the login last counted and the questions shown in it.
 ///
@@ -43,9 +47,14 @@ pub struct PromptState {
     /// Fields the user declined ("Prefer not to say"): never asked again.
     #[serde(default)]
     pub declined: BTreeSet<String>,
-    /// Events tracked for this user; they reach stages that list them.
+    /// Events tracked for this user; they reach stages that list them. Only
+    /// events the config lists are kept (see [`lists_event`]).
     #[serde(default)]
     pub events: BTreeSet<String>,
+    /// When a page view last used this state (ms since the epoch; 0: not known,
+    /// a state stored before this field existed). See [`PromptState::is_stale`].
+    #[serde(default)]
+    pub seen_at: u64,
     /// What the server-kept profile said (every read joined, see
     /// [`PromptState::merge_server`]): fields known there. Kept apart from what
     /// happened here, so a rejected local answer cannot erase it. The three
@@ -159,6 +168,7 @@ impl PromptState {
             answered: BTreeSet::new(),
             declined: BTreeSet::new(),
             events: BTreeSet::new(),
+            seen_at: 0,
             server_known: BTreeSet::new(),
             server_declined: BTreeSet::new(),
             server_snoozed: BTreeMap::new(),
@@ -181,11 +191,14 @@ impl PromptState {
         serde_json::to_string(self).unwrap_or_default()
     }
 
-    /// Counts the login `logins_count`. A value other than the last counted starts
-    /// a new login (per-login cap and "Not now" reset); the same value again (a
-    /// reload) changes nothing. Returns whether a new login started.
+    /// Counts the login `logins_count`. A value above the last counted starts a
+    /// new login (per-login cap and "Not now" reset); the same value again (a
+    /// reload) changes nothing, and so does a lower one: a tab still on an older
+    /// login shares the newest login's cap instead of resetting it (two tabs on
+    /// different login counts must not each show `maxQuestionsPerLogin`). Returns
+    /// whether a new login started.
     pub fn begin_login(&mut self, logins_count: u32) -> bool {
-        if self.login == Some(logins_count) {
+        if self.login.is_some_and(|last| logins_count <= last) {
             return false;
         }
         self.login = Some(logins_count);
@@ -219,7 +232,7 @@ impl PromptState {
     /// `loginsCount` has grown by `snoozeLogins`.
     pub fn record_snoozed(&mut self, stage_id: &str, logins_count: u32) {
         self.snoozed.insert(stage_id.to_owned(), logins_count);
-        if self.login == Some(logins_count) {
+        if self.login.is_some_and(|last| logins_count <= last) {
             self.ended_this_login = true;
         }
     }
@@ -227,6 +240,12 @@ impl PromptState {
     /// The host tracked `event` for this user.
     pub fn record_event(&mut self, event: &str) {
         self.events.insert(event.to_owned());
+    }
+
+    /// Not used by any page view for [`STATE_MAX_IDLE_MS`] at `now_ms`: remove it.
+    /// A state of unknown age (`seen_at` 0) is not stale; date it instead.
+    pub fn is_stale(&self, now_ms: u64) -> bool {
+        self.seen_at != 0 && now_ms.saturating_sub(self.seen_at) > STATE_MAX_IDLE_MS
     }
 
     /// `field` was answered or declined here (so it is known, delivered or not).
@@ -350,6 +369,15 @@ pub struct Due {
     pub total: u32,
 }
 
+/// Whether some stage lists `event`: only such events can reach a stage, so only
+/// they are stored.
+pub fn lists_event(config: &Config, event: &str) -> bool {
+    config
+        .stages
+        .iter()
+        .any(|stage| stage.events.iter().any(|e| e == event))
+}
+
 /// The value at a dot path (`company.name`) in a nested profile.
 pub fn profile_value<'a>(
     profile: &'a serde_json::Value,
@@ -398,7 +426,9 @@ struct View<'a> {
 }
 
 fn view<'a>(user: &User, state: &'a PromptState) -> View<'a> {
-    if state.login == Some(user.logins_count) {
+    // A login at or below the last counted shares that login's record (see
+    // `PromptState::begin_login`).
+    if state.login.is_some_and(|last| user.logins_count <= last) {
         View {
             this_login: &state.shown_this_login,
             ended: state.ended_this_login,

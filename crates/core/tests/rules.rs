@@ -638,3 +638,76 @@ fn a_minimal_stored_state_of_this_version_is_accepted() {
     assert_eq!(state.login, Some(2));
     assert!(state.declined.contains("phone"));
 }
+
+#[test]
+fn a_lower_login_count_does_not_start_a_new_login() {
+    let mut state = PromptState::new();
+    assert!(state.begin_login(4));
+    state.record_shown("name");
+    assert!(!state.begin_login(3), "an older tab does not reset the cap");
+    assert_eq!(state.login, Some(4));
+    assert_eq!(state.shown_this_login, vec!["name".to_string()]);
+    assert!(state.begin_login(5));
+    assert!(state.shown_this_login.is_empty());
+}
+
+#[test]
+fn two_tabs_on_different_login_counts_share_one_cap() {
+    let config = seed_with_cadence(json!({ "maxQuestionsPerLogin": 2 }));
+    let (old, new) = (user(3, json!({})), user(4, json!({})));
+    let mut state = PromptState::new();
+    let mut shown = Vec::new();
+    // The tabs take turns, each re-reading the shared state first.
+    for tab in [&old, &new, &old, &new, &old, &new] {
+        state = PromptState::from_json(&state.to_json());
+        state.begin_login(tab.logins_count);
+        if let Some(due) = next_question(&config, tab, &state, &none()) {
+            state.record_shown(&due.question_id);
+            state.record_answered(&due.field);
+            shown.push(due.question_id);
+        }
+    }
+    // One in login 3 before the other tab counted login 4, then two in login 4
+    // between both tabs; before the fix each tab reset the other's login.
+    assert_eq!(shown, ["name", "email", "address"]);
+    assert_eq!(
+        reason_of(&config, &old, &state, &none(), "birthday"),
+        Some(Reason::CapReached)
+    );
+    assert_eq!(
+        reason_of(&config, &new, &state, &none(), "birthday"),
+        Some(Reason::CapReached)
+    );
+}
+
+#[test]
+fn not_now_in_a_tab_on_an_older_login_ends_the_newest_login_too() {
+    let config = seed();
+    let mut state = PromptState::new();
+    state.begin_login(4);
+    state.record_snoozed("basics", 3);
+    assert!(state.ended_this_login);
+    assert_eq!(
+        reason_of(&config, &user(4, json!({})), &state, &none(), "address"),
+        Some(Reason::Snoozed)
+    );
+}
+
+#[test]
+fn a_state_unused_for_90_days_is_stale_and_one_of_unknown_age_is_not() {
+    let day = 24 * 60 * 60_000;
+    let mut state = PromptState::new();
+    assert!(!state.is_stale(1_000 * day), "unknown age");
+    state.seen_at = 10 * day;
+    assert!(!state.is_stale(100 * day));
+    assert!(state.is_stale(100 * day + 1));
+    let stored = PromptState::from_json(&state.to_json());
+    assert_eq!(stored.seen_at, 10 * day);
+}
+
+#[test]
+fn only_events_a_stage_lists_are_worth_keeping() {
+    let config = seed();
+    assert!(trickle_core::rules::lists_event(&config, "purchase"));
+    assert!(!trickle_core::rules::lists_event(&config, "page-view"));
+}

@@ -178,3 +178,47 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Two tabs of one user on different login counts (one not yet reloaded after
+    /// a new login) share the stored state: together they never show more than
+    /// `maxQuestionsPerLogin` questions in the newest login.
+    #[test]
+    fn two_tabs_on_different_logins_never_exceed_the_cap_together(
+        cap in 1u32..4,
+        older in 1u32..4,
+        ahead in 1u32..3,
+        turns in proptest::collection::vec((any::<bool>(), 0u8..3), 1..30),
+    ) {
+        let config = config(cap, 1, 9);
+        let newer = older + ahead;
+        let tab = |logins: u32| User { id: "u".into(), logins_count: logins, profile: json!({}), user_hash: None };
+        let mut stored = PromptState::new().to_json();
+        let mut shown_in_newest = 0u32;
+        let mut newest_began = false;
+        for (is_new, action) in turns {
+            let user = tab(if is_new { newer } else { older });
+            let mut state = PromptState::from_json(&stored);
+            // Counted from the first time the newest login begins; a later "new
+            // login" of either tab (what the old rule did) must not reset the count.
+            if state.begin_login(user.logins_count) && is_new && !newest_began {
+                newest_began = true;
+            }
+            if let Some(due) = next_question(&config, &user, &state, &BTreeSet::new()) {
+                if !state.shown_this_login.contains(&due.question_id) && newest_began {
+                    shown_in_newest += 1;
+                }
+                state.record_shown(&due.question_id);
+                match action {
+                    0 => state.record_answered(&due.field),
+                    1 => state.record_snoozed(&due.stage, user.logins_count),
+                    _ => {}
+                }
+            }
+            stored = state.to_json();
+            prop_assert!(shown_in_newest <= cap, "{shown_in_newest} shown in login {newer}, cap {cap}");
+        }
+    }
+}
