@@ -9,6 +9,7 @@
 //! - [`config`]: the config of contract section 1, parsed and validated.
 //! - [`answer`]: answers, their per-kind value validation, the posted envelope.
 //! - [`i18n`]: UI strings (en, de, ar), locale fallback, text direction.
+//! - [`colour`]: the accent's hex parser and the text colour drawn on it.
 //! - [`rules`]: the stage rule (which question is due, and why not) and the
 //!   per-user prompt state it reads; [`profile`]: how received answers combine
 //!   into a user's profile on the server side.
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod answer;
+pub mod colour;
 pub mod config;
 mod de;
 pub mod delivery;

@@ -136,7 +136,8 @@ impl Config {
                 format!("\"{}\" is not a BCP 47 language tag", self.locale),
             ));
         }
-        if !is_hex_colour(&self.theme.accent) {
+        // Only hex: see crate::colour::parse_hex_colour for why.
+        if crate::colour::parse_hex_colour(&self.theme.accent).is_none() {
             return Err(ConfigError::new(
                 "theme.accent",
                 "must be a colour like #2A5383 or #25A",
@@ -284,11 +285,4 @@ fn validate_field_path(field: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-// The accent ends up in a CSS custom property inside the shadow root; allowing
-// only hex colours means a config can never smuggle other CSS through it.
-fn is_hex_colour(s: &str) -> bool {
-    s.strip_prefix('#')
-        .is_some_and(|h| (h.len() == 3 || h.len() == 6) && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
