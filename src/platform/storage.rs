@@ -14,15 +14,9 @@ pub const OUTBOX_KEY: &str = "trickle:v1:outbox";
 /// in it are kept for a later version or a person to recover.
 pub const OUTBOX_BACKUP_KEY: &str = "trickle:v1:outbox:unreadable";
 
-/// What every user's prompt-state key starts with.
-pub const STATE_PREFIX: &str = "trickle:v1:state:";
-
-/// The storage key of one user's prompt state.
-pub fn state_key(user_id: &str) -> String {
-    let mut key = String::from(STATE_PREFIX);
-    key.push_str(user_id);
-    key
-}
+/// One user's prompt-state key, and what every such key starts with (the
+/// session in core reads and writes them).
+pub use trickle_core::session::{state_key, STATE_PREFIX};
 
 /// `localStorage` with an in-memory fallback. Every write also lands in memory, so
 /// once `localStorage` throws, the rest of the page's life goes on from memory.

@@ -16,7 +16,8 @@
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
 //! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //! - [`delivery`]: the delivery state machine: every sending decision, as events
-//!   in and effects out.
+//!   in and effects out; [`session`]: the prompt flow (who is signed in, what is on
+//!   screen, what a response does, the profile read's wait) in the same style.
 //!
 //! Feature `schema` derives JSON Schema for the config types
 //! (`config::json_schema`); it is off by default so the wasm build leaves
@@ -35,4 +36,5 @@ pub mod outbox;
 pub mod profile;
 pub mod retry;
 pub mod rules;
+pub mod session;
 pub mod time;
