@@ -5,29 +5,48 @@
 # The wasm comes from a cdylib-only release build (`cargo rustc --crate-type cdylib`):
 # a cdylib+rlib crate measured 37% larger. wasm-opt is binaryen 132 from npm (Debian's
 # 108 cannot read current rustc output).
+#
+# `--test-panic` builds the same bundle with the `test-panic` feature (magic event
+# names that panic, for e2e/panic.test.mjs) into dist/embed-panic/ instead, working in
+# target/embed-panic/; the shipped dist/embed/ and the npm package never get it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 target_dir=${CARGO_TARGET_DIR:-target}
 
-cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-type cdylib -q
-rm -rf target/embed && mkdir -p target/embed/glue dist/embed
-wasm-bindgen --target web --no-typescript --out-dir target/embed/glue --out-name trickle \
+features=() work=target/embed out=dist/embed entry=src/embed/boot.js
+case "${1:-}" in
+  "") ;;
+  --test-panic) features=(--features test-panic) work=target/embed-panic out=dist/embed-panic ;;
+  *) echo "usage: $0 [--test-panic]" >&2; exit 2 ;;
+esac
+
+cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-type cdylib -q "${features[@]}"
+rm -rf "$work" && mkdir -p "$work/glue" "$out"
+wasm-bindgen --target web --no-typescript --out-dir "$work/glue" --out-name trickle \
   "$target_dir/wasm32-unknown-unknown/release/trickle.wasm"
 # Short import names in the wasm and the glue (see the script for why).
-node scripts/minify-imports.mjs target/embed/glue/trickle_bg.wasm target/embed/glue/trickle.js
+node scripts/minify-imports.mjs "$work/glue/trickle_bg.wasm" "$work/glue/trickle.js"
 # --flatten --rereloop before two -Oz rounds: the control flow is rebuilt from
 # scratch and then shrunk again; measured 0.6-0.9% smaller brotli than one -Oz
 # (-Oz --converge, -O4, --gufa and --merge-similar-functions gained less or lost).
 wasm-opt --flatten --rereloop -Oz -Oz --strip-debug --strip-producers \
-  target/embed/glue/trickle_bg.wasm -o target/embed/trickle.wasm
+  "$work/glue/trickle_bg.wasm" -o "$work/trickle.wasm"
 
-cp target/embed/trickle.wasm dist/embed/trickle.wasm
+if [ "$work" != target/embed ]; then
+  # boot.js imports the glue from target/embed/glue; this build's copy of it imports
+  # the glue from next to itself.
+  sed 's#\.\./\.\./target/embed/glue/trickle\.js#./glue/trickle.js#' src/embed/boot.js >"$work/boot.js"
+  grep -q "'./glue/trickle.js'" "$work/boot.js"
+  cp src/embed/api.js "$work/api.js"
+  entry=$work/boot.js
+fi
+cp "$work/trickle.wasm" "$out/trickle.wasm"
 # One classic script (works with `defer`, reads document.currentScript) whose only
 # global is window.Trickle.
 # The glue's fallback wasm URL uses import.meta.url, which a classic script lacks;
 # boot.js always passes the URL, so the fallback only needs to be valid syntax.
-esbuild src/embed/boot.js --bundle --format=iife --minify --target=es2020 \
+esbuild "$entry" --bundle --format=iife --minify --target=es2020 \
   --define:import.meta.url=document.baseURI \
-  --log-level=warning --outfile=dist/embed/trickle.js
-echo "[build-embed] dist/embed: $(wc -c <dist/embed/trickle.js) B js, $(wc -c <dist/embed/trickle.wasm) B wasm"
+  --log-level=warning --outfile="$out/trickle.js"
+echo "[build-embed] $out: $(wc -c <"$out/trickle.js") B js, $(wc -c <"$out/trickle.wasm") B wasm"

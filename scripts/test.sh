@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test layer and builds every deliverable, so a broken build fails:
-#   1. native cargo test (trickle-core, trickle-collector)
+#   1. native cargo test (trickle-core, trickle-collector, the widget's pure modules)
 #   2. wasm-bindgen-test of the widget in headless Chromium
-#   3. the script-tag bundle, the npm package, the demo dist; then Playwright e2e
+#   3. the script-tag bundle (and its test-panic twin), the npm package, the demo
+#      dist; then Playwright e2e
 # and ends with the size report of what a host page downloads.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +14,18 @@ step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - t0))"; }
 
 step "native tests: trickle-core, trickle-collector"
 cargo test -p trickle-core -p trickle-collector --all-features
+step "native tests: the widget's pure modules (form reducer, autofill, ...)"
+# yew and web-sys compile natively; only calls into JS would fail at run time.
+cargo test -p trickle --lib
 
 step "browser tests: the widget in headless Chromium"
-cargo test -p trickle --target wasm32-unknown-unknown
+# test-panic: tests/panic_in_*.rs trigger real panics through it (not compiled without).
+cargo test -p trickle --target wasm32-unknown-unknown --features test-panic
 
 step "build: script-tag bundle"
 ./scripts/build-embed.sh
+step "build: script-tag bundle with the test-panic hook, for e2e/panic.test.mjs"
+./scripts/build-embed.sh --test-panic
 step "build: npm package"
 TRICKLE_EMBED_BUILT=1 ./scripts/build-npm.sh
 step "build: demo (trunk)"

@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use serde_json::json;
 use trickle_core::config::{Config, User};
 use wasm_bindgen::prelude::*;
@@ -25,7 +26,10 @@ static DEAD: AtomicBool = AtomicBool::new(false);
 /// The message `init` rejects with once the widget has stopped.
 pub const STOPPED: &str = "trickle stopped after an internal error";
 
-/// Whether an internal error stopped the widget.
+/// Whether an internal error stopped the widget (and was reported). Exported as
+/// `stopped` for the JS guard (`src/embed/api.js`): when an export call traps after
+/// a panic, the panic hook has already reported it, and the guard must not again.
+#[wasm_bindgen(js_name = stopped)]
 pub fn is_stopped() -> bool {
     DEAD.load(Ordering::Relaxed)
 }
@@ -48,7 +52,8 @@ pub fn stop_after_internal_error(message: &str) {
 // Whether the panic hook is in place (installed by the first `init`).
 static HOOKED: AtomicBool = AtomicBool::new(false);
 
-// Routes a panic to [`stop_after_internal_error`] with the panic's message. Yew's
+// Routes a panic to [`stop_after_internal_error`] with the panic's message, and
+// keeps the trap that follows out of the host page ([`contain_traps`]). Yew's
 // own default hook (installed at the first render unless one is set through
 // yew) would write an unprefixed console error instead. The previous hook still
 // runs after ours: in a release build it is std's, which writes to a stderr that
@@ -66,8 +71,84 @@ fn install_panic_hook() {
             .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
             .unwrap_or("panic");
         stop_after_internal_error(message);
+        contain_traps();
         previous(info);
     }));
+}
+
+// Whether the listeners of [`contain_traps`] are in place.
+static CONTAINED: AtomicBool = AtomicBool::new(false);
+
+// On wasm32 a panic always ends in a trap (`RuntimeError: unreachable`) that leaves
+// the wasm through whatever called into it. During an export call that is the JS
+// guard of `src/embed/api.js`, which catches it. From a callback the browser runs
+// (a timer, an event listener, a promise reaction) nothing does: the browser would
+// report it as an uncaught error of the host page, to the host's error handlers and
+// its console. The hook has already reported the panic, so from now on a trap from
+// this wasm that reaches `window` is stopped there: these listeners run in the
+// capture phase, before the host's own at the same target, and mark it handled.
+// They stay for the page's life, as the stopped wasm may trap again (a `RefCell`
+// left borrowed); traps of other wasm modules on the page pass through.
+fn contain_traps() {
+    if CONTAINED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let here = wasm_location();
+    for (name, field) in [("error", "error"), ("unhandledrejection", "reason")] {
+        let here = here.clone();
+        let options = EventListenerOptions {
+            phase: EventListenerPhase::Capture,
+            passive: false,
+        };
+        EventListener::new_with_options(&window, name, options, move |event| {
+            let error = js_sys::Reflect::get(event, &field.into()).unwrap_or_default();
+            if !error.is_instance_of::<js_sys::WebAssembly::RuntimeError>() {
+                return;
+            }
+            // Without a location (a browser that does not name wasm frames, or
+            // `Error.stackTraceLimit = 0`) every trap counts as ours.
+            let ours = here.as_deref().is_none_or(|here| {
+                js_sys::Reflect::get(&error, &"stack".into())
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .is_some_and(|s| s.contains(here))
+            });
+            if ours {
+                event.prevent_default();
+                event.stop_immediate_propagation();
+            }
+        })
+        .forget();
+    }
+}
+
+// How this wasm's frames are named in a JS stack trace, read from a stack captured
+// here, inside the wasm (see [`frame_location`]).
+fn wasm_location() -> Option<String> {
+    let stack = js_sys::Reflect::get(&js_sys::Error::new(""), &"stack".into())
+        .ok()?
+        .as_string()?;
+    frame_location(&stack).map(str::to_owned)
+}
+
+/// The location of the first wasm frame in a JS stack trace, up to and including
+/// `:wasm-function[` (Chromium: `at http://…/trickle.wasm:wasm-function[12]:0x34`
+/// or `wasm://wasm/1a2b3c4d:…`; Firefox: `name@http://…/trickle.wasm:wasm-function[12]:0x34`):
+/// every frame of the same module carries it.
+fn frame_location(stack: &str) -> Option<&str> {
+    const FRAME: &str = ":wasm-function[";
+    let end = stack.find(FRAME)?;
+    // Back to the separator before the location (bytes: a char-set search costs
+    // more code).
+    let bytes = stack.as_bytes();
+    let mut start = end;
+    while start > 0 && !matches!(bytes[start - 1], b' ' | b'(' | b'@' | b'\n') {
+        start -= 1;
+    }
+    stack.get(start..end + FRAME.len())
 }
 
 /// Tests only: undoes [`stop_after_internal_error`] (all browser tests share one page).
@@ -171,11 +252,36 @@ pub fn track(name: String) {
         );
         return;
     }
+    #[cfg(feature = "test-panic")]
+    if test_panic(&name) {
+        return;
+    }
     if host::is_running() {
         host::with_runtime_or_later(move |rt| rt.track(name));
     } else {
         host::with_early(|e| e.events.insert(name));
     }
+}
+
+// Tests only (`--features test-panic`; the shipped bundle has none of it): a real
+// panic while the runtime is borrowed, as a bug in the runtime would be, either in
+// this export call or in a timer the widget set. Returns whether `name` was one of
+// the two magic names.
+#[cfg(feature = "test-panic")]
+fn test_panic(name: &str) -> bool {
+    match name {
+        "trickle:test-panic" => {
+            host::with_runtime(|_| panic!("test panic in track()"));
+        }
+        "trickle:test-panic-later" => {
+            gloo_timers::callback::Timeout::new(0, || {
+                host::with_runtime(|_| panic!("test panic in a timer"));
+            })
+            .forget();
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// `{ questions: [{ questionId, stage, field, open, reason }], queued, deadLetter }`:
@@ -222,4 +328,48 @@ fn report(code: &'static str, prefix: &str, message: &str) {
     Log::default().error(&[prefix, message]);
     host::emit("trickle:error", json!({ "code": code, "message": message }));
     host::flush_events();
+}
+
+#[cfg(test)]
+mod tests {
+    // Run natively (`cargo test -p trickle --lib`) and in wasm.
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::frame_location;
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn the_wasm_module_is_found_in_chromium_and_firefox_stacks() {
+        let chromium = "Error\n    at imports.wbg.__wbg_new_8a6f (http://h/trickle.js:1:200)\n    \
+            at http://h/trickle/trickle.wasm:wasm-function[210]:0x1b3f\n    \
+            at http://h/trickle/trickle.wasm:wasm-function[12]:0x34";
+        assert_eq!(
+            frame_location(chromium),
+            Some("http://h/trickle/trickle.wasm:wasm-function[")
+        );
+        let named = "RuntimeError: unreachable\n    at t.wasm.__rust_abort (wasm://wasm/1a2b3c4d:wasm-function[9]:0x10)";
+        assert_eq!(
+            frame_location(named),
+            Some("wasm://wasm/1a2b3c4d:wasm-function[")
+        );
+        let firefox = "Error@http://h/trickle.js:1:200\n\
+            __rust_abort@http://h/trickle/trickle.wasm:wasm-function[210]:0x1b3f\n";
+        assert_eq!(
+            frame_location(firefox),
+            Some("http://h/trickle/trickle.wasm:wasm-function[")
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_stack_without_wasm_frames_has_no_location() {
+        assert_eq!(
+            frame_location("Error\n    at f (http://h/app.js:1:2)"),
+            None
+        );
+        assert_eq!(frame_location(""), None);
+        // A location at the very start (no separator before it) is still one.
+        assert_eq!(
+            frame_location("m.wasm:wasm-function[1]:0x1"),
+            Some("m.wasm:wasm-function[")
+        );
+    }
 }

@@ -26,14 +26,22 @@ export function createApi(load, eager = false) {
   const queue = [];
 
   // A trap inside the wasm (a bug) surfaces as a JS exception. It must not reach the
-  // host's call stack, and the instance is not trusted afterwards.
+  // host's call stack, and the instance is not trusted afterwards. A panic (the
+  // usual cause) was already reported by the wasm's panic hook, which also marked the
+  // widget stopped; only a trap without one (e.g. out of memory) is reported here.
   const guard = (name, args) => {
     if (dead) return undefined;
     try {
       return exports[name](...args);
     } catch (e) {
       dead = e;
-      report('internal', `stopped after an internal error in ${name}(): ${e && e.message}`);
+      let reported = false;
+      try {
+        reported = exports.stopped();
+      } catch {
+        // the instance is broken beyond that: report here
+      }
+      if (!reported) report('internal', `stopped after an internal error in ${name}(): ${e && e.message}`);
       return undefined;
     }
   };
