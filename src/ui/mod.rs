@@ -300,3 +300,41 @@ fn announcement(s: &Strings, view: &QuestionView, locale: &str) -> String {
     text.push_str(prompt);
     text
 }
+
+#[cfg(test)]
+mod tests {
+    // Run natively (`cargo test -p trickle --lib`) and in wasm.
+    use serde_json::json;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn view(prompt: serde_json::Value) -> QuestionView {
+        let config = Config::from_value(json!({
+            "endpoint": "/v1/answers",
+            "stages": [{ "id": "s", "minLogins": 1, "questions": [
+                { "id": "q", "field": "q", "kind": "text", "prompt": prompt }
+            ]}]
+        }))
+        .unwrap();
+        QuestionView {
+            question: config.stages[0].questions[0].clone(),
+            stage: "s".into(),
+            position: 1,
+            total: 1,
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_question_is_announced_in_the_popup_locale() {
+        let q = view(json!({ "en": "Your city?", "de": "Ihre Stadt?" }));
+        assert_eq!(
+            announcement(i18n::strings("en"), &q, "en"),
+            "A quick question: Your city?"
+        );
+        assert_eq!(
+            announcement(i18n::strings("de"), &q, "de"),
+            "Eine kurze Frage: Ihre Stadt?"
+        );
+    }
+}

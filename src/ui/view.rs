@@ -131,6 +131,33 @@ impl Form {
     }
 }
 
+impl Form {
+    /// What submitting the form answers, before the core checks it: the value, and
+    /// whether it is free text typed under "Other". `text` is the text box's content
+    /// (the answer box, or the "Other" box); `values` are the options' values.
+    ///
+    /// A choice question's form exists only for "Other", so its text is free text;
+    /// a multichoice answers the ticked options in option order, then the "Other"
+    /// text when ticked.
+    pub(crate) fn submitted(&self, kind: Kind, values: &[String], text: String) -> (Value, bool) {
+        match kind {
+            Kind::Choice => (Value::Text(text), true),
+            Kind::Multichoice => {
+                let mut many: Vec<String> = self
+                    .picked
+                    .iter()
+                    .filter_map(|&i| values.get(i).cloned())
+                    .collect();
+                if self.other {
+                    many.push(text);
+                }
+                (Value::Many(many), self.other)
+            }
+            _ => (Value::Text(text), false),
+        }
+    }
+}
+
 impl Reducible for Form {
     type Action = Act;
 
@@ -327,28 +354,14 @@ fn Ask(props: &AskProps) -> Html {
         let typed = typed.clone();
         let kind = q.kind;
         let values: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
-        let picked = form.picked.clone();
-        let other = form.other;
+        let state = (*form).clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let text = typed
                 .cast::<HtmlInputElement>()
                 .map(|i| i.value())
                 .unwrap_or_default();
-            deliver.emit(match kind {
-                Kind::Choice => (Value::Text(text), true),
-                Kind::Multichoice => {
-                    let mut many: Vec<String> = picked
-                        .iter()
-                        .filter_map(|&i| values.get(i).cloned())
-                        .collect();
-                    if other {
-                        many.push(text);
-                    }
-                    (Value::Many(many), other)
-                }
-                _ => (Value::Text(text), false),
-            });
+            deliver.emit(state.submitted(kind, &values, text));
         })
     };
     let edited = on(&form, Act::Edited);
@@ -563,6 +576,83 @@ mod tests {
         for change in [Act::Edited, Act::Toggle(0), Act::ToggleOther] {
             assert_eq!(refused.next(change).error, None, "{change:?}");
         }
+    }
+
+    fn values() -> Vec<String> {
+        ["dev", "ops", "pm"].map(String::from).to_vec()
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_multichoice_answers_the_ticked_options_in_option_order_then_other() {
+        let form = run(&[Act::Toggle(2), Act::Toggle(0)]);
+        assert_eq!(
+            form.submitted(Kind::Multichoice, &values(), String::new()),
+            (Value::Many(vec!["dev".into(), "pm".into()]), false)
+        );
+        let with_other = form.next(Act::ToggleOther);
+        assert_eq!(
+            with_other.submitted(Kind::Multichoice, &values(), "qa".into()),
+            (
+                Value::Many(vec!["dev".into(), "pm".into(), "qa".into()]),
+                true
+            )
+        );
+        // Text left in an unticked "Other" box is not answered.
+        assert_eq!(
+            run(&[Act::Toggle(1)]).submitted(Kind::Multichoice, &values(), "qa".into()),
+            (Value::Many(vec!["ops".into()]), false)
+        );
+        // Nothing ticked is an empty answer, for the core to refuse.
+        assert_eq!(
+            Form::default().submitted(Kind::Multichoice, &values(), String::new()),
+            (Value::Many(vec![]), false)
+        );
+        // An index past the options (a config changed under the form) is dropped.
+        assert_eq!(
+            run(&[Act::Toggle(7), Act::Toggle(1)]).submitted(
+                Kind::Multichoice,
+                &values(),
+                String::new()
+            ),
+            (Value::Many(vec!["ops".into()]), false)
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_choice_form_answers_other_text_and_typed_kinds_answer_their_text() {
+        let other = run(&[Act::ToggleOther]);
+        assert_eq!(
+            other.submitted(Kind::Choice, &values(), "qa".into()),
+            (Value::Text("qa".into()), true)
+        );
+        for kind in [
+            Kind::Text,
+            Kind::Email,
+            Kind::Tel,
+            Kind::Url,
+            Kind::Number,
+            Kind::Date,
+        ] {
+            assert_eq!(
+                Form::default().submitted(kind, &[], " 42 ".into()),
+                (Value::Text(" 42 ".into()), false),
+                "{kind:?}: the text goes to the core as typed"
+            );
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn one_event_per_screen_gets_through() {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let on_event = {
+            let seen = Rc::clone(&seen);
+            Callback::from(move |e: UiEvent| seen.borrow_mut().push(e))
+        };
+        let emit = once(&on_event, Rc::new(Cell::new(false)));
+        emit.emit(UiEvent::Decline);
+        emit.emit(UiEvent::Snooze);
+        emit.emit(UiEvent::Decline);
+        assert_eq!(*seen.borrow(), vec![UiEvent::Decline]);
     }
 
     #[wasm_bindgen_test(unsupported = test)]
