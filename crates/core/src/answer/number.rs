@@ -4,8 +4,9 @@
 /// grammar takes: `+5`, `.5`, `5.`, `007`); not `inf`, `NaN` or hex, which a user
 /// never means. Correctly rounded, like `str::parse::<f64>`, which is not used
 /// because it brings a 10 KB table of powers of five into the wasm: see
-/// [`decimal_to_f64`].
-pub(super) fn parse_number(s: &str) -> Option<f64> {
+/// `decimal_to_f64`. `None` also for a value too large for an `f64` (where
+/// `str::parse` gives infinity); tests/number.rs checks it against `str::parse`.
+pub fn parse_number(s: &str) -> Option<f64> {
     fn digits(b: &[u8], i: &mut usize) -> usize {
         let start = *i;
         while b.get(*i).is_some_and(u8::is_ascii_digit) {
