@@ -107,6 +107,23 @@ describe('delivery', () => {
     await context.close();
   });
 
+  test('a 302 to a login page is never followed: the answer is dead-lettered, not delivered', async () => {
+    const { page, context, userId } = await openFresh();
+    env.server.faults.plan = ['redirect'];
+    const id = await answerName(page);
+    const [error] = await eventually(() => events(page, 'error').then((e) => e.length && e), 'trickle:error');
+    assert.equal(error.detail.code, 'rejected');
+    assert.match(error.detail.message, /redirect/);
+    await page.waitForTimeout(1000);
+    assert.deepEqual(await events(page, 'delivered'), []);
+    assert.equal(attempts(id).length, 1, 'not retried');
+    const explained = await page.evaluate(() => window.Trickle.explain());
+    assert.equal(explained.deadLetter[0].reason, 'redirected');
+    assert.equal(explained.queued, 0);
+    assert.deepEqual(await storedIds(userId), []);
+    await context.close();
+  });
+
   test('leaving the page flushes the queue with a text/plain beacon', async () => {
     const { page, context, userId } = await openFresh();
     env.server.faults.plan = ['503'];

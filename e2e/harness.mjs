@@ -100,7 +100,8 @@ function mulberry32(seed) {
 /**
  * Serve the artifacts and forward /v1/* to the collector. Faults apply to
  * `POST /v1/answers`: `faults.plan` is a list consumed one request at a time
- * ('pass', a status code such as 503, or 'drop' to cut the connection), and
+ * ('pass', a status code such as 503, 'drop' to cut the connection, or 'redirect'
+ * for a 302 to a page that answers 200), and
  * `faults.randomRate` answers that share of requests with 503 once the plan is empty.
  * `faults.profileDelayMs` holds every profile read (`GET /v1/profiles/...`) that long.
  * `log` records every answers request: { ids, outcome }.
@@ -154,6 +155,11 @@ export async function startServer(collector, { mounts = {} } = {}) {
       log.push({ ids, outcome, contentType: req.headers['content-type'] });
     }
     if (outcome === 'drop') return req.socket.destroy();
+    // A login wall: 302 to a page that answers 200. Never followed by the widget.
+    if (outcome === 'redirect') {
+      res.writeHead(302, { location: '/pages/host.html' });
+      return res.end();
+    }
     if (outcome !== 'pass') {
       res.writeHead(Number(outcome), { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ error: 'injected fault' }));
