@@ -555,6 +555,8 @@ impl Runtime {
             url,
             locale: self.config().locale.clone(),
             widget: WIDGET.to_owned(),
+            gpc: false,
+            consent: None,
         }
     }
 }

@@ -60,12 +60,34 @@ fn batch_builds_the_contract_envelope() {
         url: "https://x.test/".into(),
         locale: "en".into(),
         widget: "trickle/0.1.0".into(),
+        gpc: false,
+        consent: None,
     };
     let env = outbox.due_batch(0).unwrap().envelope(context.clone());
     assert_eq!(env.user_id, "u1");
     assert_eq!(env.user_hash, None);
     assert_eq!(env.answers.len(), 1);
     assert_eq!(env.context, context);
+    // gpc and consent are left out until the widget sends them (contract v2).
+    let json = serde_json::to_value(&env).unwrap();
+    assert_eq!(
+        json["context"],
+        serde_json::json!({ "url": "https://x.test/", "locale": "en", "widget": "trickle/0.1.0" })
+    );
+}
+
+#[test]
+fn an_envelope_context_may_carry_gpc_and_consent() {
+    use trickle_core::answer::Envelope;
+    let body = r#"{"userId":"u","answers":[],"context":{"url":"https://x.test/","locale":"en","widget":"trickle/0.2.0","gpc":true,"consent":{"marketing":false}}}"#;
+    let env = Envelope::from_json(body).unwrap();
+    assert!(env.context.gpc);
+    assert_eq!(env.context.consent.unwrap().marketing, Some(false));
+    let bad = body.replace("\"marketing\":false", "\"marketting\":false");
+    assert!(
+        Envelope::from_json(&bad).is_err(),
+        "a typo in consent is refused"
+    );
 }
 
 #[test]

@@ -69,6 +69,23 @@ pub struct Context {
     pub locale: String,
     /// `trickle/<version>`.
     pub widget: String,
+    /// (v2) The browser sent Global Privacy Control (`navigator.globalPrivacyControl`):
+    /// sinks marked `marketing` never get these answers.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gpc: bool,
+    /// (v2) The user's consent, as the host passed it with the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+/// What the user agreed to (contract sections 1 and 3, v2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Consent {
+    /// Marketing use of their answers; `false`: no marketing question is asked and
+    /// no marketing sink gets their answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing: Option<bool>,
 }
 
 /// Why a posted envelope was refused: the path of the bad value (`answers[1].field`)
