@@ -47,6 +47,17 @@ pub fn stop_after_internal_error(message: &str) {
         "trickle:error",
         &json!({ "code": code::INTERNAL, "message": message }),
     );
+    // A popup whose buttons no longer do anything must not stay on the host page.
+    // Removed straight from the DOM: the runtime (and Yew's app) may be mid-borrow.
+    if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+        // One host per widget; bounded in case a host page keeps re-adding one.
+        for _ in 0..4 {
+            match document.query_selector("[data-trickle-host]") {
+                Ok(Some(host)) => host.remove(),
+                _ => break,
+            }
+        }
+    }
 }
 
 // Whether the panic hook is in place (installed by the first `init`).

@@ -5,7 +5,7 @@
 
 mod panic_probe;
 
-use panic_probe::{assert_reported_once_then_stopped, Trickle};
+use panic_probe::{assert_reported_once_then_stopped, popup_on_page, Trickle};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -13,6 +13,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 async fn a_panic_in_an_export_call_is_reported_once_and_stops_the_widget() {
     let trickle = Trickle::start().await;
+    assert!(
+        popup_on_page(),
+        "the first question is on screen before the panic"
+    );
     trickle.track("trickle:test-panic");
     assert_reported_once_then_stopped(&trickle, "test panic in track()").await;
 }

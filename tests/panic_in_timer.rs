@@ -6,7 +6,7 @@
 
 mod panic_probe;
 
-use panic_probe::{assert_reported_once_then_stopped, seen, settle, Seen, Trickle};
+use panic_probe::{assert_reported_once_then_stopped, popup_on_page, seen, settle, Seen, Trickle};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -14,6 +14,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 #[wasm_bindgen_test]
 async fn a_panic_in_a_timer_is_reported_once_and_not_left_uncaught() {
     let trickle = Trickle::start().await;
+    assert!(
+        popup_on_page(),
+        "the first question is on screen before the panic"
+    );
     trickle.track("trickle:test-panic-later");
     // The call itself does nothing visible; the timer panics later.
     assert_eq!(

@@ -206,10 +206,18 @@ pub async fn settle() {
     sleep(Duration::from_millis(100)).await;
 }
 
+/// Whether the widget's popup host element is in the document.
+pub fn popup_on_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("[data-trickle-host]").ok().flatten())
+        .is_some()
+}
+
 /// The checks after the panic: exactly one `[trickle]` line naming it, exactly one
 /// `trickle:error` `{ code: "internal" }`, nothing uncaught; then every call returns
 /// early (nothing more is logged or emitted, nothing throws) and `init`
-/// rejects.
+/// rejects. The dead popup is gone from the page.
 pub async fn assert_reported_once_then_stopped(trickle: &Trickle, message: &str) {
     settle().await;
     let line = format!("[trickle] internal error: {message}");
@@ -219,6 +227,10 @@ pub async fn assert_reported_once_then_stopped(trickle: &Trickle, message: &str)
         uncaught: vec![],
     };
     assert_eq!(seen(), expected);
+    assert!(
+        !popup_on_page(),
+        "a popup whose buttons are dead was left on the page"
+    );
 
     trickle.identify(&json!({ "id": "panic-2", "loginsCount": 1 }));
     trickle.track("purchase");
