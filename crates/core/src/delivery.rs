@@ -490,25 +490,22 @@ impl Delivery {
         // Delivered or dead-lettered meanwhile: nothing left to remember.
         self.beaconed
             .retain(|(id, _)| outbox.queued().iter().any(|q| &q.answer.id == id));
-        let mut rest = outbox.clone();
         let skip: Vec<String> = self
             .beaconed
             .iter()
             .filter(|(_, at)| !unloading || now_ms.saturating_sub(*at) < BEACON_REPEAT_MS)
             .map(|(id, _)| id.clone())
             .collect();
-        // A local copy only: `Delivered` is how an outbox drops ids.
-        rest.apply(&skip, Outcome::Delivered, now_ms, 0.0);
         // Each user once, in sorted order (kept sorted while collecting: a sort
         // call would be the wasm's only quicksort).
         let mut users: Vec<&str> = Vec::new();
-        for q in rest.queued() {
+        for q in outbox.queued() {
             if let Err(at) = users.binary_search(&q.user_id.as_str()) {
                 users.insert(at, &q.user_id);
             }
         }
         for user in users {
-            for batch in rest.all_queued(user) {
+            for batch in outbox.all_queued_except(user, &skip) {
                 fx.push(Effect::Beacon(batch));
             }
         }

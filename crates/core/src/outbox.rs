@@ -344,8 +344,13 @@ impl Outbox {
     /// `sendBeacon` while the page unloads. The answers stay queued (a beacon
     /// reports no result); the receiver ignores ids it has already seen.
     pub fn all_queued(&self, user_id: &str) -> Vec<Batch> {
+        self.all_queued_except(user_id, &[])
+    }
+
+    /// [`Outbox::all_queued`] without the answers `skip` (e.g. beaconed moments ago).
+    pub fn all_queued_except(&self, user_id: &str, skip: &[String]) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::new();
-        let mut taken = std::collections::BTreeSet::new();
+        let mut taken: std::collections::BTreeSet<String> = skip.iter().cloned().collect();
         while let Some(first) = self
             .queue
             .iter()
