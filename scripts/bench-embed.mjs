@@ -1,74 +1,365 @@
-// Benchmark of what a host page pays for the script-tag embed (a report, not a test):
-//   - bytes downloaded: raw, gzip, brotli of trickle.js + trickle.wasm
-//   - time from navigation start to the popup being visible, median over N loads
-//   - the wasm linear memory once the popup shows
-// Usage: node scripts/bench-embed.mjs [loads=15]   (after scripts/build-embed.sh and a
-// release build of trickle-collector). Loopback only; bounded by the number of loads.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Side-by-side benchmark of what a host page pays for a one-question popup: Trickle's
+// script tag against PostHog surveys (posthog-js from npm), on the same host page
+// (bench/host.html), served from 127.0.0.1 with PostHog's API mocked, loads
+// interleaved. A report, not a test: it prints tables and exits 0.
+//
+//   node scripts/bench-embed.mjs [--runs N] [--motion] [--embed DIR]
+//
+// --runs N   loads per widget and CPU rate (default 5; about 1.5 minutes in all)
+// --motion   do not emulate prefers-reduced-motion: reduce (then "visible" includes
+//            each widget's fade-in, since it waits for full opacity)
+// --embed    directory holding trickle.js + trickle.wasm (default dist/embed)
+//
+// Per load (a fresh browser context each, so nothing is cached or stored):
+// - visible: navigation start to the first frame painted with the question's text on
+//   screen at full opacity (checked every animation frame, opacity multiplied up
+//   through shadow hosts; the time is taken after that frame's paint)
+// - TBT: sum over long tasks of (duration - 50 ms), from navigation start until 1.5 s
+//   (x the CPU rate) after visible; CPU slowed by CDP Emulation.setCPUThrottlingRate
+// - bytes: CDP encodedDataLength of every response but the page itself (served br when
+//   the browser asks for it, else gzip), and the brotli (q11) size of the same bodies
+// - memory (1x only): JS heap used after CDP HeapProfiler.collectGarbage, plus wasm
+//   linear memory, minus the same for the blank host page; and
+//   performance.measureUserAgentSpecificMemory() when available (the page is
+//   cross-origin isolated for it), also minus blank
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import { join, normalize, extname } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { ROOT, launchBrowser, newPage, startCollector, startServer } from '../e2e/harness.mjs';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
 
-const loads = Number(process.argv[2] ?? 15);
-const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+const ROOT = join(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const RUNS = Number(opt('--runs', 5));
+const MOTION = args.includes('--motion');
+const EMBED = opt('--embed', join(ROOT, 'dist', 'embed'));
+const RATES = [1, 4];
+const QUESTION = 'What should we call you?';
+const SETTLE_MS = 1500;
 
-let total = { raw: 0, gzip: 0, brotli: 0 };
-console.log('file            raw        gzip       brotli');
-for (const name of ['trickle.js', 'trickle.wasm']) {
-  const bytes = readFileSync(join(ROOT, 'dist', 'embed', name));
-  const row = {
-    raw: bytes.length,
-    gzip: gzipSync(bytes, { level: 9 }).length,
-    brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
-  };
-  for (const k of Object.keys(total)) total[k] += row[k];
-  console.log(`${name.padEnd(14)} ${kb(row.raw).padStart(10)} ${kb(row.gzip).padStart(10)} ${kb(row.brotli).padStart(10)}`);
+// ---- what the host page embeds -------------------------------------------------------
+
+const trickleConfig = JSON.parse(readFileSync(join(ROOT, 'e2e', 'pages', 'config.json'), 'utf8'));
+if (!JSON.stringify(trickleConfig).includes(QUESTION)) throw new Error('config.json lost the question');
+
+const posthogBundle = Buffer.from((
+  await build({
+    entryPoints: [join(ROOT, 'bench', 'posthog-entry.js')],
+    bundle: true, minify: true, format: 'iife', target: 'es2020', write: false, logLevel: 'warning',
+  })
+).outputFiles[0].contents);
+const POSTHOG_DIST = join(ROOT, 'node_modules', 'posthog-js', 'dist');
+const POSTHOG_VERSION = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'posthog-js', 'package.json'), 'utf8')).version;
+
+const host = readFileSync(join(ROOT, 'bench', 'host.html'), 'utf8');
+const esc = (s) => s.replace(/</g, '\\u003c');
+const WIDGETS = {
+  blank: () => '',
+  trickle: (user) =>
+    `<script type="application/json" id="trickle-config">${esc(JSON.stringify({ ...trickleConfig, user: { id: user, loginsCount: 1 } }))}</script>\n` +
+    '<script src="/trickle/trickle.js" defer></script>',
+  posthog: () => '<script src="/posthog/posthog.js" defer></script>',
+};
+
+// PostHog's API, mocked: remote config says surveys are on; flags are empty; one
+// popover survey with one open question, no targeting, no delay; captures accepted.
+const survey = {
+  id: '01960000-0000-7000-8000-000000000001',
+  name: 'Bench',
+  type: 'popover',
+  questions: [{ type: 'open', question: QUESTION, id: 'q1', buttonText: 'Submit' }],
+  conditions: null,
+  appearance: { position: 'right', surveyPopupDelaySeconds: 0 },
+  start_date: '2024-01-01T00:00:00Z',
+  end_date: null,
+  current_iteration: null,
+  current_iteration_start_date: null,
+  schedule: 'once',
+  linked_flag_key: null,
+  targeting_flag_key: null,
+  internal_targeting_flag_key: null,
+  feature_flag_keys: [],
+};
+const remoteConfig = {
+  token: 'phc_bench', supportedCompression: ['gzip', 'gzip-js'], hasFeatureFlags: false,
+  captureDeadClicks: false, capturePerformance: false, autocapture_opt_out: false,
+  autocaptureExceptions: false, analytics: { endpoint: '/i/v0/e/' }, elementsChainAsString: true,
+  sessionRecording: false, heatmaps: false, surveys: [survey], defaultIdentifiedOnly: true,
+  siteApps: [],
+};
+const flags = {
+  flags: {}, featureFlags: {}, featureFlagPayloads: {}, errorsWhileComputingFlags: false,
+  quotaLimited: [], requestId: 'bench',
+};
+function api(path) {
+  if (/^\/array\/[^/]+\/config\.js$/.test(path)) {
+    return ['text/javascript', `(function(){window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{};window._POSTHOG_REMOTE_CONFIG["phc_bench"]={config:${JSON.stringify(remoteConfig)},siteApps:[]}})();`];
+  }
+  if (/^\/array\/[^/]+\/config$/.test(path)) return ['application/json', JSON.stringify(remoteConfig)];
+  if (path === '/flags/' || path === '/decide/') return ['application/json', JSON.stringify(flags)];
+  if (path === '/api/surveys/') return ['application/json', JSON.stringify({ surveys: [survey] })];
+  if (/^\/(e|i|s|batch|capture|engage|track)\b/.test(path)) return ['application/json', '{"status":1}'];
+  return null;
 }
-console.log(`${'total'.padEnd(14)} ${kb(total.raw).padStart(10)} ${kb(total.gzip).padStart(10)} ${kb(total.brotli).padStart(10)}`);
 
-const collector = await startCollector();
-const server = await startServer(collector);
-const browser = await launchBrowser();
-const times = [];
-const memories = [];
-try {
-  for (let i = 0; i < loads; i++) {
-    const { page, context } = await newPage(browser);
-    await page.addInitScript(() => {
-      // Catch the wasm instance to read its linear memory; mark the first paint with
-      // the popup in it.
-      const wrap = (fn) => async (...args) => {
-        const out = await fn(...args);
-        window.__wasmMemory = (out.instance ?? out).exports.memory;
-        return out;
-      };
-      WebAssembly.instantiateStreaming = wrap(WebAssembly.instantiateStreaming);
-      WebAssembly.instantiate = wrap(WebAssembly.instantiate);
-      document.addEventListener('trickle:shown', () =>
-        requestAnimationFrame(() => { window.__shownAt ??= performance.now(); }),
-      );
+// ---- the server: loopback only; br or gzip as the browser asks -------------------------
+
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm' };
+const brotli = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } });
+const cache = new Map(); // body (by identity) -> { br, gz }; pages and API replies are small
+function encoded(body) {
+  let e = cache.get(body);
+  if (!e) cache.set(body, (e = { br: brotli(body), gz: gzipSync(body, { level: 9 }) }));
+  return e;
+}
+const brotliSizes = new Map(); // url path -> brotli size of the body served there
+const unexpected = new Set();
+
+const files = new Map(); // path -> Buffer, read once (the compression cache keys on it)
+function file(dir, rel) {
+  const f = normalize(join(dir, rel));
+  if (!f.startsWith(dir) || !existsSync(f) || statSync(f).isDirectory()) return null;
+  if (!files.has(f)) files.set(f, readFileSync(f));
+  return files.get(f);
+}
+
+const server = http.createServer(async (req, res) => {
+  for await (const _ of req); // drain bodies (PostHog posts events)
+  const url = new URL(req.url, 'http://x');
+  const p = url.pathname;
+  let type = TYPES[extname(p)] || 'application/octet-stream';
+  let body = null;
+  const headers = { 'cache-control': 'no-store' };
+  if (p.startsWith('/bench/')) {
+    const w = WIDGETS[p.slice(7).replace(/\.html$/, '')];
+    if (w) {
+      body = Buffer.from(host.replace('<!--WIDGET-->', w(url.searchParams.get('user') || 'bench|0')));
+      // Cross-origin isolated, so measureUserAgentSpecificMemory is allowed.
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
+  } else if (p.startsWith('/trickle/')) body = file(EMBED, p.slice(9));
+  else if (p === '/posthog/posthog.js') body = posthogBundle;
+  else if (p.startsWith('/static/')) body = file(POSTHOG_DIST, p.split('/').at(-1));
+  else {
+    const hit = api(p);
+    if (hit) [type, body] = [hit[0], Buffer.from(hit[1])];
+  }
+  if (p === '/favicon.ico') return res.writeHead(204).end();
+  if (!body) {
+    unexpected.add(`${req.method} ${p}`);
+    return res.writeHead(404).end();
+  }
+  const e = encoded(body);
+  brotliSizes.set(p, e.br.length);
+  const accept = req.headers['accept-encoding'] || '';
+  headers['content-type'] = type;
+  if (/\bbr\b/.test(accept)) [headers['content-encoding'], body] = ['br', e.br];
+  else if (/\bgzip\b/.test(accept)) [headers['content-encoding'], body] = ['gzip', e.gz];
+  res.writeHead(200, headers).end(body);
+});
+// Compress the static files before the first load, so no load waits for brotli q11.
+for (const body of [file(EMBED, 'trickle.js'), file(EMBED, 'trickle.wasm'), posthogBundle, file(POSTHOG_DIST, 'surveys.js')]) {
+  if (!body) throw new Error(`missing ${EMBED}/trickle.{js,wasm} (scripts/build-embed.sh) or posthog-js (npm ci)`);
+  encoded(body);
+}
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const ORIGIN = `http://127.0.0.1:${server.address().port}`;
+
+// ---- one load --------------------------------------------------------------------------
+
+// Runs in the page before any of its scripts.
+function probe(question) {
+  const roots = [document];
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    roots.push(root);
+    return root;
+  };
+  const b = (window.__bench = { visibleAt: null, longTasks: [], memories: [] });
+  const keep = (fn) => async (...a) => {
+    const out = await fn.apply(WebAssembly, a);
+    const m = (out.instance ?? out).exports?.memory;
+    if (m) b.memories.push(m);
+    return out;
+  };
+  WebAssembly.instantiateStreaming = keep(WebAssembly.instantiateStreaming);
+  WebAssembly.instantiate = keep(WebAssembly.instantiate);
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+  const shown = (el) => {
+    let opacity = 1;
+    for (let e = el; e; e = e.parentElement || e.getRootNode().host) {
+      const s = getComputedStyle(e);
+      if (s.display === 'none' || s.visibility !== 'visible') return false;
+      opacity *= Number(s.opacity);
+    }
+    const r = el.getBoundingClientRect();
+    return opacity > 0.999 && r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 &&
+      r.top < innerHeight && r.left < innerWidth;
+  };
+  const find = () => {
+    for (const root of roots) {
+      const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n; (n = w.nextNode());) if (n.data.includes(question) && shown(n.parentElement)) return true;
+    }
+    return false;
+  };
+  const frame = () => {
+    if (!find()) return requestAnimationFrame(frame);
+    // This frame has the question; a message posted now runs after its paint.
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => { b.visibleAt = performance.now(); };
+    ch.port2.postMessage(0);
+  };
+  requestAnimationFrame(frame);
+}
+
+async function load(browser, widget, rate, run) {
+  const context = await browser.newContext({ reducedMotion: MOTION ? 'no-preference' : 'reduce' });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+  await cdp.send('Network.enable');
+  const urls = new Map();
+  let transferred = 0;
+  const paths = [];
+  cdp.on('Network.responseReceived', (e) => urls.set(e.requestId, e.response.url));
+  cdp.on('Network.loadingFinished', (e) => {
+    const u = new URL(urls.get(e.requestId) ?? 'http://x/');
+    if (u.pathname.startsWith('/bench/') || u.pathname === '/favicon.ico') return;
+    transferred += e.encodedDataLength;
+    paths.push(u.pathname);
+  });
+  await page.addInitScript(probe, QUESTION);
+  const user = `bench|${run}`;
+  await page.goto(`${ORIGIN}/bench/${widget}.html?user=${encodeURIComponent(user)}`);
+  let visible = null;
+  if (widget !== 'blank') {
+    await page.waitForFunction(() => window.__bench.visibleAt !== null, null, { timeout: 30000, polling: 100 });
+    visible = await page.evaluate(() => window.__bench.visibleAt);
+    await page.waitForTimeout(SETTLE_MS * rate);
+  } else {
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(SETTLE_MS * rate);
+  }
+  const longTasks = await page.evaluate(() => window.__bench.longTasks);
+  const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
+  const out = {
+    visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
+    transferred, brotli: paths.reduce((s, p) => s + (brotliSizes.get(p) ?? 0), 0), requests: paths.length,
+  };
+  if (rate === 1) {
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 });
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('HeapProfiler.collectGarbage');
+    await cdp.send('Performance.enable');
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    out.heap = metrics.find((m) => m.name === 'JSHeapUsedSize').value;
+    out.wasm = await page.evaluate(() => window.__bench.memories.reduce((s, m) => s + m.buffer.byteLength, 0));
+    out.uaMemory = await page.evaluate(async () => {
+      if (!self.crossOriginIsolated || !performance.measureUserAgentSpecificMemory) return null;
+      const m = await Promise.race([performance.measureUserAgentSpecificMemory(), new Promise((r) => setTimeout(r, 15000))]);
+      return m ? m.bytes : null;
     });
-    // The user comes with the config, as on a real signed-in page.
-    await page.route('**/pages/bench.html', (route) => route.fulfill({
-      contentType: 'text/html',
-      body: `<!doctype html><html lang="en"><title>bench</title><body><h1>Host</h1>
-<script type="application/json" id="trickle-config">${JSON.stringify({
-        ...JSON.parse(readFileSync(join(ROOT, 'e2e', 'pages', 'config.json'), 'utf8')),
-        user: { id: `bench|${i}`, loginsCount: 1 },
-      })}</script><script src="/trickle/trickle.js" defer></script></body></html>`,
-    }));
-    await page.goto(`${server.url}/pages/bench.html`);
-    await page.waitForFunction(() => window.__shownAt !== undefined);
-    times.push(await page.evaluate(() => window.__shownAt));
-    memories.push(await page.evaluate(() => window.__wasmMemory?.buffer.byteLength ?? 0));
-    await context.close();
+  }
+  await context.close();
+  return out;
+}
+
+// ---- the runs, interleaved -------------------------------------------------------------
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    // measureUserAgentSpecificMemory answers at once instead of at the next GC.
+    '--enable-blink-features=ForceEagerMeasureMemory',
+  ],
+});
+const results = { blank: { 1: [] }, trickle: { 1: [], 4: [] }, posthog: { 1: [], 4: [] } };
+const t0 = Date.now();
+try {
+  for (let run = 0; run < RUNS; run++) {
+    const order = run % 2 ? ['posthog', 'trickle'] : ['trickle', 'posthog'];
+    for (const rate of RATES) for (const w of order) results[w][rate].push(await load(browser, w, rate, run));
+    results.blank[1].push(await load(browser, 'blank', 1, run));
+    process.stderr.write(`run ${run + 1}/${RUNS} done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
 } finally {
   await browser.close();
-  await server.stop();
-  await collector.stop();
+  server.close();
 }
-times.sort((a, b) => a - b);
-const median = times[Math.floor(times.length / 2)];
-console.log(`time to popup: median ${median.toFixed(0)} ms over ${loads} loads (min ${times[0].toFixed(0)}, max ${times.at(-1).toFixed(0)})`);
-console.log(`wasm memory after the popup shows: ${kb(Math.max(...memories))}`);
+
+// ---- report ----------------------------------------------------------------------------
+
+const median = (xs) => {
+  const s = xs.filter((x) => x != null).sort((a, b) => a - b);
+  if (!s.length) return null;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const med = (w, rate, k) => median(results[w][rate].map((r) => r[k]));
+const range = (w, rate, k) => {
+  const xs = results[w][rate].map((r) => r[k]).filter((x) => x != null);
+  return xs.length ? `${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)}` : '';
+};
+const ratio = (a, b) => (a == null || b == null ? 'n/a' : b === 0 ? (a === 0 ? '0 / 0' : 'inf') : `${(a / b).toFixed(2)}x`);
+const kB = (n) => (n == null ? 'n/a' : `${(n / 1000).toFixed(1)} kB`);
+const ms = (n) => (n == null ? 'n/a' : `${n.toFixed(0)} ms`);
+const MB = (n) => (n == null ? 'n/a' : `${(n / 1e6).toFixed(2)} MB`);
+const above = (w, k) => {
+  const a = med(w, 1, k);
+  const b = med('blank', 1, k);
+  return a == null || b == null ? null : a - b;
+};
+const mem = (w) => {
+  const heap = above(w, 'heap');
+  return heap == null ? null : heap + (med(w, 1, 'wasm') ?? 0);
+};
+
+const rows = [];
+const row = (what, t, p, fmt, note = '') => rows.push([what, fmt(t), fmt(p), ratio(t, p), note]);
+for (const rate of RATES) {
+  row(`visible question, ${rate}x CPU (median)`, med('trickle', rate, 'visible'), med('posthog', rate, 'visible'), ms,
+    `T ${range('trickle', rate, 'visible')}, P ${range('posthog', rate, 'visible')} ms`);
+}
+for (const rate of RATES) {
+  row(`total blocking time, ${rate}x CPU (median)`, med('trickle', rate, 'tbt'), med('posthog', rate, 'tbt'), ms,
+    `long tasks per load: T ${med('trickle', rate, 'longTasks')}, P ${med('posthog', rate, 'longTasks')}; longest T ${ms(med('trickle', rate, 'longest'))}, P ${ms(med('posthog', rate, 'longest'))}`);
+}
+row('bytes, brotli q11 of the bodies', med('trickle', 1, 'brotli'), med('posthog', 1, 'brotli'), kB,
+  `requests: T ${med('trickle', 1, 'requests')}, P ${med('posthog', 1, 'requests')}`);
+row('bytes transferred (br, with headers)', med('trickle', 1, 'transferred'), med('posthog', 1, 'transferred'), kB);
+row('JS heap after GC + wasm, above blank', mem('trickle'), mem('posthog'), MB,
+  `T: heap ${MB(above('trickle', 'heap'))} + wasm ${MB(med('trickle', 1, 'wasm'))}; blank heap ${MB(med('blank', 1, 'heap'))}`);
+row('measureUserAgentSpecificMemory, above blank', above('trickle', 'uaMemory'), above('posthog', 'uaMemory'), MB);
+
+const head = ['', 'Trickle', 'PostHog', 'T/P', 'notes'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (r) => r.map((c, i) => (i && i < 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+console.log(`\nTrickle (${EMBED.replace(ROOT + '/', '')}) vs PostHog surveys (posthog-js ${POSTHOG_VERSION}), ` +
+  `${RUNS} interleaved loads each per CPU rate, reduced motion ${MOTION ? 'off' : 'emulated'}, ` +
+  `${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+console.log(line(head));
+console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+for (const r of rows) console.log(line(r));
+
+console.log('\nfiles (bytes)           raw       gzip     brotli');
+for (const [name, body] of [
+  ['trickle.js', file(EMBED, 'trickle.js')], ['trickle.wasm', file(EMBED, 'trickle.wasm')],
+  ['posthog bundle', posthogBundle], ['posthog surveys.js', file(POSTHOG_DIST, 'surveys.js')],
+]) {
+  const e = encoded(body);
+  console.log(`${name.padEnd(20)} ${String(body.length).padStart(9)} ${String(e.gz.length).padStart(9)} ${String(e.br.length).padStart(9)}`);
+}
+if (unexpected.size) console.log(`\nunmocked requests (answered 404): ${[...unexpected].join(', ')}`);
