@@ -178,6 +178,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
         return js_sys::Promise::reject(&js_sys::Error::new(STOPPED));
     }
     install_panic_hook();
+    let config_value = config.clone();
     let parsed = match dom::from_js(&config) {
         Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
         None => Err(String::from("the config must be a JSON object")),
@@ -196,7 +197,8 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     }
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
-    host::install(Runtime::new(config, early_user, early_events));
+    let fingerprint = dom::fingerprint(&config_value);
+    host::install(Runtime::new(config, early_user, early_events, fingerprint));
     host::with_runtime(|rt| rt.start());
     js_sys::Promise::resolve(&JsValue::UNDEFINED)
 }

@@ -1531,3 +1531,50 @@ async fn a_prompt_state_unused_for_90_days_is_removed_at_the_next_start() {
     assert!(stored_state("u-prune").unwrap()["seenAt"].as_f64().unwrap() >= now);
     api::destroy();
 }
+
+#[wasm_bindgen_test]
+fn the_config_fingerprint_matches_the_loaders() {
+    use trickle::platform::dom::fingerprint;
+    // The same values as `fingerprint` in src/embed/api.js gives (checked with node).
+    assert_eq!(
+        fingerprint(&to_js(&json!({ "a": 1, "b": "é" }))),
+        "eb638026"
+    );
+    assert_eq!(fingerprint(&JsValue::from_str("{\"x\":1}")), "e028e096");
+}
+
+#[wasm_bindgen_test]
+async fn the_idle_hint_is_left_only_while_nothing_can_be_shown_and_nothing_is_queued() {
+    reset().await;
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let hint = || -> Option<Json> {
+        storage
+            .get_item("trickle:v1:idle")
+            .unwrap()
+            .map(|t| serde_json::from_str(&t).unwrap())
+    };
+    let mut cfg = config("u-idle");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    cfg["user"]["loginsCount"] = json!(0);
+    start(&cfg).await;
+    let left = hint().expect("login 0 reaches no stage: idle");
+    assert_eq!(left["user"], "u-idle");
+    assert_eq!(left["logins"], 0);
+    assert_eq!(left["events"], json!(["purchase"]));
+    assert_eq!(
+        left["config"],
+        trickle::platform::dom::fingerprint(&to_js(&cfg))
+    );
+    // A question on screen: no hint.
+    api::identify(to_js(&json!({ "id": "u-idle", "loginsCount": 1 })));
+    assert!(hint().is_none());
+    // Answered and snoozed: idle again, but with the answer queued (a 503): no hint.
+    set_status(503);
+    host::with_runtime(|rt| rt.on_ui(UiEvent::Snooze)).unwrap();
+    assert!(wait_until(|| calls().len() == 1).await);
+    assert!(hint().is_none(), "an answer is queued");
+    set_status(200);
+    run_js("window.dispatchEvent(new Event('online'));");
+    assert!(wait_until(|| hint().is_some()).await, "delivered: idle");
+    api::destroy();
+}

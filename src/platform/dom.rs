@@ -33,3 +33,28 @@ pub fn emit(name: &str, detail: &serde_json::Value) {
         let _ = document.dispatch_event(event.unchecked_ref());
     }
 }
+
+/// The fingerprint of a config as `init` received it (an object, or JSON text):
+/// FNV-1a (32 bits) over the UTF-16 code units of its `JSON.stringify` text, as
+/// 8 hex digits. `src/embed/api.js` computes the same in JavaScript, so the idle
+/// gate can tell a page view with the same config without starting the wasm.
+pub fn fingerprint(config: &JsValue) -> String {
+    let text: String = match config.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(config)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default(),
+    };
+    let mut hash: u32 = 0x811c_9dc5;
+    for unit in text.encode_utf16() {
+        hash ^= u32::from(unit);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    let mut hex = String::with_capacity(8);
+    for shift in (0..8).rev() {
+        let digit = (hash >> (shift * 4)) & 0xf;
+        hex.push(char::from_digit(digit, 16).unwrap_or('0'));
+    }
+    hex
+}

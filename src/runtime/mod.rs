@@ -41,6 +41,9 @@ use crate::platform::transport;
 use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 
+/// Where the idle hint is kept (see [`Runtime::update_idle_hint`]).
+pub const IDLE_KEY: &str = "trickle:v1:idle";
+
 /// The most unreadable outbox entries kept aside.
 const ASIDE_MAX: usize = 50;
 
@@ -78,6 +81,8 @@ pub struct Runtime {
     // The profile read in flight (abort handle, deadline) and the session's wait.
     read: Option<(web_sys::AbortController, Timeout)>,
     wait: Option<Timeout>,
+    // The config's fingerprint (`dom::fingerprint`), for the idle hint.
+    fingerprint: String,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -103,7 +108,12 @@ impl Runtime {
     /// lifecycle, takes the user (an earlier `identify` wins over `config.user` only
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
     /// call [`Runtime::start`] once it is installed.
-    pub fn new(config: Config, early_user: Option<User>, early_events: BTreeSet<String>) -> Self {
+    pub fn new(
+        config: Config,
+        early_user: Option<User>,
+        early_events: BTreeSet<String>,
+        fingerprint: String,
+    ) -> Self {
         let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
@@ -141,6 +151,7 @@ impl Runtime {
             timer: None,
             read: None,
             wait: None,
+            fingerprint,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         }
     }
@@ -235,6 +246,38 @@ impl Runtime {
 
     /// Hands `input` to the session and carries out what it answers.
     fn run(&mut self, input: Input) {
+        self.run_one(input);
+        self.update_idle_hint();
+    }
+
+    /// Leaves the idle hint for the next page view (contract section 4): when the
+    /// session has decided that nothing can be shown and nothing is queued, the
+    /// user, login count, config fingerprint and the events that could change that;
+    /// otherwise no hint, so the next page view starts the wasm. Written only when
+    /// it changes (every write wakes the site's other tabs).
+    fn update_idle_hint(&mut self) {
+        let queued = self
+            .store
+            .get(OUTBOX_KEY)
+            .is_some_and(|text| Outbox::from_json(&text).queued_len() > 0);
+        let hint = if queued {
+            None
+        } else {
+            self.session.idle_hint(&*self.store)
+        };
+        let text = hint.map(|h| {
+            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events })
+                .to_string()
+        });
+        if self.store.get(IDLE_KEY) != text {
+            match text {
+                Some(text) => self.store.set(IDLE_KEY, &text),
+                None => self.store.remove(IDLE_KEY),
+            }
+        }
+    }
+
+    fn run_one(&mut self, input: Input) {
         let outputs = self.session.on(&*self.store, input, clock::now_ms());
         for output in outputs {
             match output {
@@ -251,7 +294,7 @@ impl Runtime {
                             total: due.total,
                         }))
                     });
-                    self.run(Input::Displayed(mounted));
+                    self.run_one(Input::Displayed(mounted));
                 }
                 Output::Show(session::Screen::Thanks) => {
                     self.show(Screen::Thanks);
@@ -409,6 +452,7 @@ impl Runtime {
         if !beaconed.is_empty() {
             self.deliver(DeliveryEvent::Beaconed { ids: beaconed });
         }
+        self.update_idle_hint();
     }
 
     /// POSTs a batch, aborted after [`SEND_TIMEOUT_MS`] (or by `destroy()`), and

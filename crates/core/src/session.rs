@@ -173,6 +173,21 @@ pub enum Output {
     Note(String),
 }
 
+/// What a page view that decided "nothing to show" leaves for the next one
+/// (contract section 4, the idle gate): the loader skips the wasm on a later
+/// page view with the same user, login count and config while nothing is queued,
+/// until something that could change the decision happens (another user or login,
+/// one of `events` tracked, `explain()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdleHint {
+    /// The signed-in user's id (`None`: nobody; nothing can be due).
+    pub user: Option<String>,
+    /// Their `loginsCount`.
+    pub logins: u32,
+    /// Listed events not yet tracked for the user: tracking one could reach a stage.
+    pub events: Vec<String>,
+}
+
 /// The read in flight and whether the next decision waits for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Reading {
@@ -232,6 +247,38 @@ impl Session {
     pub fn explain(&mut self, store: &dyn Storage) -> Vec<Explanation> {
         self.reload(store);
         rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
+    }
+
+    /// The idle hint, when the session has decided that nothing can be shown now:
+    /// nothing on screen or about to be, no profile read awaited, no question due.
+    pub fn idle_hint(&mut self, store: &dyn Storage) -> Option<IdleHint> {
+        if self.current.is_some() || self.pending.is_some() || self.reading.is_some() {
+            return None;
+        }
+        let Some(user) = self.user.clone() else {
+            return Some(IdleHint {
+                user: None,
+                logins: 0,
+                events: Vec::new(),
+            });
+        };
+        self.reload(store);
+        if rules::next_question(&self.config, &user, &self.state, &self.events).is_some() {
+            return None;
+        }
+        let mut events: Vec<String> = Vec::new();
+        for stage in &self.config.stages {
+            for event in &stage.events {
+                if !self.state.events.contains(event) && !events.contains(event) {
+                    events.push(event.clone());
+                }
+            }
+        }
+        Some(IdleHint {
+            user: Some(user.id),
+            logins: user.logins_count,
+            events,
+        })
     }
 
     /// Applies `input` at `now_ms`; returns what to do, in order.

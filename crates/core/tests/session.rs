@@ -452,3 +452,55 @@ fn user_ids_are_encoded_like_encode_uri_component() {
     assert_eq!(encode_uri_component("a b/c?d=é"), "a%20b%2Fc%3Fd%3D%C3%A9");
     assert_eq!(encode_uri_component("A-z_0.9!~*'()"), "A-z_0.9!~*'()");
 }
+
+// --- the idle hint (contract section 4) -----------------------------------------
+
+#[test]
+fn the_idle_hint_exists_only_when_nothing_is_or_will_be_shown() {
+    let mut w = Widget::new(config(|_| {}), Some(user("u", 1)));
+    w.session.on(&w.store, Input::Start, w.now);
+    assert_eq!(
+        w.session.idle_hint(&w.store),
+        None,
+        "a question is about to show"
+    );
+    w.session.on(&w.store, Input::Displayed(true), w.now);
+    assert_eq!(
+        w.session.idle_hint(&w.store),
+        None,
+        "a question is on screen"
+    );
+    w.respond(Response::Snooze);
+    let hint = w.session.idle_hint(&w.store).unwrap();
+    assert_eq!(hint.user.as_deref(), Some("u"));
+    assert_eq!(hint.logins, 1);
+    assert_eq!(
+        hint.events,
+        ["purchase"],
+        "tracking it could reach the contact stage"
+    );
+    w.step(Input::Track("purchase".into()));
+    assert!(w.session.idle_hint(&w.store).unwrap().events.is_empty());
+}
+
+#[test]
+fn nobody_signed_in_is_idle_and_an_awaited_profile_read_is_not() {
+    let mut w = Widget::new(config(|_| {}), None);
+    w.step(Input::Start);
+    assert_eq!(w.session.idle_hint(&w.store).unwrap().user, None);
+    let mut w = Widget::new(with_profile_url(), Some(user("u", 0)));
+    w.step(Input::Start);
+    assert_eq!(
+        w.session.idle_hint(&w.store),
+        None,
+        "the read may change the decision"
+    );
+    w.step(Input::ProfileArrived {
+        seq: 1,
+        body: Ok(json!({})),
+    });
+    assert!(
+        w.session.idle_hint(&w.store).is_some(),
+        "login 0 reaches no stage"
+    );
+}
