@@ -114,8 +114,11 @@ export function init(config: Config): Promise<void>;
 export function identify(user: User | null): void;
 /** Marks an event for the current user (reaches stages that list it). */
 export function track(eventName: string): void;
-/** The stage rule's view of every question; null until the wasm has loaded. */
-export function explain(): Explanation | null;
+/**
+ * The stage rule's view of every question. Before the wasm has loaded (an idle page
+ * view starts none until needed), a Promise of it; null before `init`. Await it.
+ */
+export function explain(): Explanation | Promise<Explanation> | null;
 /** Removes every node, listener and timer it added; the outbox stays in storage. */
 export function destroy(): void;
 
