@@ -21,6 +21,7 @@
 //! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
+//! - [`forward`]: forwarding to webhooks, Auth0 and Segment through an outbox.
 //! - [`timestamp`]: canonical UTC timestamps (`trickle_core::time`) and the clock.
 
 #![warn(missing_docs)]
@@ -28,6 +29,7 @@
 pub mod auth;
 pub mod error;
 pub mod export;
+pub mod forward;
 pub mod profile;
 pub mod routes;
 pub mod store;
@@ -87,6 +89,9 @@ pub struct Settings {
     /// After a shutdown signal, how long open connections may take to finish
     /// before they are abandoned.
     pub shutdown_grace: Duration,
+    /// Forwarding (`--forward forward.json`): the sinks every newly stored
+    /// answer is queued for. `None`: answers stay here.
+    pub forward: Option<Arc<forward::Forwarder>>,
 }
 
 impl Settings {
@@ -101,6 +106,7 @@ impl Settings {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             shutdown_grace: DEFAULT_REQUEST_TIMEOUT + Duration::from_secs(5),
+            forward: None,
         }
     }
 }
@@ -264,6 +270,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let grace = state.settings.shutdown_grace;
+    // The forwarder's tasks: they only read and update the outbox, so ingestion
+    // never waits for a sink.
+    let forwarding = state
+        .settings
+        .forward
+        .as_ref()
+        .map(|forwarder| forwarder.start(store.clone()));
     let idle_timeout = state.settings.idle_timeout;
     let router = app(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -304,6 +317,9 @@ pub async fn serve(
         () = tokio::time::sleep(grace) => {
             tracing::warn!(grace_s = grace.as_secs_f64(), "connections still open after the grace period; closing anyway");
         }
+    }
+    if let Some(forwarding) = forwarding {
+        forwarding.stop();
     }
     let closing = tokio::task::spawn_blocking(move || store.close()).await;
     if let Err(e) = closing {

@@ -12,19 +12,44 @@ use std::time::Duration;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use trickle_collector::auth::{AdminToken, Secret};
+use trickle_collector::forward::{Forwarder, Timing};
 use trickle_collector::store::Store;
 use trickle_collector::{parse_origins, AppState, Settings};
 
 /// Trickle's reference collector: receives answers, keeps enriched profiles.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, subcommand_negates_reqs = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The widget config (JSON, contract section 1) to validate answers against.
-    #[arg(long, value_name = "FILE")]
-    config: PathBuf,
+    #[arg(long, value_name = "FILE", required = true)]
+    config: Option<PathBuf>,
     /// The SQLite database; created and migrated on first start.
+    #[arg(long, value_name = "FILE", required = true)]
+    db: Option<PathBuf>,
+    /// Forward every newly stored answer to the sinks in this file (webhooks,
+    /// Auth0, Segment; see the README). Secrets may be written "env:NAME".
     #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    forward: Option<PathBuf>,
+    /// Seconds one forwarding request may take.
+    #[arg(long, default_value_t = 10.0)]
+    forward_timeout: f64,
+    /// Tests only: milliseconds before the first forwarding retry (doubling after).
+    #[arg(long, hide = true)]
+    forward_first_retry_ms: Option<u64>,
+    /// Tests only: the longest forwarding retry delay, milliseconds.
+    #[arg(long, hide = true)]
+    forward_max_retry_ms: Option<u64>,
+    /// Tests only: milliseconds after which a delivery gives up.
+    #[arg(long, hide = true)]
+    forward_give_up_ms: Option<u64>,
+    /// Tests only: milliseconds a claimed delivery is leased.
+    #[arg(long, hide = true)]
+    forward_lease_ms: Option<u64>,
+    /// Tests only: milliseconds between looks for due deliveries.
+    #[arg(long, hide = true)]
+    forward_poll_ms: Option<u64>,
     /// Address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8787")]
     listen: String,
@@ -57,6 +82,27 @@ struct Args {
     log_format: LogFormat,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The forwarding outbox: list failed deliveries, or queue them again.
+    Forward(ForwardArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("action").required(true).args(["failed", "retry"])))]
+struct ForwardArgs {
+    /// The collector's database.
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// List the deliveries that gave up (one tab-separated line each).
+    #[arg(long)]
+    failed: bool,
+    /// Make every failed delivery pending again, due now, with a fresh 24 h window
+    /// (a running collector with the same sinks sends them).
+    #[arg(long)]
+    retry: bool,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum LogFormat {
     /// One JSON object per line (for log shippers).
@@ -75,7 +121,11 @@ fn main() -> ExitCode {
         LogFormat::Json => logs.json().init(),
         LogFormat::Text => logs.init(),
     }
-    match run(args) {
+    let result = match args.command {
+        Some(Command::Forward(ref forward)) => outbox(forward),
+        None => run(args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -105,11 +155,58 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
     }
 }
 
+/// `trickle-collector forward --failed | --retry --db FILE`.
+fn outbox(args: &ForwardArgs) -> Result<(), String> {
+    // Opening would create an empty database: a mistyped path must not look empty.
+    if !args.db.exists() {
+        return Err(format!("{}: no such database", args.db.display()));
+    }
+    let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(async {
+        if args.retry {
+            let n = store
+                .requeue_failed(trickle_collector::store::unix_ms())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("requeued {n} failed deliveries");
+        } else {
+            let failed = store.list_failed().await.map_err(|e| e.to_string())?;
+            println!("seq\tsink\tuserId\tanswerId\tattempts\tqueuedAt\tlastError");
+            for f in &failed {
+                let queued =
+                    trickle_core::time::format_rfc3339_millis(f.created_at_ms).unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    f.seq,
+                    f.sink,
+                    f.user_id,
+                    f.answer_id,
+                    f.attempts,
+                    queued,
+                    f.last_error.replace(['\t', '\n'], " ")
+                );
+            }
+            eprintln!("{} failed deliveries", failed.len());
+        }
+        Ok::<(), String>(())
+    });
+    store.close();
+    result
+}
+
 fn run(args: Args) -> Result<(), String> {
-    let text = std::fs::read_to_string(&args.config)
-        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    // clap requires both unless a subcommand is given.
+    let (Some(config_path), Some(db)) = (args.config.clone(), args.db.clone()) else {
+        return Err("--config and --db are required".into());
+    };
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| format!("{}: {e}", config_path.display()))?;
     let config = trickle_collector::validate::load_config(&text)
-        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+        .map_err(|e| format!("{}: {e}", config_path.display()))?;
     let mut settings = Settings::new(config);
     settings.secret = args.secret.filter(|s| !s.is_empty()).map(Secret::new);
     settings.admin_token = args
@@ -135,7 +232,31 @@ fn run(args: Args) -> Result<(), String> {
         (Some(_), false) => {}
     }
 
-    let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
+    if let Some(path) = &args.forward {
+        let ms = |v: Option<u64>, default: Duration| v.map_or(default, Duration::from_millis);
+        let defaults = Timing::default();
+        let request_timeout = seconds("--forward-timeout", args.forward_timeout)?;
+        let timing = Timing {
+            first_retry: ms(args.forward_first_retry_ms, defaults.first_retry),
+            max_retry: ms(args.forward_max_retry_ms, defaults.max_retry),
+            give_up_after: ms(args.forward_give_up_ms, defaults.give_up_after),
+            request_timeout,
+            // Longer than a request can take, so a crashed collector's claims
+            // come back soon after a restart.
+            lease: ms(
+                args.forward_lease_ms,
+                request_timeout * 2 + Duration::from_secs(5),
+            ),
+            poll: ms(args.forward_poll_ms, defaults.poll),
+            max_in_flight: defaults.max_in_flight,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let forwarder = Forwarder::from_json(&text, |name| std::env::var(name).ok(), timing)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        tracing::info!(sinks = ?forwarder.sink_keys(), "forwarding answers");
+        settings.forward = Some(std::sync::Arc::new(forwarder));
+    }
+    let store = Store::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -144,7 +265,7 @@ fn run(args: Args) -> Result<(), String> {
         let listener =
             tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%addr, db = %args.db.display(), origins = settings.allowed_origins.len(),
+        tracing::info!(%addr, db = %db.display(), origins = settings.allowed_origins.len(),
             secret = settings.secret.is_some(), dev = args.dev, export = settings.admin_token.is_some(), "listening");
         // One plain line on stdout so scripts (and tests) can learn the port.
         println!("trickle-collector listening on http://{addr}");

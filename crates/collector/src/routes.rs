@@ -71,18 +71,30 @@ pub async fn post_answers(
     let answers = validate::check_answers(&state.settings.config, &envelope)
         .map_err(|invalid| ApiError::invalid("invalid_answer", invalid.path, invalid.message))?;
     let context = serde_json::to_string(&envelope.context).unwrap_or_else(|_| "{}".into());
+    // Which sinks get these answers: a marketing sink never gets answers sent
+    // under Global Privacy Control or without marketing consent.
+    let forward_to = match &state.settings.forward {
+        Some(forwarder) => forwarder.sinks_for(&envelope.context),
+        None => Vec::new(),
+    };
     let recorded = state
         .store
         .record(NewAnswers {
             user_id: envelope.user_id,
             answers,
             context,
+            forward_to,
         })
         .await
         .map_err(|e| match e {
             StoreError::IdConflict { index } => id_conflict(index),
             e => store_unavailable(e),
         })?;
+    if recorded.stored > 0 {
+        if let Some(forwarder) = &state.settings.forward {
+            forwarder.wake();
+        }
+    }
     tracing::debug!(
         stored = recorded.stored,
         duplicates = recorded.duplicates,

@@ -14,6 +14,12 @@
 //!   content it is [`StoreError::IdConflict`].
 //! - The merged profile is a cache of the answers: replaying a user's answers
 //!   with [`ProfileDoc::apply`] gives the same document.
+//! - Forwarding outbox: a newly stored answer's pending deliveries
+//!   ([`NewAnswers::forward_to`]) commit with the answer. `claim_due` only hands
+//!   out the oldest pending delivery of a (sink, user), under a lease; `mark_done`,
+//!   `reschedule`, `mark_failed`, `list_failed`, `requeue_failed` do what they say.
+//!   (On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`; here the one writer
+//!   thread serialises it.)
 
 mod sqlite;
 
@@ -29,6 +35,11 @@ pub const MAX_LISTED_ANSWERS: usize = 1000;
 /// An error from the database engine, kept opaque so no engine type leaks into
 /// this module's public surface.
 pub type EngineError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Milliseconds since the Unix epoch: the outbox's clock.
+pub fn unix_ms() -> i64 {
+    sqlite::unix_ms()
+}
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +82,9 @@ pub struct NewAnswers {
     pub answers: Vec<StoredAnswer>,
     /// The envelope's `context`, as JSON text.
     pub context: String,
+    /// The forwarding sinks (their keys) that get a pending delivery for each
+    /// newly stored answer, written in the same transaction. Empty: none.
+    pub forward_to: Vec<String>,
 }
 
 /// What storing an envelope did.
@@ -117,6 +131,47 @@ pub struct ExportRow {
     pub updated_at: String,
 }
 
+/// A claimed delivery of the forwarding outbox: one answer to one sink.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The outbox row (increasing: the order answers were stored).
+    pub seq: i64,
+    /// The user.
+    pub user_id: String,
+    /// The answer's id.
+    pub answer_id: String,
+    /// The answer as stored (`None` if it is no longer stored).
+    pub answer: Option<ListedAnswer>,
+    /// The envelope's context the answer came with, as JSON text.
+    pub context: String,
+    /// The user's merged profile as it is now.
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    /// When the delivery was queued (or requeued), Unix milliseconds.
+    pub created_at_ms: i64,
+}
+
+/// A delivery that gave up (listed by `trickle-collector forward --failed`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FailedDelivery {
+    /// The outbox row.
+    pub seq: i64,
+    /// The sink's key.
+    pub sink: String,
+    /// The user.
+    pub user_id: String,
+    /// The answer's id.
+    pub answer_id: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it was queued, Unix milliseconds.
+    pub created_at_ms: i64,
+    /// The last error.
+    pub last_error: String,
+}
+
 /// A handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -151,6 +206,63 @@ impl Store {
     /// Whether the database answers a query and the writer is running.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.engine.ping().await
+    }
+
+    /// The forwarding outbox: claims up to `limit` due deliveries of `sink`, each
+    /// the oldest pending one of its user for that sink (so one user's deliveries
+    /// to one sink go in order), and leases them for `lease_ms`: until then, or
+    /// until one of the calls below, no claim returns them again.
+    pub async fn claim_due(
+        &self,
+        sink: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.engine
+            .claim_due(sink.to_owned(), now_ms, lease_ms, limit)
+            .await
+    }
+
+    /// The delivery arrived: it leaves the outbox.
+    pub async fn mark_done(&self, seq: i64) -> Result<(), StoreError> {
+        self.engine.mark_done(seq).await
+    }
+
+    /// The delivery is tried again at `next_at_ms`; `error` says why it failed.
+    pub async fn reschedule(
+        &self,
+        seq: i64,
+        next_at_ms: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.engine.reschedule(seq, next_at_ms, error).await
+    }
+
+    /// The delivery gave up: kept as failed, listed by [`Store::list_failed`].
+    pub async fn mark_failed(&self, seq: i64, error: String) -> Result<(), StoreError> {
+        self.engine.mark_failed(seq, error).await
+    }
+
+    /// Every failed delivery, oldest first.
+    pub async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
+        self.engine.list_failed().await
+    }
+
+    /// Makes every failed delivery pending again, due now, with a fresh retry
+    /// window; returns how many.
+    pub async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
+        self.engine.requeue_failed(now_ms).await
+    }
+
+    /// When the next pending delivery of `sink` is due (Unix ms), if any.
+    pub async fn next_due(&self, sink: &str) -> Result<Option<i64>, StoreError> {
+        self.engine.next_due(sink.to_owned()).await
+    }
+
+    /// Pending deliveries, all sinks.
+    pub async fn pending_count(&self) -> Result<i64, StoreError> {
+        self.engine.pending_count().await
     }
 
     /// Stops taking batches, commits everything already queued, and waits for the

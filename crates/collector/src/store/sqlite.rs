@@ -10,6 +10,7 @@
 //! Errors inside this module are [`Error`] (which knows rusqlite); they become the
 //! engine-neutral [`StoreError`] where they leave it.
 
+use std::any::Any;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -19,7 +20,8 @@ use serde_json::Value as Json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ExportRow, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord, MAX_LISTED_ANSWERS,
+    Delivery, ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError,
+    UserRecord, MAX_LISTED_ANSWERS,
 };
 use crate::profile::{ProfileDoc, StoredAnswer};
 
@@ -95,6 +97,28 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX answers_by_user ON answers (user_id, answered_at);",
         then: Some(rebuild_all_profiles),
     },
+    // 3: the forwarding outbox (contract section 6, "Forwarding"). One row per
+    // newly stored answer and configured sink, written in the answer's own
+    // transaction; a delivered row is deleted, a row that gave up is kept as
+    // 'failed'. Times are Unix milliseconds. `lease_until`: a claimed row is not
+    // claimed again before then (a crashed sender's rows come back after it).
+    Migration {
+        sql: "CREATE TABLE deliveries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            sink TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            answer_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            next_at INTEGER NOT NULL,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        ) STRICT;
+        CREATE INDEX deliveries_due ON deliveries (sink, status, next_at);
+        CREATE INDEX deliveries_in_order ON deliveries (sink, user_id, seq) WHERE status = 'pending';",
+        then: None,
+    },
 ];
 
 /// What goes wrong inside this module.
@@ -133,9 +157,50 @@ impl From<Error> for StoreError {
     }
 }
 
-struct Job {
-    batch: NewAnswers,
-    reply: oneshot::Sender<Result<Recorded, StoreError>>,
+/// A boxed write run by the writer inside its own savepoint of a group commit.
+type WriteFn = Box<dyn FnOnce(&Transaction<'_>) -> Result<Box<dyn Any + Send>, Error> + Send>;
+
+enum Job {
+    /// A posted envelope.
+    Record {
+        batch: NewAnswers,
+        reply: oneshot::Sender<Result<Recorded, StoreError>>,
+    },
+    /// Any other write (the forwarding outbox's claims and updates).
+    Run {
+        apply: WriteFn,
+        reply: oneshot::Sender<Result<Box<dyn Any + Send>, StoreError>>,
+    },
+}
+
+/// A job's result, waiting for the commit before it is sent.
+enum Done {
+    Record(
+        oneshot::Sender<Result<Recorded, StoreError>>,
+        Result<Recorded, StoreError>,
+    ),
+    Run(
+        oneshot::Sender<Result<Box<dyn Any + Send>, StoreError>>,
+        Result<Box<dyn Any + Send>, StoreError>,
+    ),
+}
+
+impl Done {
+    fn send(self) {
+        // The caller may have timed out and gone; what committed stays committed.
+        match self {
+            Done::Record(reply, result) => drop(reply.send(result)),
+            Done::Run(reply, result) => drop(reply.send(result)),
+        }
+    }
+
+    fn fail(self, message: &str) {
+        let error = || StoreError::Task(message.to_owned());
+        match self {
+            Done::Record(reply, _) => drop(reply.send(Err(error()))),
+            Done::Run(reply, _) => drop(reply.send(Err(error()))),
+        }
+    }
 }
 
 /// The engine: a writer thread with its queue, and a read connection.
@@ -180,10 +245,138 @@ impl Sqlite {
         let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
         let (reply, done) = oneshot::channel();
         sender
-            .send(Job { batch, reply })
+            .send(Job::Record { batch, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
         done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Runs `f` on the writer, in its own savepoint of the next group commit;
+    /// resolves once that commit is done.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, Error> + Send + 'static,
+    {
+        let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
+        let (reply, done) = oneshot::channel();
+        let apply: WriteFn = Box::new(move |tx| Ok(Box::new(f(tx)?) as Box<dyn Any + Send>));
+        sender
+            .send(Job::Run { apply, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let boxed = done.await.map_err(|_| StoreError::Closed)??;
+        boxed
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| StoreError::Task("a write returned the wrong type".into()))
+    }
+
+    pub(super) async fn claim_due(
+        &self,
+        sink: String,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.write(move |tx| claim_due(tx, &sink, now_ms, lease_ms, limit))
+            .await
+    }
+
+    pub(super) async fn mark_done(&self, seq: i64) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM deliveries WHERE seq = ?1")?
+                .execute([seq])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn reschedule(
+        &self,
+        seq: i64,
+        next_at_ms: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "UPDATE deliveries SET next_at = ?2, lease_until = 0, last_error = ?3
+                 WHERE seq = ?1 AND status = 'pending'",
+            )?
+            .execute(params![seq, next_at_ms, error])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn mark_failed(&self, seq: i64, error: String) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = ?2
+                 WHERE seq = ?1",
+            )?
+            .execute(params![seq, error])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub(super) async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1,
+                            next_at = ?1, lease_until = 0
+                     WHERE status = 'failed'",
+                )?
+                .execute([now_ms])?)
+        })
+        .await
+    }
+
+    pub(super) async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT seq, sink, user_id, answer_id, attempts, created_at, last_error
+                 FROM deliveries WHERE status = 'failed' ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok(FailedDelivery {
+                    seq: row.get(0)?,
+                    sink: row.get(1)?,
+                    user_id: row.get(2)?,
+                    answer_id: row.get(3)?,
+                    attempts: row.get(4)?,
+                    created_at_ms: row.get(5)?,
+                    last_error: row.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    pub(super) async fn next_due(&self, sink: String) -> Result<Option<i64>, StoreError> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT min(max(next_at, lease_until)) FROM deliveries
+                     WHERE sink = ?1 AND status = 'pending'",
+                )?
+                .query_row([sink], |row| row.get::<_, Option<i64>>(0))?)
+        })
+        .await
+    }
+
+    pub(super) async fn pending_count(&self) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            Ok(conn.query_row(
+                "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .await
     }
 
     pub(super) async fn user(&self, user_id: String) -> Result<Option<UserRecord>, StoreError> {
@@ -312,52 +505,69 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
     tracing::trace!(jobs = jobs.len(), "group commit");
     // One received time for the whole commit: every answer in it arrived by now.
     let now = crate::timestamp::now_utc();
+    let now_ms = unix_ms();
     let tx = match conn.transaction() {
         Ok(tx) => tx,
         Err(e) => {
             let message = e.to_string();
             for job in jobs.drain(..) {
-                let _ = job.reply.send(Err(StoreError::Task(message.clone())));
+                match job {
+                    Job::Record { reply, .. } => {
+                        drop(reply.send(Err(StoreError::Task(message.clone()))))
+                    }
+                    Job::Run { reply, .. } => {
+                        drop(reply.send(Err(StoreError::Task(message.clone()))))
+                    }
+                }
             }
             return;
         }
     };
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in jobs.iter() {
-        results.push(apply_in_savepoint(&tx, &job.batch, &now).map_err(StoreError::from));
+    let mut done = Vec::with_capacity(jobs.len());
+    for job in jobs.drain(..) {
+        done.push(match job {
+            Job::Record { batch, reply } => Done::Record(
+                reply,
+                in_savepoint(&tx, |tx| apply_batch(tx, &batch, &now, now_ms))
+                    .map_err(StoreError::from),
+            ),
+            Job::Run { apply, reply } => {
+                Done::Run(reply, in_savepoint(&tx, apply).map_err(StoreError::from))
+            }
+        });
     }
     match tx.commit() {
-        Ok(()) => {
-            for (job, result) in jobs.drain(..).zip(results) {
-                // The poster may have timed out and gone; the answer is stored anyway.
-                let _ = job.reply.send(result);
-            }
-        }
+        Ok(()) => done.into_iter().for_each(Done::send),
         Err(e) => {
             tracing::error!(error = %e, "commit failed");
-            let message = e.to_string();
-            for job in jobs.drain(..) {
-                let _ = job
-                    .reply
-                    .send(Err(StoreError::Task(format!("commit failed: {message}"))));
+            let message = format!("commit failed: {e}");
+            for d in done {
+                d.fail(&message);
             }
         }
     }
 }
 
+/// Milliseconds since the Unix epoch (the outbox's clock).
+pub(super) fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// One job inside its own savepoint, so a failing job (an id conflict included)
 /// is undone entirely without undoing the others that share the transaction.
-fn apply_in_savepoint(
+fn in_savepoint<T>(
     tx: &Transaction<'_>,
-    batch: &NewAnswers,
-    now: &str,
-) -> Result<Recorded, Error> {
+    job: impl FnOnce(&Transaction<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
     // Cached statements: they run once per job, so they are prepared once.
     tx.prepare_cached("SAVEPOINT job")?.execute([])?;
-    match apply_batch(tx, batch, now) {
-        Ok(recorded) => {
+    match job(tx) {
+        Ok(done) => {
             tx.prepare_cached("RELEASE job")?.execute([])?;
-            Ok(recorded)
+            Ok(done)
         }
         Err(e) => {
             tx.prepare_cached("ROLLBACK TO job")?.execute([])?;
@@ -367,7 +577,80 @@ fn apply_in_savepoint(
     }
 }
 
-fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Recorded, Error> {
+/// The outbox's claim: up to `limit` due rows of `sink` that are first in line
+/// for their user (no earlier pending row of the same user and sink, claimed or
+/// not), leased until `now + lease`, with the answer and the user's merged
+/// profile as they are now.
+fn claim_due(
+    tx: &Transaction<'_>,
+    sink: &str,
+    now_ms: i64,
+    lease_ms: i64,
+    limit: usize,
+) -> Result<Vec<Delivery>, Error> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let heads: Vec<(i64, String, String, u32, i64)> = tx
+        .prepare_cached(
+            "SELECT d.seq, d.user_id, d.answer_id, d.attempts, d.created_at FROM deliveries d
+             WHERE d.sink = ?1 AND d.status = 'pending' AND d.next_at <= ?2 AND d.lease_until <= ?2
+               AND NOT EXISTS (SELECT 1 FROM deliveries e
+                               WHERE e.sink = d.sink AND e.user_id = d.user_id
+                                 AND e.status = 'pending' AND e.seq < d.seq)
+             ORDER BY d.next_at, d.seq LIMIT ?3",
+        )?
+        .query_map(params![sink, now_ms, limit], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::with_capacity(heads.len());
+    for (seq, user_id, answer_id, attempts, created_at_ms) in heads {
+        tx.prepare_cached(
+            "UPDATE deliveries SET lease_until = ?2, attempts = attempts + 1 WHERE seq = ?1",
+        )?
+        .execute(params![seq, now_ms.saturating_add(lease_ms)])?;
+        let answer = tx
+            .prepare_cached(&format!(
+                "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ?1 AND id = ?2"
+            ))?
+            .query_row(params![user_id, answer_id], answer_row)
+            .optional()?
+            .map(listed)
+            .transpose()?;
+        let context: Option<String> = tx
+            .prepare_cached("SELECT context FROM answers WHERE user_id = ?1 AND id = ?2")?
+            .query_row(params![user_id, answer_id], |row| row.get(0))
+            .optional()?;
+        let profile = match load_doc(tx, &user_id) {
+            Ok(doc) => doc.map(|(doc, _)| doc.profile).unwrap_or_default(),
+            Err(Error::Json(_)) => rebuild_doc(tx, &user_id)?.profile,
+            Err(e) => return Err(e),
+        };
+        out.push(Delivery {
+            seq,
+            user_id,
+            answer_id,
+            answer,
+            context: context.unwrap_or_else(|| "{}".into()),
+            profile,
+            attempts: attempts.saturating_add(1),
+            created_at_ms,
+        });
+    }
+    Ok(out)
+}
+
+fn apply_batch(
+    tx: &Transaction<'_>,
+    batch: &NewAnswers,
+    now: &str,
+    now_ms: i64,
+) -> Result<Recorded, Error> {
     let mut fresh = Vec::new();
     {
         let mut insert = tx.prepare_cached(
@@ -409,6 +692,19 @@ fn apply_batch(tx: &Transaction<'_>, batch: &NewAnswers, now: &str) -> Result<Re
     };
     if fresh.is_empty() {
         return Ok(recorded);
+    }
+    // The outbox: one pending delivery per fresh answer and sink, committed with
+    // the answer itself (a crash loses neither or both).
+    if !batch.forward_to.is_empty() {
+        let mut enqueue = tx.prepare_cached(
+            "INSERT INTO deliveries (sink, user_id, answer_id, created_at, next_at)
+             VALUES (?1, ?2, ?3, ?4, ?4)",
+        )?;
+        for answer in &fresh {
+            for sink in &batch.forward_to {
+                enqueue.execute(params![sink, batch.user_id, answer.id, now_ms])?;
+            }
+        }
     }
     let doc = match load_doc(tx, &batch.user_id) {
         Ok(stored) => {

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod fakes;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
