@@ -241,16 +241,22 @@ async function load(browser, widget, rate, run) {
   await page.addInitScript(probe, QUESTION);
   const user = `bench|${run}`;
   await page.goto(`${ORIGIN}/bench/${widget}.html?user=${encodeURIComponent(user)}`);
+  // Polled through CDP with a one-line expression: playwright's waitForFunction would
+  // inject its own large script into the page and show up as a long task.
   let visible = null;
   if (widget !== 'blank') {
-    await page.waitForFunction(() => window.__bench.visibleAt !== null, null, { timeout: 30000, polling: 100 });
-    visible = await page.evaluate(() => window.__bench.visibleAt);
-    await page.waitForTimeout(SETTLE_MS * rate);
+    const end = Date.now() + 30000;
+    while (visible === null) {
+      if (Date.now() > end) throw new Error(`${widget}: no visible question in 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+      const { result } = await cdp.send('Runtime.evaluate', { expression: 'window.__bench.visibleAt', returnByValue: true });
+      visible = result.value ?? null;
+    }
   } else {
     await page.waitForLoadState('load');
-    await page.waitForTimeout(SETTLE_MS * rate);
   }
-  const longTasks = await page.evaluate(() => window.__bench.longTasks);
+  await new Promise((r) => setTimeout(r, SETTLE_MS * rate));
+  const longTasks = (await cdp.send('Runtime.evaluate', { expression: 'window.__bench.longTasks', returnByValue: true })).result.value;
   const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
   const out = {
     visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
