@@ -55,8 +55,9 @@ async function waitFor(url, ms = 10000) {
 /**
  * Start the collector on a fresh database. Without a `TRICKLE_SECRET` in `env` it
  * runs with `--dev` (the collector refuses to start unauthenticated otherwise).
+ * `args`: extra flags (e.g. `['--forward', file]`).
  */
-export async function startCollector({ config = SEED, env = {} } = {}) {
+export async function startCollector({ config = SEED, env = {}, args = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'trickle-e2e-'));
   const port = await freePort();
   // scripts/test.sh points TRICKLE_COLLECTOR_BIN at the debug build its native tests
@@ -68,6 +69,7 @@ export async function startCollector({ config = SEED, env = {} } = {}) {
     [
       '--config', config, '--db', join(dir, 'trickle.db'), '--listen', `127.0.0.1:${port}`,
       ...(env.TRICKLE_SECRET ? [] : ['--dev']),
+      ...args,
     ],
     { env: { ...process.env, RUST_LOG: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] },
   );

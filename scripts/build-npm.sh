@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # package never carries a stale wasm.
 [ "${TRICKLE_EMBED_BUILT:-}" = 1 ] || ./scripts/build-embed.sh
 rm -rf npm/pkg dist/npm && mkdir -p npm/pkg dist/npm
-cp npm/package.json npm/README.md npm/index.d.ts npm/pkg/
+cp npm/package.json npm/README.md npm/index.d.ts npm/auth0.js npm/auth0.d.ts npm/pkg/
 cp src/embed/npm.js npm/pkg/index.js
 cp src/embed/api.js npm/pkg/api.js
 cp target/embed/glue/trickle.js npm/pkg/trickle_glue.js
