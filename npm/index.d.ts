@@ -108,8 +108,18 @@ export interface Explanation {
   deadLetter: unknown[];
 }
 
+/** Where `init` loads the wasm from. */
+export interface InitOptions {
+  /**
+   * The URL of `trickle.wasm` (this package's `trickle-widget/trickle.wasm`). Needed
+   * with bundlers that do not ship `new URL(..., import.meta.url)` assets (esbuild,
+   * Rollup without a plugin), and to serve the wasm from a CDN.
+   */
+  wasmUrl?: string | URL;
+}
+
 /** Validates the config and starts; rejects with an Error naming the bad path. */
-export function init(config: Config): Promise<void>;
+export function init(config: Config, options?: InitOptions): Promise<void>;
 /** Sets or replaces the user; `null` signs out (the popup goes, queued answers are still sent). */
 export function identify(user: User | null): void;
 /** Marks an event for the current user (reaches stages that list it). */

@@ -60,3 +60,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
+
+# The bundlers the npm package is built with in e2e/bundlers.test.mjs (webpack,
+# Parcel, Rollup, Next.js) and the package linters (publint, arethetypeswrong): their
+# own lockfile, so the main tooling stays small.
+stamp=e2e/bundlers/node_modules/.trickle-lock-sha
+want=$(sha256sum e2e/bundlers/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing the bundlers for the npm package's e2e tests"
+  npm ci --prefix e2e/bundlers --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi

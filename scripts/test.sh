@@ -28,6 +28,12 @@ step "build: script-tag bundle with the test-panic hook, for e2e/panic.test.mjs"
 ./scripts/build-embed.sh --test-panic
 step "build: npm package"
 TRICKLE_EMBED_BUILT=1 ./scripts/build-npm.sh
+step "npm package: publint and arethetypeswrong"
+# ESM only, for browsers: the CommonJS resolutions do not apply; the wasm is an asset
+# (imported by a bundler's file loader), not a module with types.
+(cd npm/pkg && "$OLDPWD/e2e/bundlers/node_modules/.bin/publint" --strict)
+e2e/bundlers/node_modules/.bin/attw --pack npm/pkg --profile esm-only \
+  --exclude-entrypoints ./trickle.wasm ./package.json
 step "build: demo (trunk)"
 trunk build --release --dist dist/demo >/dev/null
 

@@ -41,7 +41,10 @@ export function report(code, message) {
 }
 
 /**
- * Build the API around `load`, a function returning a promise of the wasm exports.
+ * Build the API around `load(options)`, a function returning a promise of the wasm
+ * exports; `options` are the second argument of the `init` that started it
+ * (`{ wasmUrl }`: where the wasm is, for bundlers that do not ship `new URL` assets
+ * and for a CDN).
  * Loading starts with `init` (or at once when `eager`), unless the idle gate holds:
  *
  * The idle gate (contract section 4). A page view that decided "nothing can be
@@ -63,6 +66,8 @@ export function createApi(load, eager = false) {
   let gate = null;
   // The last user passed to identify() (null: signed out), for a gate made later.
   let knownUser;
+  // The options of the first init() (see `load`).
+  let loadOptions = {};
 
   // A trap inside the wasm (a bug) surfaces as a JS exception. It must not reach the
   // host's call stack, and the instance is not trusted afterwards. A panic (the
@@ -87,7 +92,7 @@ export function createApi(load, eager = false) {
 
   const start = () => {
     loading ??= Promise.resolve()
-      .then(load)
+      .then(() => load(loadOptions))
       .then(
         (wasm) => {
           exports = wasm;
@@ -170,9 +175,22 @@ export function createApi(load, eager = false) {
   const gated = () => gate && (gate.pending || gate.idle) && !loading;
 
   return {
-    /** Validate the config and start; rejects with the path-named error. */
-    init(config) {
+    /**
+     * Validate the config and start; rejects with the path-named error. `options`:
+     * `{ wasmUrl }`, where to load the wasm from (before it has loaded).
+     */
+    init(config, options) {
       if (dead) return Promise.reject(dead);
+      if (options != null && (typeof options !== 'object' || Array.isArray(options))) {
+        return Promise.reject(new Error('init: the options must be an object like { wasmUrl }'));
+      }
+      if (!exports && !loading && options?.wasmUrl != null) {
+        const url = options.wasmUrl;
+        if (!(typeof url === 'string' || url instanceof URL) || String(url) === '') {
+          return Promise.reject(new Error('init: options.wasmUrl must be a URL or a non-empty string'));
+        }
+        loadOptions = { wasmUrl: url };
+      }
       if (!exports && !loading) {
         const user = config && typeof config === 'object' ? config.user : undefined;
         // As in the wasm: the config's user wins over one identified before init.

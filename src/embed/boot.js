@@ -8,7 +8,10 @@ const script = document.currentScript;
 const base = script && script.src ? script.src : document.baseURI;
 const wasmUrl = new URL('trickle.wasm', base);
 
-const api = createApi(() => wasmInit({ module_or_path: wasmUrl }).then(() => wasm));
+// `Trickle.init(config, { wasmUrl })` may point elsewhere (another CDN path).
+const api = createApi((options = {}) =>
+  wasmInit({ module_or_path: options.wasmUrl ?? wasmUrl }).then(() => wasm),
+);
 window.Trickle = api;
 
 function readConfig() {
