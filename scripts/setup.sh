@@ -43,6 +43,11 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v brotli >/dev/null || missing+=(brotli)
+# The other two engines of e2e/engines.test.mjs: Firefox ESR (driven over WebDriver
+# BiDi by puppeteer-core) and WebKitGTK's WebDriver with its MiniBrowser, under Xvfb.
+command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+command -v Xvfb >/dev/null || missing+=(xvfb)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   sudo=""
@@ -51,8 +56,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm tooling (playwright-core, axe, binaryen's wasm-opt, esbuild, vite) from the
-# committed lockfile; skipped when node_modules already matches it.
+# npm tooling (playwright-core, puppeteer-core, selenium-webdriver, axe, binaryen's
+# wasm-opt, esbuild, vite) from the committed lockfile; skipped when node_modules
+# already matches it.
 stamp=node_modules/.trickle-lock-sha
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
