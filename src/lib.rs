@@ -9,10 +9,13 @@
 //!   lifecycle listeners.
 //! - [`runtime`]: the controller: config, user, prompt state and outbox, deciding
 //!   through the core, rendering through `ui`, delivering through `platform`.
+//! - `heap` (wasm only): the global allocator, smaller than the standard one.
 
 #![warn(missing_docs)]
 
 pub mod api;
+#[cfg(target_arch = "wasm32")]
+mod heap;
 pub mod platform;
 pub mod runtime;
 pub mod ui;
