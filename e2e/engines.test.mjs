@@ -20,6 +20,8 @@ const KNOWN_CONTACT = {
 const MARGIN = 16; // the popup's distance from its corner (src/ui/trickle.css)
 
 const env = {};
+/** The settled popup's box per engine and layout ('ltr', 'rtl'), compared at the end. */
+const boxes = {};
 before(async () => {
   mkdirSync(OUT, { recursive: true });
   env.collector = await startCollector();
@@ -119,6 +121,7 @@ const SCENARIOS = [
     assert.ok(close.rect.left > dialog.rect.left + dialog.rect.width / 2, JSON.stringify(close.rect));
     const [shown] = await b.events('shown');
     assert.deepEqual(shown?.detail, { questionId: 'name', stage: 'basics', field: 'name' });
+    (boxes.ltr ??= {})[b.name] = dialog.rect;
     await screenshot(b, 'ltr');
     await noPageErrors(b);
   }],
@@ -239,6 +242,7 @@ const SCENARIOS = [
     assert.ok(close.rect.right < middle, `close button ${JSON.stringify(close.rect)}`);
     assert.ok(submit.rect.right < middle, `submit button ${JSON.stringify(submit.rect)}`);
     assert.equal(submit.direction, 'rtl');
+    (boxes.rtl ??= {})[b.name] = dialog.rect;
     await screenshot(b, 'rtl');
     await noPageErrors(b);
   }],
@@ -260,3 +264,25 @@ for (const engine of ENGINES) {
     for (const [name, run] of SCENARIOS) test(name, () => run(b));
   });
 }
+
+// Fonts differ between engines (and so may a line's height by a pixel or two); the
+// layout must not: the same corner, the same width, about the same height.
+describe('across engines', () => {
+  for (const layout of ['ltr', 'rtl']) {
+    test(`the ${layout} popup has the same box in every engine`, () => {
+      const seen = boxes[layout] ?? {};
+      assert.deepEqual(Object.keys(seen).sort(), [...ENGINES].sort(), 'every engine measured it');
+      const [first, ...rest] = ENGINES;
+      for (const engine of rest) {
+        for (const side of ['left', 'right', 'bottom', 'width']) {
+          near(seen[engine][side], seen[first][side], `${engine} ${layout} ${side} vs ${first}`);
+        }
+        near(seen[engine].height, seen[first].height, `${engine} ${layout} height vs ${first}`, 4);
+      }
+      console.log(`${layout} popup boxes: ${ENGINES.map((e) => {
+        const r = seen[e];
+        return `${e} ${r.left.toFixed(1)},${r.top.toFixed(1)} ${r.width.toFixed(1)}x${r.height.toFixed(1)}`;
+      }).join('; ')}`);
+    });
+  }
+});
