@@ -9,7 +9,8 @@
 //   type(text), press(key)        real key input to the focused element
 //                                 (key: 'Tab', 'Enter' or 'Escape')
 //   screenshot(path)              the viewport, as PNG
-//   records()                     { console: [{ type, text }], pageErrors: [] } since reset
+//   records()                     (a promise of) { console: [{ type, text }], pageErrors: [] }
+//                                 since the last reset
 //   reset()                       forget records (and, where cheap, the browser context)
 //   close()
 //
