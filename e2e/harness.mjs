@@ -107,8 +107,10 @@ function mulberry32(seed) {
  * `faults.randomRate` answers that share of requests with 503 once the plan is empty.
  * `faults.profileDelayMs` holds every profile read (`GET /v1/profiles/...`) that long.
  * `log` records every answers request: { ids, outcome }.
+ * `proxies` maps a path prefix to a base URL: `{ '/crm/': 'http://127.0.0.1:PORT/' }`
+ * forwards `/crm/received` to `http://127.0.0.1:PORT/received` (no faults applied).
  */
-export async function startServer(collector, { mounts = {} } = {}) {
+export async function startServer(collector, { mounts = {}, proxies = {} } = {}) {
   const faults = { plan: [], randomRate: 0, random: mulberry32(42), profileDelayMs: 0 };
   const log = [];
   const roots = {
@@ -120,6 +122,9 @@ export async function startServer(collector, { mounts = {} } = {}) {
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     if (url.pathname.startsWith('/v1/')) return forward(req, res, url);
+    for (const [prefix, base] of Object.entries(proxies)) {
+      if (url.pathname.startsWith(prefix)) return proxy(req, res, new URL(url.pathname.slice(prefix.length) + url.search, base));
+    }
     // Browsers ask for one; a 404 would be a console error in every test page.
     if (url.pathname === '/favicon.ico') return res.writeHead(204).end();
     for (const [prefix, dir] of Object.entries(roots)) {
@@ -178,6 +183,16 @@ export async function startServer(collector, { mounts = {} } = {}) {
       const out = Buffer.from(await r.arrayBuffer());
       res.writeHead(r.status, { 'content-type': r.headers.get('content-type') || 'application/json' });
       res.end(out);
+    } catch (e) {
+      res.writeHead(502).end(String(e));
+    }
+  }
+
+  async function proxy(req, res, target) {
+    try {
+      const r = await fetch(target, { method: req.method, headers: { accept: req.headers.accept || '*/*' } });
+      res.writeHead(r.status, { 'content-type': r.headers.get('content-type') || 'application/octet-stream', 'cache-control': 'no-store' });
+      res.end(Buffer.from(await r.arrayBuffer()));
     } catch (e) {
       res.writeHead(502).end(String(e));
     }
@@ -248,14 +263,17 @@ export async function eventually(fn, what, ms = 15000) {
 /**
  * The collector, the fault-injecting server and Chromium, started before and stopped
  * after the current test file. The fields of the returned object are set once the
- * `before` hook has run. `mounts` may be a function, read when the server starts.
+ * `before` hook has run. `mounts` may be a function, read when the server starts;
+ * `proxies` (see startServer) too.
  */
-export function stack({ collector: options, mounts } = {}) {
+export function stack({ collector: options, mounts, proxies } = {}) {
   const env = {};
+  const read = (v) => (typeof v === 'function' ? v() : v);
   before(async () => {
     env.collector = await startCollector(options);
     env.server = await startServer(env.collector, {
-      mounts: typeof mounts === 'function' ? mounts() : mounts,
+      mounts: read(mounts),
+      proxies: read(proxies),
     });
     env.browser = await launchBrowser();
   });

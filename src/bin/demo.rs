@@ -1,7 +1,9 @@
 //! The demo (`trunk serve`): a believable product page, Clipwise (video hosting for
 //! business teams), with the Trickle widget in the corner, a simulator panel that plays
 //! the host's part (logins, purchases, users), and, live beside it, what the collector
-//! now holds for the user, so a visitor sees the loop close.
+//! now holds for the user, so a visitor sees the loop close. `scripts/demo.sh` also
+//! runs a webhook receiver standing in for a CRM (the collector forwards to it) and
+//! the page shows what it received, signature checked.
 //!
 //! It embeds the widget the way a Rust host would: through the same API functions that
 //! `window.Trickle` and the npm package expose.
@@ -89,6 +91,16 @@ async fn fetch_profile(user_id: &str) -> Value {
     }
 }
 
+/// What the CRM stand-in received (`GET /crm/received`, the collector's crate's
+/// `webhook-receiver` example behind the page's proxy); `None` when it cannot be
+/// reached (a page served without `scripts/demo.sh`).
+async fn fetch_received() -> Option<Value> {
+    match Request::get("/crm/received").send().await {
+        Ok(r) if r.ok() => r.json::<Value>().await.ok(),
+        _ => None,
+    }
+}
+
 /// Tell the widget who is signed in. The host passes only what its identity provider
 /// knows (nothing, here): the widget reads what the collector holds itself, through
 /// the config's `profileUrl`, so a second device is not asked again.
@@ -136,6 +148,8 @@ fn App() -> Html {
     // `_eq`: the once-a-second refresh below re-renders only on a change.
     let explained = use_state_eq(|| Value::Null);
     let started = use_state(|| None::<Result<(), String>>);
+    // `Some` once the CRM stand-in answered; `_eq` as for `explained`.
+    let crm = use_state_eq(|| None::<Value>);
 
     // Start the widget once: load the config the collector also reads, add the user.
     let config = use_mut_ref(|| Value::Null);
@@ -175,6 +189,24 @@ fn App() -> Html {
                 explained.set(from_js(&trickle::api::explain()));
             });
             move || drop(timer)
+        });
+    }
+
+    // The collector forwards in the background, a moment after the widget's
+    // delivery: look at the CRM after every delivery and once a second.
+    {
+        let crm = crm.clone();
+        use_effect_with((), move |_| {
+            let refresh = move || {
+                let crm = crm.clone();
+                spawn_local(async move { crm.set(fetch_received().await) });
+            };
+            refresh();
+            let timer = gloo_timers::callback::Interval::new(1_000, refresh.clone());
+            let delivered = web_sys::window()
+                .and_then(|w| w.document())
+                .map(|doc| EventListener::new(&doc, "trickle:delivered", move |_| refresh()));
+            move || drop((timer, delivered))
         });
     }
 
@@ -353,6 +385,10 @@ fn App() -> Html {
                         <h2 id="held-title">{"What the collector holds"}</h2>
                         <HeldView held={(*held).clone()} />
                     </section>
+                    <section class="panel" aria-labelledby="crm-title">
+                        <h2 id="crm-title">{"What the CRM received"}</h2>
+                        <CrmView received={(*crm).clone()} />
+                    </section>
                     <section class="panel" aria-labelledby="rule-title">
                         <h2 id="rule-title">{"Why this question (explain())"}</h2>
                         <ExplainView explained={(*explained).clone()} />
@@ -412,6 +448,79 @@ fn HeldView(props: &HeldProps) -> Html {
                         }) }
                     </tbody>
                 </table>
+            }
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CrmProps {
+    received: Option<Value>,
+}
+
+/// Shown deliveries (the receiver keeps more).
+const CRM_SHOWN: usize = 5;
+
+/// A value as the panels show it: strings without quotes.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+/// The webhooks the CRM stand-in received, newest first: each one's `webhook-id`,
+/// whether its Standard Webhooks signature verified, the user and what it carried.
+#[component]
+fn CrmView(props: &CrmProps) -> Html {
+    let Some(received) = &props.received else {
+        return html! {
+            <p class="hint">{"No webhook receiver here. scripts/demo.sh starts one and forwards answers to it."}</p>
+        };
+    };
+    let deliveries = received
+        .get("deliveries")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let total = received.get("total").and_then(Value::as_u64).unwrap_or(0);
+    html! {
+        <>
+            <p class="hint">{"A local webhook receiver stands in for a CRM: the collector forwards every stored answer to it, signed as Standard Webhooks."}</p>
+            if deliveries.is_empty() {
+                <p class="hint">{"Nothing received yet."}</p>
+            } else {
+                <ul class="deliveries" aria-label={format!("{total} webhooks received")}>
+                    { for deliveries.iter().take(CRM_SHOWN).map(|d| {
+                        let verified = d.get("verified").and_then(Value::as_bool).unwrap_or(false);
+                        let repeat = d.get("repeat").and_then(Value::as_bool).unwrap_or(false);
+                        let error = d.get("error").and_then(Value::as_str).unwrap_or("");
+                        let answers = d.get("answers").and_then(Value::as_array).cloned().unwrap_or_default();
+                        html! {
+                            <li>
+                                <code class="hook-id">{d.get("webhookId").and_then(Value::as_str).unwrap_or("(no webhook-id)")}</code>
+                                <span class={classes!("badge", if verified { "ok" } else { "bad" })}>
+                                    { if verified { "✓ signature verified".to_owned() } else { format!("✗ not verified: {error}") } }
+                                </span>
+                                if repeat { <span class="badge">{"repeat, dropped"}</span> }
+                                <span class="hook-user">{"user "}<code>{d.get("userId").map(plain).unwrap_or_default()}</code></span>
+                                { for answers.iter().map(|a| html! {
+                                    <span class="hook-answer">
+                                        <code>{a.get("field").map(plain).unwrap_or_default()}</code>
+                                        {" "}
+                                        { match a.get("status").and_then(Value::as_str) {
+                                            Some("answered") => a.get("value").map(plain).unwrap_or_default(),
+                                            Some(other) => format!("({other})"),
+                                            None => String::new(),
+                                        } }
+                                    </span>
+                                }) }
+                            </li>
+                        }
+                    }) }
+                </ul>
+                <p class="hint">{format!("{total} received, newest first")}</p>
             }
         </>
     }
