@@ -7,9 +7,19 @@
 # answer per post and then with batches, stops the collector with SIGTERM and
 # prints answers/s, p50 and p99 for each run.
 #
+# Then the same runs against a second collector, on its own fresh database, that
+# forwards every answer (--forward) to a webhook that never answers
+# (crates/collector/examples/hanging-sink.rs: accepts connections, never replies),
+# and prints each run's answers/s with no sink and with the hanging one, and their
+# ratio (the contract: within 10%). The forwarding timeout there is
+# BENCH_FORWARD_TIMEOUT (1 s), so the hanging requests time out and are rescheduled
+# (writes of their own) during the run instead of sitting idle.
+#
 # Bounds (env): BENCH_CLIENTS (32 clients posting one answer each time),
 # BENCH_BATCH_CLIENTS (8 clients posting batches), BENCH_BATCH (10 answers per
-# batched post), BENCH_REQUESTS (20000 posts per run), BENCH_SECONDS (20 s per run).
+# batched post), BENCH_REQUESTS (20000 posts per run), BENCH_SECONDS (20 s per run),
+# BENCH_ROUNDS (1: rounds of no-sink then hanging-sink, to average out a busy
+# machine), BENCH_FORWARD=0 skips the hanging-sink collector.
 # Target on 2 cores: >= 5000 answers/s with p99 < 20 ms.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,13 +38,22 @@ cargo build -q --profile server -p trickle-collector --bin trickle-collector --e
 bin="$target_dir/server/trickle-collector"
 load="$target_dir/server/examples/load"
 
+rounds=${BENCH_ROUNDS:-1}
+with_forward=${BENCH_FORWARD:-1}
+forward_timeout=${BENCH_FORWARD_TIMEOUT:-1}
+[ "$with_forward" = 0 ] || cargo build -q --profile server -p trickle-collector --example hanging-sink
+sink_bin="$target_dir/server/examples/hanging-sink"
+
 work=$(mktemp -d)
 server_pid=""
+sink_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "$server_pid" "$sink_pid"; do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -43,37 +62,102 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 secret="bench-secret-$RANDOM$RANDOM"
-# Logs stay on (info, JSON, one line per request) as in production; they go to a file.
-TRICKLE_SECRET="$secret" RUST_LOG=${RUST_LOG:-info} "$bin" \
-  --config crates/collector/tests/fixtures/config.json \
-  --db "$work/bench.db" --listen 127.0.0.1:0 \
-  >"$work/stdout" 2>"$work/server.log" &
-server_pid=$!
 
-addr=""
-for _ in $(seq 1 100); do
-  addr=$(sed -n 's/^trickle-collector listening on //p' "$work/stdout" 2>/dev/null || true)
-  [ -n "$addr" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$addr" ] || { echo "[bench-collector] collector did not start" >&2; exit 1; }
-echo "[bench-collector] collector at $addr (pid $server_pid), $(nproc) cores; bounds: $requests posts or ${seconds}s per run, $clients clients"
+# start_collector NAME [extra flags]: a collector on a fresh database $work/NAME.db;
+# sets server_pid and addr.
+start_collector() {
+  local name=$1
+  shift
+  # Logs stay on (info, JSON, one line per request) as in production; they go to a file.
+  TRICKLE_SECRET="$secret" RUST_LOG=${RUST_LOG:-info} "$bin" \
+    --config crates/collector/tests/fixtures/config.json \
+    --db "$work/$name.db" --listen 127.0.0.1:0 "$@" \
+    >"$work/$name.stdout" 2>"$work/$name.log" &
+  server_pid=$!
+  addr=""
+  for _ in $(seq 1 100); do
+    addr=$(sed -n 's/^trickle-collector listening on //p' "$work/$name.stdout" 2>/dev/null || true)
+    [ -n "$addr" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$addr" ] || { echo "[bench-collector] collector did not start" >&2; exit 1; }
+}
+
+# stop_collector NAME: SIGTERM, wait, report.
+stop_collector() {
+  local name=$1 status
+  kill -TERM "$server_pid"
+  status=0
+  wait "$server_pid" || status=$?
+  server_pid=""
+  rows=$(grep -c '"message":"finished processing request"' "$work/$name.log" || true)
+  echo "[bench-collector] $name: collector stopped (exit $status) after $rows logged requests; db $(du -h "$work/$name.db" | cut -f1)"
+  [ "$status" = 0 ]
+}
 
 run() {
   TRICKLE_SECRET="$secret" "$load" --url "$addr" --clients "$1" \
     --requests "$2" --duration "$seconds" --batch "$3" --label "$4"
 }
-# A short warm-up (page cache, SQLite, connection setup), not reported.
-run "$clients" 2000 1 warmup >/dev/null
-run "$clients" "$requests" 1 "1-answer-per-post"
-# Batches come from few widgets at a time (one per page); fewer clients also keep
-# a whole batch's commit from queueing behind 31 others.
-run "$batch_clients" "$((requests / 4))" "$batch" "${batch}-answers-per-post"
 
-kill -TERM "$server_pid"
-wait "$server_pid"
-status=$?
-server_pid=""
-rows=$(grep -c '"message":"finished processing request"' "$work/server.log" || true)
-echo "[bench-collector] collector stopped cleanly (exit $status) after $rows logged requests; db $(du -h "$work/bench.db" | cut -f1)"
+# phase NAME [collector flags]: a fresh collector, warm-up, both runs; each run's
+# answers/s lands in $work/NAME.rates (label rate).
+phase() {
+  local name=$1 line
+  shift
+  start_collector "$name" "$@"
+  echo "[bench-collector] $name: collector at $addr (pid $server_pid), $(nproc) cores; bounds: $requests posts or ${seconds}s per run, $clients clients"
+  # A short warm-up (page cache, SQLite, connection setup), not reported.
+  run "$clients" 2000 1 warmup >/dev/null
+  # Batches come from few widgets at a time (one per page); fewer clients also keep
+  # a whole batch's commit from queueing behind 31 others.
+  for spec in "$clients $requests 1 1-answer-per-post" \
+              "$batch_clients $((requests / 4)) $batch ${batch}-answers-per-post"; do
+    set -- $spec
+    line=$(run "$1" "$2" "$3" "$4")
+    echo "$name $line"
+    echo "$4 $(sed -n 's/.*answers_per_s=\([0-9]*\).*/\1/p' <<<"$line")" >>"$work/$name.rates"
+  done
+  stop_collector "$name"
+}
+
+if [ "$with_forward" != 0 ]; then
+  "$sink_bin" 127.0.0.1:0 >"$work/sink.out" &
+  sink_pid=$!
+  sink_url=""
+  for _ in $(seq 1 50); do
+    sink_url=$(sed -n 's/^hanging-sink listening on //p' "$work/sink.out" 2>/dev/null || true)
+    [ -n "$sink_url" ] && break
+    sleep 0.1
+  done
+  [ -n "$sink_url" ] || { echo "[bench-collector] hanging sink did not start" >&2; exit 1; }
+  printf '{ "webhooks": [ { "url": "%s/hook", "secret": "env:BENCH_HOOK_SECRET" } ] }\n' \
+    "$sink_url" >"$work/forward.json"
+  export BENCH_HOOK_SECRET="whsec_$(head -c 24 /dev/urandom | base64)"
+fi
+
+for round in $(seq 1 "$rounds"); do
+  [ "$rounds" = 1 ] || echo "[bench-collector] round $round of $rounds"
+  phase no-sink
+  if [ "$with_forward" != 0 ]; then
+    before=$(grep -c '^accepted' "$work/sink.out" || true)
+    phase hanging-sink --forward "$work/forward.json" --forward-timeout "$forward_timeout"
+    after=$(grep -c '^accepted' "$work/sink.out" || true)
+    echo "[bench-collector] hanging-sink: the sink accepted $((after - before)) connections and answered none"
+  fi
+  rm -f "$work"/*.db "$work"/*.db-wal "$work"/*.db-shm
+done
+
+if [ "$with_forward" != 0 ]; then
+  echo "[bench-collector] answers/s, mean over $rounds round(s): no sink vs a webhook that never answers"
+  for label in 1-answer-per-post "${batch}-answers-per-post"; do
+    a=$(awk -v l="$label" '$1 == l { s += $2; n++ } END { printf "%.0f", s / n }' "$work/no-sink.rates")
+    b=$(awk -v l="$label" '$1 == l { s += $2; n++ } END { printf "%.0f", s / n }' "$work/hanging-sink.rates")
+    awk -v l="$label" -v a="$a" -v b="$b" 'BEGIN {
+      r = b / a
+      printf "[bench-collector] %s: no sink %d, hanging sink %d, ratio %.3f (%s)\n", l, a, b, r,
+        (r >= 0.9 ? "within 10%" : "MORE THAN 10% SLOWER")
+    }'
+  done
+fi
