@@ -24,7 +24,14 @@ esac
 # Panic locations (kept in the wasm even with panic=abort) name source files; the
 # registry's and the checkout's prefixes are cut from them (measured -161 B brotli).
 export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src/= --remap-path-prefix=$PWD/="
-cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-type cdylib -q "${features[@]}"
+# The wasm's stack: 256 KiB instead of rustc's default 1 MiB, which a small widget
+# never uses (most of its linear memory was that stack). The deepest path measured is
+# a config nested to serde_json's recursion limit (e2e/stack.test.mjs): it runs in
+# 64 KiB and traps ("memory access out of bounds") in 32 KiB, so 256 KiB leaves a
+# fourfold margin. TRICKLE_STACK_BYTES overrides it (for such probes).
+stack=${TRICKLE_STACK_BYTES:-262144}
+cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-type cdylib -q "${features[@]}" \
+  -- -C link-arg=-zstack-size="$stack"
 rm -rf "$work" && mkdir -p "$work/glue" "$out"
 wasm-bindgen --target web --no-typescript --out-dir "$work/glue" --out-name trickle \
   "$target_dir/wasm32-unknown-unknown/release/trickle.wasm"
