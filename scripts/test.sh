@@ -37,7 +37,7 @@ e2e/bundlers/node_modules/.bin/attw --pack npm/pkg --profile esm-only \
 step "build: demo (trunk)"
 trunk build --release --dist dist/demo >/dev/null
 
-step "end-to-end: Playwright in Chromium"
+step "end-to-end: Chromium; Firefox and WebKit for the core flows; the npm package in six bundlers"
 # The collector's debug build is already there from step 1, and fast enough here.
 cargo build -q -p trickle-collector
 export TRICKLE_COLLECTOR_BIN="${CARGO_TARGET_DIR:-target}/debug/trickle-collector"
