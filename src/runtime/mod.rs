@@ -34,7 +34,7 @@ use trickle_core::delivery::{
 };
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
-use trickle_core::session::{self, Input, Output, ReadFailure, Response, Session};
+use trickle_core::session::{self, Input, Output, ReadFailure, Session};
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
@@ -228,15 +228,9 @@ impl Runtime {
 
     /// What the popup reports.
     pub fn on_ui(&mut self, event: UiEvent) {
-        let response = match event {
-            // The popup sends only values `check_value` accepted (see `UiEvent`).
-            UiEvent::Answer { value, other } => Response::Answer { value, other },
-            UiEvent::Decline => Response::Decline,
-            UiEvent::Snooze => Response::Snooze,
-            UiEvent::Dismissed => Response::Dismissed,
-        };
+        // The popup sends only values `check_value` accepted (see `UiEvent`).
         self.run(Input::Respond {
-            response,
+            response: event,
             id: ids::uuid(),
             at: clock::iso_now(),
         });

@@ -17,7 +17,6 @@ mod view;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use trickle_core::answer::Value;
 use trickle_core::config::{Config, Placement, Question, Theme};
 use trickle_core::i18n::{self, Strings};
 use wasm_bindgen::{JsCast, JsValue};
@@ -91,24 +90,11 @@ pub struct QuestionView {
     pub total: u32,
 }
 
-/// What the user did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UiEvent {
-    /// A value that `trickle_core::answer::check_value` accepted (normalized);
-    /// `other` when it is free text typed under "Other".
-    Answer {
-        /// The normalized value.
-        value: Value,
-        /// Free text typed under "Other".
-        other: bool,
-    },
-    /// "Prefer not to say".
-    Decline,
-    /// "Not now", Close or Escape on a question.
-    Snooze,
-    /// The thank-you has finished showing (or was closed): show [`Screen::Hidden`].
-    Dismissed,
-}
+/// What the user did: the session's own input type (`trickle_core::session::
+/// Response`), so the popup's report goes to the core unchanged. An `Answer` carries
+/// a value `trickle_core::answer::check_value` accepted (the popup refuses an invalid
+/// one in place); `Dismissed` means the thank-you has finished showing.
+pub use trickle_core::session::Response as UiEvent;
 
 /// Why the popup could not be mounted. Nothing is left in the page when it fails.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
