@@ -96,8 +96,10 @@ static CONTAINED: AtomicBool = AtomicBool::new(false);
 // (a timer, an event listener, a promise reaction) nothing does: the browser would
 // report it as an uncaught error of the host page, to the host's error handlers and
 // its console. The hook has already reported the panic, so from now on a trap from
-// this wasm that reaches `window` is stopped there: these listeners run in the
-// capture phase, before the host's own at the same target, and mark it handled.
+// this wasm that reaches `window` is marked handled there (the browser then does not
+// report it as uncaught) and stopped for listeners added after ours. A host listener
+// added before the first panic still sees it: at the target, listeners run in the
+// order they were added (the capture flag does not put ours first; Chromium 156).
 // They stay for the page's life, as the stopped wasm may trap again (a `RefCell`
 // left borrowed); traps of other wasm modules on the page pass through.
 fn contain_traps() {
