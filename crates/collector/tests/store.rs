@@ -193,7 +193,7 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' AND sql IS NOT NULL")
         .unwrap()
@@ -214,7 +214,7 @@ async fn a_database_from_a_newer_collector_is_refused() {
         .execute_batch("PRAGMA user_version = 99;")
         .unwrap();
     match Store::open(&db) {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 3),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 4),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }
@@ -241,4 +241,108 @@ async fn a_conflicting_job_is_rolled_back_alone_and_reports_the_index() {
     assert_eq!(user.answers.len(), 1);
     assert_eq!(user.doc.get("name"), Some(&serde_json::json!("Ada")));
     store.close();
+}
+
+#[tokio::test]
+async fn a_version_3_outbox_is_migrated_keeping_its_rows_their_order_and_sinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v3.db");
+    {
+        // Version 3's outbox as it shipped (answers and profiles as of version 2).
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE answers (
+                id TEXT NOT NULL, user_id TEXT NOT NULL, question_id TEXT NOT NULL,
+                stage TEXT NOT NULL, field TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
+                value TEXT, other INTEGER NOT NULL DEFAULT 0, answered_at TEXT NOT NULL,
+                logins_count INTEGER NOT NULL, context TEXT NOT NULL, received_at TEXT NOT NULL,
+                PRIMARY KEY (user_id, id)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX answers_by_user ON answers (user_id, answered_at);
+            CREATE TABLE profiles (
+                user_id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated_at TEXT NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE deliveries (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                sink TEXT NOT NULL,
+                user_id TEXT NOT NULL,
+                answer_id TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                next_at INTEGER NOT NULL,
+                lease_until INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT
+            ) STRICT;
+            CREATE INDEX deliveries_due ON deliveries (sink, status, next_at);
+            CREATE INDEX deliveries_in_order ON deliveries (sink, user_id, seq) WHERE status = 'pending';
+            INSERT INTO deliveries (seq, sink, user_id, answer_id, status, attempts, created_at, next_at, last_error)
+              VALUES (7, 'webhook:https://a.example/hook', 'alice', 'a1', 'pending', 0, 1000, 1000, NULL),
+                     (9, 'segment', 'alice', 'a2', 'failed', 3, 1000, 1000, 'HTTP 400'),
+                     (12, 'webhook:https://a.example/hook', 'alice', 'a3', 'pending', 0, 1000, 1000, NULL);
+            PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+
+    let store = Store::open(&db).unwrap();
+    let failed = store.list_failed().await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(
+        (
+            failed[0].seq,
+            failed[0].sink.as_str(),
+            failed[0].answer_id.as_str()
+        ),
+        (9, "segment", "a2")
+    );
+    assert_eq!(failed[0].last_error, "HTTP 400");
+    assert_eq!(store.pending_count().await.unwrap(), 2);
+    // Only alice's oldest pending delivery to the webhook is handed out.
+    let hook = "webhook:https://a.example/hook";
+    let claimed = store.claim_due(hook, 2000, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!((claimed[0].seq, claimed[0].answer_id.as_str()), (7, "a1"));
+    // A new answer's delivery comes after the migrated ones.
+    let mut new = batch("alice", "a4", "Alice", "2026-11-30T15:00:00.000Z");
+    new.forward_to = vec![hook.into(), "segment".into()];
+    store.record(new).await.unwrap();
+    store.mark_done(&claimed[0]).await.unwrap();
+    let next = store.claim_due(hook, 3000, 60_000, 10).await.unwrap();
+    assert_eq!((next[0].seq, next[0].answer_id.as_str()), (12, "a3"));
+    assert_eq!(next.len(), 1);
+    let now = trickle_collector::store::unix_ms() + 1000;
+    let segment = store.claim_due("segment", now, 60_000, 10).await.unwrap();
+    assert_eq!(segment.len(), 1);
+    assert!(segment[0].seq > 12, "new rows come after the migrated ones");
+    assert_eq!(segment[0].answer_id, "a4");
+    store.close();
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 4);
+    // The claim's queries still go through the outbox's indexes.
+    let plan: Vec<String> = conn
+        .prepare(
+            "EXPLAIN QUERY PLAN
+             SELECT d.seq FROM deliveries d
+             WHERE d.sink_id = (SELECT id FROM sinks WHERE name = ?1)
+               AND d.status = 'pending' AND d.next_at <= ?2 AND d.lease_until <= ?2
+               AND NOT EXISTS (SELECT 1 FROM deliveries e
+                               WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
+                                 AND e.status = 'pending' AND e.seq < d.seq)
+             ORDER BY d.next_at, d.seq LIMIT ?3",
+        )
+        .unwrap()
+        .query_map([hook, "0", "1"], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("USING INDEX deliveries_due"), "{plan}");
+    assert!(plan.contains("INDEX deliveries_in_order"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "{plan}");
 }

@@ -249,11 +249,11 @@ async fn deliver(fwd: Arc<Forwarder>, sink: Arc<Sink>, store: Store, delivery: D
     let result = match outcome {
         Outcome::Done => {
             tracing::debug!(sink = %key, seq, attempts = delivery.attempts, "delivered");
-            store.mark_done(seq).await
+            store.mark_done(&delivery).await
         }
         Outcome::Fail(error) => {
             tracing::warn!(sink = %key, seq, user_id = %delivery.user_id, %error, "delivery failed for good");
-            store.mark_failed(seq, error).await
+            store.mark_failed(&delivery, error).await
         }
         Outcome::Retry { error, after } => {
             let now = unix_ms();
@@ -265,10 +265,10 @@ async fn deliver(fwd: Arc<Forwarder>, sink: Arc<Sink>, store: Store, delivery: D
             if next_at > deadline {
                 let error = format!("gave up after {} attempts: {error}", delivery.attempts);
                 tracing::warn!(sink = %key, seq, user_id = %delivery.user_id, %error, "delivery failed for good");
-                store.mark_failed(seq, error).await
+                store.mark_failed(&delivery, error).await
             } else {
                 tracing::info!(sink = %key, seq, attempts = delivery.attempts, retry_in_ms = delay.as_millis() as u64, %error, "delivery will be retried");
-                store.reschedule(seq, next_at, error).await
+                store.reschedule(&delivery, next_at, error).await
             }
         }
     };

@@ -152,6 +152,28 @@ pub struct Delivery {
     pub created_at_ms: i64,
 }
 
+/// Which outbox row a claim's outcome is for: its seq, and the user and answer
+/// it carries. A seq alone could name another row: seqs are rowids, and the
+/// newest one is given out again once its row is deleted, so an outcome that
+/// arrives after its lease ran out (and the row was delivered by a later claim)
+/// must not land on a newer row that got the same seq.
+#[derive(Debug, Clone)]
+struct DeliveryKey {
+    seq: i64,
+    user_id: String,
+    answer_id: String,
+}
+
+impl DeliveryKey {
+    fn of(delivery: &Delivery) -> Self {
+        Self {
+            seq: delivery.seq,
+            user_id: delivery.user_id.clone(),
+            answer_id: delivery.answer_id.clone(),
+        }
+    }
+}
+
 /// A delivery that gave up (listed by `trickle-collector forward --failed`).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -225,23 +247,27 @@ impl Store {
     }
 
     /// The delivery arrived: it leaves the outbox.
-    pub async fn mark_done(&self, seq: i64) -> Result<(), StoreError> {
-        self.engine.mark_done(seq).await
+    pub async fn mark_done(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.engine.mark_done(DeliveryKey::of(delivery)).await
     }
 
     /// The delivery is tried again at `next_at_ms`; `error` says why it failed.
     pub async fn reschedule(
         &self,
-        seq: i64,
+        delivery: &Delivery,
         next_at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.engine.reschedule(seq, next_at_ms, error).await
+        self.engine
+            .reschedule(DeliveryKey::of(delivery), next_at_ms, error)
+            .await
     }
 
     /// The delivery gave up: kept as failed, listed by [`Store::list_failed`].
-    pub async fn mark_failed(&self, seq: i64, error: String) -> Result<(), StoreError> {
-        self.engine.mark_failed(seq, error).await
+    pub async fn mark_failed(&self, delivery: &Delivery, error: String) -> Result<(), StoreError> {
+        self.engine
+            .mark_failed(DeliveryKey::of(delivery), error)
+            .await
     }
 
     /// Every failed delivery, oldest first.

@@ -11,6 +11,7 @@
 //! engine-neutral [`StoreError`] where they leave it.
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -20,8 +21,8 @@ use serde_json::Value as Json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Delivery, ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError,
-    UserRecord, MAX_LISTED_ANSWERS,
+    Delivery, DeliveryKey, ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded,
+    StoreError, UserRecord, MAX_LISTED_ANSWERS,
 };
 use crate::profile::{ProfileDoc, StoredAnswer};
 
@@ -29,6 +30,10 @@ use crate::profile::{ProfileDoc, StoredAnswer};
 const MAX_JOBS_PER_COMMIT: usize = 512;
 /// How many jobs may wait for the writer before posters wait for room.
 const QUEUE_DEPTH: usize = 4096;
+
+/// Forwarding sinks' keys and their `sinks.id`, as committed: the writer resolves
+/// each key once, so an outbox row carries a small integer instead of the key.
+type SinkIds = HashMap<String, i64>;
 
 /// A migration's step in Rust, run after its SQL in the same transaction.
 type MigrationStep = fn(&Transaction<'_>) -> Result<(), Error>;
@@ -117,6 +122,45 @@ const MIGRATIONS: &[Migration] = &[
         ) STRICT;
         CREATE INDEX deliveries_due ON deliveries (sink, status, next_at);
         CREATE INDEX deliveries_in_order ON deliveries (sink, user_id, seq) WHERE status = 'pending';",
+        then: None,
+    },
+    // 4: a cheaper outbox row, written once per answer and sink inside the
+    // answer's transaction. Sinks get a small integer id (`sinks`), so the rows and
+    // their indexes no longer repeat the sink's key; `seq` is a plain rowid (no
+    // AUTOINCREMENT and its `sqlite_sequence` update per insert): a new row's seq
+    // is still above every existing row's, which is all the per-user order needs.
+    // (The outcome of a claim is written with the row's user and answer too, so a
+    // seq reused after the newest row was deleted is never mistaken for another.)
+    // The two indexes are partial (pending rows only) and narrow; the rowid at the
+    // end of each index entry gives `ORDER BY next_at, seq` and `seq < ?` for free.
+    Migration {
+        sql: "CREATE TABLE sinks (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        ) STRICT;
+        INSERT INTO sinks (name) SELECT DISTINCT sink FROM deliveries ORDER BY sink;
+        CREATE TABLE deliveries_v4 (
+            seq INTEGER PRIMARY KEY,
+            sink_id INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            answer_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            next_at INTEGER NOT NULL,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        ) STRICT;
+        INSERT INTO deliveries_v4 (seq, sink_id, user_id, answer_id, status, attempts,
+                                   created_at, next_at, lease_until, last_error)
+            SELECT d.seq, s.id, d.user_id, d.answer_id, d.status, d.attempts,
+                   d.created_at, d.next_at, d.lease_until, d.last_error
+            FROM deliveries d JOIN sinks s ON s.name = d.sink
+            ORDER BY d.seq;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_v4 RENAME TO deliveries;
+        CREATE INDEX deliveries_due ON deliveries (sink_id, next_at) WHERE status = 'pending';
+        CREATE INDEX deliveries_in_order ON deliveries (sink_id, user_id) WHERE status = 'pending';",
         then: None,
     },
 ];
@@ -283,10 +327,12 @@ impl Sqlite {
             .await
     }
 
-    pub(super) async fn mark_done(&self, seq: i64) -> Result<(), StoreError> {
+    pub(super) async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
         self.write(move |tx| {
-            tx.prepare_cached("DELETE FROM deliveries WHERE seq = ?1")?
-                .execute([seq])?;
+            tx.prepare_cached(
+                "DELETE FROM deliveries WHERE seq = ?1 AND user_id = ?2 AND answer_id = ?3",
+            )?
+            .execute(params![of.seq, of.user_id, of.answer_id])?;
             Ok(())
         })
         .await
@@ -294,28 +340,32 @@ impl Sqlite {
 
     pub(super) async fn reschedule(
         &self,
-        seq: i64,
+        of: DeliveryKey,
         next_at_ms: i64,
         error: String,
     ) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.prepare_cached(
                 "UPDATE deliveries SET next_at = ?2, lease_until = 0, last_error = ?3
-                 WHERE seq = ?1 AND status = 'pending'",
+                 WHERE seq = ?1 AND status = 'pending' AND user_id = ?4 AND answer_id = ?5",
             )?
-            .execute(params![seq, next_at_ms, error])?;
+            .execute(params![of.seq, next_at_ms, error, of.user_id, of.answer_id])?;
             Ok(())
         })
         .await
     }
 
-    pub(super) async fn mark_failed(&self, seq: i64, error: String) -> Result<(), StoreError> {
+    pub(super) async fn mark_failed(
+        &self,
+        of: DeliveryKey,
+        error: String,
+    ) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.prepare_cached(
                 "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = ?2
-                 WHERE seq = ?1",
+                 WHERE seq = ?1 AND user_id = ?3 AND answer_id = ?4",
             )?
-            .execute(params![seq, error])?;
+            .execute(params![of.seq, error, of.user_id, of.answer_id])?;
             Ok(())
         })
         .await
@@ -337,8 +387,10 @@ impl Sqlite {
     pub(super) async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT seq, sink, user_id, answer_id, attempts, created_at, last_error
-                 FROM deliveries WHERE status = 'failed' ORDER BY seq",
+                "SELECT d.seq, s.name, d.user_id, d.answer_id, d.attempts, d.created_at,
+                        d.last_error
+                 FROM deliveries d JOIN sinks s ON s.id = d.sink_id
+                 WHERE d.status = 'failed' ORDER BY d.seq",
             )?;
             let rows = stmt.query_map([], |row| {
                 Ok(FailedDelivery {
@@ -361,7 +413,8 @@ impl Sqlite {
             Ok(conn
                 .prepare_cached(
                     "SELECT min(max(next_at, lease_until)) FROM deliveries
-                     WHERE sink = ?1 AND status = 'pending'",
+                     WHERE sink_id = (SELECT id FROM sinks WHERE name = ?1)
+                       AND status = 'pending'",
                 )?
                 .query_row([sink], |row| row.get::<_, Option<i64>>(0))?)
         })
@@ -485,6 +538,7 @@ fn rebuild_all_profiles(tx: &Transaction<'_>) -> Result<(), Error> {
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
+    let mut sink_ids = SinkIds::new();
     while let Some(first) = rx.blocking_recv() {
         jobs.push(first);
         while jobs.len() < MAX_JOBS_PER_COMMIT {
@@ -493,7 +547,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_jobs(&mut conn, &mut jobs);
+        commit_jobs(&mut conn, &mut jobs, &mut sink_ids);
     }
     // Fold the WAL back into the main file so a stopped collector leaves one file.
     if let Err(e) = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE") {
@@ -501,7 +555,7 @@ fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
+fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>, sink_ids: &mut SinkIds) {
     tracing::trace!(jobs = jobs.len(), "group commit");
     // One received time for the whole commit: every answer in it arrived by now.
     let now = crate::timestamp::now_utc();
@@ -523,12 +577,29 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
             return;
         }
     };
+    // Sinks seen for the first time get their id here, outside every job's
+    // savepoint (a job rolled back must not take a cached id with it); they are
+    // kept only if this transaction commits. One that fails here is resolved by
+    // the job itself, which then reports the error.
+    let mut new_sinks = Vec::new();
+    for job in jobs.iter() {
+        if let Job::Record { batch, .. } = job {
+            for name in &batch.forward_to {
+                if !sink_ids.contains_key(name) {
+                    if let Ok(id) = sink_id(&tx, name) {
+                        sink_ids.insert(name.clone(), id);
+                        new_sinks.push(name.clone());
+                    }
+                }
+            }
+        }
+    }
     let mut done = Vec::with_capacity(jobs.len());
     for job in jobs.drain(..) {
         done.push(match job {
             Job::Record { batch, reply } => Done::Record(
                 reply,
-                in_savepoint(&tx, |tx| apply_batch(tx, &batch, &now, now_ms))
+                in_savepoint(&tx, |tx| apply_batch(tx, &batch, &now, now_ms, sink_ids))
                     .map_err(StoreError::from),
             ),
             Job::Run { apply, reply } => {
@@ -539,6 +610,9 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>) {
     match tx.commit() {
         Ok(()) => done.into_iter().for_each(Done::send),
         Err(e) => {
+            for name in new_sinks {
+                sink_ids.remove(&name);
+            }
             tracing::error!(error = %e, "commit failed");
             let message = format!("commit failed: {e}");
             for d in done {
@@ -592,9 +666,10 @@ fn claim_due(
     let heads: Vec<(i64, String, String, u32, i64)> = tx
         .prepare_cached(
             "SELECT d.seq, d.user_id, d.answer_id, d.attempts, d.created_at FROM deliveries d
-             WHERE d.sink = ?1 AND d.status = 'pending' AND d.next_at <= ?2 AND d.lease_until <= ?2
+             WHERE d.sink_id = (SELECT id FROM sinks WHERE name = ?1)
+               AND d.status = 'pending' AND d.next_at <= ?2 AND d.lease_until <= ?2
                AND NOT EXISTS (SELECT 1 FROM deliveries e
-                               WHERE e.sink = d.sink AND e.user_id = d.user_id
+                               WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
                                  AND e.status = 'pending' AND e.seq < d.seq)
              ORDER BY d.next_at, d.seq LIMIT ?3",
         )?
@@ -645,11 +720,21 @@ fn claim_due(
     Ok(out)
 }
 
+/// The id of the sink keyed `name` in `sinks`, added if it is new.
+fn sink_id(conn: &Connection, name: &str) -> Result<i64, Error> {
+    conn.prepare_cached("INSERT INTO sinks (name) VALUES (?1) ON CONFLICT (name) DO NOTHING")?
+        .execute([name])?;
+    Ok(conn
+        .prepare_cached("SELECT id FROM sinks WHERE name = ?1")?
+        .query_row([name], |row| row.get(0))?)
+}
+
 fn apply_batch(
     tx: &Transaction<'_>,
     batch: &NewAnswers,
     now: &str,
     now_ms: i64,
+    sink_ids: &SinkIds,
 ) -> Result<Recorded, Error> {
     let mut fresh = Vec::new();
     {
@@ -696,12 +781,20 @@ fn apply_batch(
     // The outbox: one pending delivery per fresh answer and sink, committed with
     // the answer itself (a crash loses neither or both).
     if !batch.forward_to.is_empty() {
+        let sinks = batch
+            .forward_to
+            .iter()
+            .map(|name| match sink_ids.get(name) {
+                Some(&id) => Ok(id),
+                None => sink_id(tx, name),
+            })
+            .collect::<Result<Vec<i64>, Error>>()?;
         let mut enqueue = tx.prepare_cached(
-            "INSERT INTO deliveries (sink, user_id, answer_id, created_at, next_at)
+            "INSERT INTO deliveries (sink_id, user_id, answer_id, created_at, next_at)
              VALUES (?1, ?2, ?3, ?4, ?4)",
         )?;
         for answer in &fresh {
-            for sink in &batch.forward_to {
+            for sink in &sinks {
                 enqueue.execute(params![sink, batch.user_id, answer.id, now_ms])?;
             }
         }
