@@ -9,7 +9,9 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 
 fn main() {
-    let listen = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let listen = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let listener = match TcpListener::bind(&listen) {
         Ok(l) => l,
         Err(e) => {

@@ -201,7 +201,10 @@ async fn main() {
             _ = tokio::signal::ctrl_c() => {}
         }
     };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
         eprintln!("webhook-receiver: {e}");
         std::process::exit(1);
     }
@@ -218,11 +221,16 @@ mod tests {
             .decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
             .unwrap();
         let mut h = HeaderMap::new();
-        h.insert("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek".parse().unwrap());
+        h.insert(
+            "webhook-id",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek".parse().unwrap(),
+        );
         h.insert("webhook-timestamp", "1614265330".parse().unwrap());
         h.insert(
             "webhook-signature",
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=".parse().unwrap(),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+                .parse()
+                .unwrap(),
         );
         let body = br#"{"test": 2432232314}"#;
         assert_eq!(verify(&key, &h, body, 1614265330), Ok(()));
