@@ -57,18 +57,7 @@ pub async fn read(
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<String, SendResult> {
     let window = web_sys::window().ok_or(SendResult::Network)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    let h = web_sys::Headers::new().map_err(|_| SendResult::Network)?;
-    for (name, value) in headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .chain(extra.iter().copied())
-    {
-        h.set(name, value)
-            .map_err(|_| SendResult::Unsendable(header_refused(name)))?;
-    }
-    init.set_headers(&h);
+    let init = request("GET", &[], headers, extra, None).map_err(SendResult::Unsendable)?;
     if signal.is_some() {
         init.set_signal(signal);
     }
@@ -116,13 +105,38 @@ fn request_init(
     headers: &BTreeMap<String, String>,
     body: &str,
 ) -> Result<web_sys::RequestInit, String> {
+    request(
+        "POST",
+        &[("Content-Type", "application/json")],
+        headers,
+        &[],
+        Some(body),
+    )
+}
+
+// A request with the `leading` headers, then the configured ones, then `trailing`
+// ones (a later one of the same name wins), and `body` if any; why not, when the
+// browser refuses a header.
+fn request(
+    method: &str,
+    leading: &[(&str, &str)],
+    headers: &BTreeMap<String, String>,
+    trailing: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<web_sys::RequestInit, String> {
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
+    init.set_method(method);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
     let h = web_sys::Headers::new().map_err(|_| String::from("no Headers"))?;
-    h.set("Content-Type", "application/json")
-        .map_err(|_| header_refused("Content-Type"))?;
-    for (name, value) in headers {
+    let configured = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    for (name, value) in leading
+        .iter()
+        .copied()
+        .chain(configured)
+        .chain(trailing.iter().copied())
+    {
         h.set(name, value).map_err(|_| header_refused(name))?;
     }
     init.set_headers(&h);
