@@ -1,7 +1,7 @@
 // Chromium through playwright-core: harness.mjs's launch (Debian's chromium, headless).
 import { existsSync } from 'node:fs';
 import { launchBrowser } from '../harness.mjs';
-import { VIEWPORT, missing } from './common.mjs';
+import { VIEWPORT, missing, pageDriver } from './common.mjs';
 
 const BIN = '/usr/bin/chromium';
 
@@ -20,18 +20,12 @@ export async function launch() {
     page.on('pageerror', (e) => records.pageErrors.push(String(e)));
   }
   await fresh();
-  return {
+  return pageDriver({
     name: 'chromium',
     version: `Chromium ${browser.version()}`,
-    goto: (url) => page.goto(url),
-    reload: () => page.reload(),
-    evaluate: (fn, arg) => page.evaluate(fn, arg),
-    mouseClick: (x, y) => page.mouse.click(x, y),
-    type: (text) => page.keyboard.type(text),
-    press: (key) => page.keyboard.press(key),
-    screenshot: (path) => page.screenshot({ path }),
+    page: () => page,
     records: () => records,
-    reset: fresh,
-    close: () => browser.close(),
-  };
+    fresh,
+    browser,
+  });
 }

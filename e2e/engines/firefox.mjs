@@ -3,7 +3,7 @@
 // downloads a browser here: it is given the executable.
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { VIEWPORT, missing } from './common.mjs';
+import { VIEWPORT, missing, pageDriver } from './common.mjs';
 
 const BIN = process.env.TRICKLE_FIREFOX_BIN || '/usr/bin/firefox-esr';
 
@@ -37,18 +37,12 @@ export async function launch() {
   }
   await fresh();
   const version = (await browser.version()).replace(/^firefox\//, 'Firefox ');
-  return {
+  return pageDriver({
     name: 'firefox',
     version,
-    goto: (url) => page.goto(url),
-    reload: () => page.reload(),
-    evaluate: (fn, arg) => page.evaluate(fn, arg),
-    mouseClick: (x, y) => page.mouse.click(x, y),
-    type: (text) => page.keyboard.type(text),
-    press: (key) => page.keyboard.press(key),
-    screenshot: (path) => page.screenshot({ path }),
+    page: () => page,
     records: () => records,
-    reset: fresh,
-    close: () => browser.close(),
-  };
+    fresh,
+    browser,
+  });
 }
