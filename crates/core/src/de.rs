@@ -209,23 +209,16 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         )
     }
 
-    // A struct may also be written as an array of its fields, as serde_json's own
-    // `Value` allows.
+    // Objects only: serde_json's own `Value` also takes a struct written as an
+    // array of its fields, which no config or stored value uses; accepting it
+    // compiled every type's `visit_seq` into the wasm.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.expect(
-            visitor,
-            |v| v.is_object() || v.is_array(),
-            |v, path, track, visitor| match v {
-                Value::Object(map) => Self::visit_object(map, path, track, visitor),
-                Value::Array(items) => Self::visit_array(items, path, track, visitor),
-                _ => visitor.visit_unit(),
-            },
-        )
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -235,32 +228,18 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         }
     }
 
-    // Unit variants as strings; `{ "variant": null }` is accepted too, as by
-    // serde_json's own `Value`.
+    // Unit variants, written as strings: the only enums in these types. (serde_json's
+    // own `Value` also takes `{ "variant": null }`; no config or stored value uses it.)
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        let De { value, path, track } = self;
-        let result = match value {
+        self.expect(visitor, Value::is_string, |v, _, _, visitor| match v {
             Value::String(s) => visitor.visit_enum(s.into_deserializer()),
-            Value::Object(map) if map.len() == 1 => visitor.visit_enum(Variant {
-                map,
-                path: &path,
-                track,
-            }),
-            Value::Object(_) => Err(de::Error::invalid_value(
-                Unexpected::Map,
-                &"map with a single key",
-            )),
-            other => Err(de::Error::invalid_type(
-                unexpected(&other),
-                &"string or map",
-            )),
-        };
-        result.inspect_err(|_| record(track, &path))
+            _ => visitor.visit_unit(),
+        })
     }
 
     serde::forward_to_deserialize_any! {
@@ -355,79 +334,5 @@ impl<'de> de::MapAccess<'de> for Entries<'_, '_> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
-    }
-}
-
-/// `{ "variant": value }`: only unit variants exist in these types.
-struct Variant<'a, 't> {
-    map: Map<String, Value>,
-    path: &'a str,
-    track: &'t Track,
-}
-
-impl<'de, 't> de::EnumAccess<'de> for Variant<'_, 't> {
-    type Error = Error;
-    type Variant = UnitOnly<'t>;
-
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, UnitOnly<'t>), Error> {
-        let Some((key, value)) = self.map.into_iter().next() else {
-            return Err(de::Error::invalid_length(0, &"map with a single key"));
-        };
-        let path = join(self.path, &key);
-        let variant = seed.deserialize(key.into_deserializer())?;
-        Ok((
-            variant,
-            UnitOnly {
-                value,
-                path,
-                track: self.track,
-            },
-        ))
-    }
-}
-
-struct UnitOnly<'t> {
-    value: Value,
-    path: String,
-    track: &'t Track,
-}
-
-impl<'de> de::VariantAccess<'de> for UnitOnly<'_> {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        if self.value.is_null() {
-            return Ok(());
-        }
-        record(self.track, &self.path);
-        Err(de::Error::invalid_type(unexpected(&self.value), &"unit"))
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"newtype variant",
-        ))
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"tuple variant",
-        ))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"struct variant",
-        ))
     }
 }

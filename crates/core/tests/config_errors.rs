@@ -354,6 +354,24 @@ fn unknown_kind_is_rejected() {
 }
 
 #[test]
+fn kind_written_as_an_object_is_rejected() {
+    assert_error(
+        with("/stages/0/questions/0/kind", json!({ "text": null })),
+        "stages[0].questions[0].kind",
+        "invalid type: map",
+    );
+}
+
+#[test]
+fn stage_written_as_an_array_of_its_fields_is_rejected() {
+    assert_error(
+        with("/stages/0", json!(["profile", 0, []])),
+        "stages[0]",
+        "invalid type: sequence, expected",
+    );
+}
+
+#[test]
 fn missing_kind_is_required() {
     assert_error(
         without("/stages/0/questions/0/kind"),
