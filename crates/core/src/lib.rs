@@ -37,4 +37,5 @@ pub mod profile;
 pub mod retry;
 pub mod rules;
 pub mod session;
+pub mod sorted;
 pub mod time;

@@ -2,11 +2,10 @@
 //! other question is not. Also the per-user prompt state the rule reads, which
 //! the widget keeps in storage.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Question, Stage, User};
+use crate::sorted::{Map, Set};
 
 /// The version written into stored prompt state; any other version is discarded.
 pub const STATE_VERSION: u32 = 1;
@@ -37,20 +36,20 @@ pub struct PromptState {
     pub ended_this_login: bool,
     /// Question id -> in how many logins it was shown (answered or not).
     #[serde(default)]
-    pub shown: BTreeMap<String, u32>,
+    pub shown: Map<u32>,
     /// Stage id -> the `loginsCount` at which the user chose "Not now" in it.
     #[serde(default)]
-    pub snoozed: BTreeMap<String, u32>,
+    pub snoozed: Map<u32>,
     /// Fields the user answered here (known even before the host's profile has them).
     #[serde(default)]
-    pub answered: BTreeSet<String>,
+    pub answered: Set,
     /// Fields the user declined ("Prefer not to say"): never asked again.
     #[serde(default)]
-    pub declined: BTreeSet<String>,
+    pub declined: Set,
     /// Events tracked for this user; they reach stages that list them. Only
     /// events the config lists are kept (see [`lists_event`]).
     #[serde(default)]
-    pub events: BTreeSet<String>,
+    pub events: Set,
     /// When a page view last used this state (ms since the epoch; 0: not known,
     /// a state stored before this field existed). See [`PromptState::is_stale`].
     #[serde(default)]
@@ -61,14 +60,14 @@ pub struct PromptState {
     /// `server_*` sets are left out of the stored form while empty, so a state
     /// without them is stored as before. (Three plain fields rather than one
     /// nested struct: one more derived deserializer costs the wasm more bytes.)
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub server_known: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Set::is_empty")]
+    pub server_known: Set,
     /// Fields declined on any device, as the server-kept prompt state says.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub server_declined: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Set::is_empty")]
+    pub server_declined: Set,
     /// Stage id -> the `loginsCount` the server-kept prompt state snoozes it until.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub server_snoozed: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub server_snoozed: Map<u32>,
 }
 
 /// What the server-kept profile says about one user (contract section 2, "one
@@ -81,11 +80,11 @@ pub struct PromptState {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Remote {
     /// Configured fields with a value in the server-kept profile.
-    pub known: BTreeSet<String>,
+    pub known: Set,
     /// Configured fields the user declined on some device.
-    pub declined: BTreeSet<String>,
+    pub declined: Set,
     /// Stage id -> the `loginsCount` the stage is snoozed until (exclusive).
-    pub snoozed: BTreeMap<String, u32>,
+    pub snoozed: Map<u32>,
 }
 
 impl Remote {
@@ -100,7 +99,7 @@ impl Remote {
         self.known.extend(other.known.iter().cloned());
         self.declined.extend(other.declined.iter().cloned());
         for (stage, &until) in &other.snoozed {
-            let held = self.snoozed.entry(stage.clone()).or_insert(until);
+            let held = self.snoozed.get_or_insert(stage, until);
             *held = (*held).max(until);
         }
     }
@@ -139,7 +138,7 @@ impl Remote {
             if let (Some(stage), Some(until)) = (stage, until) {
                 if config.stages.iter().any(|s| s.id == stage) {
                     remote.join(&Remote {
-                        snoozed: BTreeMap::from([(stage.to_owned(), until)]),
+                        snoozed: Map::from_iter([(stage.to_owned(), until)]),
                         ..Remote::default()
                     });
                 }
@@ -163,15 +162,15 @@ impl PromptState {
             login: None,
             shown_this_login: Vec::new(),
             ended_this_login: false,
-            shown: BTreeMap::new(),
-            snoozed: BTreeMap::new(),
-            answered: BTreeSet::new(),
-            declined: BTreeSet::new(),
-            events: BTreeSet::new(),
+            shown: Map::new(),
+            snoozed: Map::new(),
+            answered: Set::new(),
+            declined: Set::new(),
+            events: Set::new(),
             seen_at: 0,
-            server_known: BTreeSet::new(),
-            server_declined: BTreeSet::new(),
-            server_snoozed: BTreeMap::new(),
+            server_known: Set::new(),
+            server_declined: Set::new(),
+            server_snoozed: Map::new(),
         }
     }
 
@@ -214,7 +213,7 @@ impl PromptState {
             return;
         }
         self.shown_this_login.push(question_id.to_owned());
-        *self.shown.entry(question_id.to_owned()).or_insert(0) += 1;
+        *self.shown.get_or_insert(question_id, 0) += 1;
     }
 
     /// The user answered the question that fills `field`.
@@ -409,7 +408,7 @@ pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
 
 /// The configured fields that are known or were declined: the closed loop of
 /// contract section 2 (an answer counts at once, delivered or still queued).
-pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> BTreeSet<String> {
+pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> Set {
     config
         .questions()
         .filter(|(_, q)| is_known(user, state, &q.field) || state.is_declined(&q.field))
@@ -445,7 +444,7 @@ fn stage_reached(
     stage: &Stage,
     user: &User,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
 ) -> bool {
     user.logins_count >= stage.min_logins
         || stage
@@ -472,7 +471,7 @@ fn reason_for(
     question: &Question,
     user: &User,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
     view: &View,
 ) -> Option<Reason> {
     if is_known(user, state, &question.field) {
@@ -515,7 +514,7 @@ pub fn explain(
     config: &Config,
     user: Option<&User>,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state));
     config
@@ -546,7 +545,7 @@ pub fn next_question(
     config: &Config,
     user: &User,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
 ) -> Option<Due> {
     let view = view(user, state);
     let mut due: Option<(&Stage, &Question)> = None;

@@ -1,7 +1,7 @@
 //! Table tests of the stage rule (contract section 2) on the seed config's three
 //! stages, and of the prompt state's storage rules.
 
-use std::collections::BTreeSet;
+use trickle_core::sorted::Set;
 
 use serde_json::{json, Value};
 use trickle_core::config::{Config, User};
@@ -29,11 +29,11 @@ fn user(logins: u32, profile: Value) -> User {
     }
 }
 
-fn none() -> BTreeSet<String> {
-    BTreeSet::new()
+fn none() -> Set {
+    Set::new()
 }
 
-fn events(names: &[&str]) -> BTreeSet<String> {
+fn events(names: &[&str]) -> Set {
     names.iter().map(|s| s.to_string()).collect()
 }
 
@@ -43,7 +43,7 @@ fn answer_all(
     config: &Config,
     user: &User,
     state: &mut PromptState,
-    ev: &BTreeSet<String>,
+    ev: &Set,
 ) -> Vec<String> {
     state.begin_login(user.logins_count);
     let mut shown = Vec::new();
@@ -60,7 +60,7 @@ fn reason_of(
     config: &Config,
     user: &User,
     state: &PromptState,
-    ev: &BTreeSet<String>,
+    ev: &Set,
     q: &str,
 ) -> Option<Reason> {
     explain(config, Some(user), state, ev)
@@ -482,7 +482,7 @@ fn a_question_left_unanswered_by_a_reload_is_shown_again_and_counted_once() {
         ("name", 1, 2)
     );
     reloaded.record_shown("name");
-    assert_eq!(reloaded.shown["name"], 1);
+    assert_eq!(reloaded.shown.get("name").copied().unwrap_or(0), 1);
     assert_eq!(reloaded.shown_this_login, ["name"]);
 }
 
