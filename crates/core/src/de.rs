@@ -12,9 +12,74 @@
 //! innermost value it passed through, a key error at that key.
 
 use std::cell::Cell;
+use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Unexpected, Visitor};
-use serde_json::{Error, Map, Value};
+use serde_json::{Map, Value};
+
+/// What went wrong, in serde's words (`invalid type: integer `5`, expected a
+/// string`), the same text `serde_json::Error` would carry for a `Value`.
+///
+/// Its own type rather than `serde_json::Error`: displaying that one compiles in
+/// the text of every JSON syntax and I/O error, which a `Value` never produces.
+#[derive(Debug)]
+pub(crate) struct Error(Box<String>);
+
+impl Error {
+    /// The message.
+    pub(crate) fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(Box::new(msg.to_string()))
+    }
+
+    // These two as serde_json words them: `null` for unit, and floats written by
+    // serde_json's own formatter (serde's default would compile in `f64`'s
+    // `Display`, several kilobytes).
+    fn invalid_type(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error::custom(format_args!(
+            "invalid type: {}, expected {}",
+            Shown(unexp),
+            exp
+        ))
+    }
+
+    fn invalid_value(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error::custom(format_args!(
+            "invalid value: {}, expected {}",
+            Shown(unexp),
+            exp
+        ))
+    }
+}
+
+/// An unexpected value, shown as serde_json shows it.
+struct Shown<'a>(Unexpected<'a>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Unexpected::Float(n) => match serde_json::Number::from_f64(n) {
+                Some(n) => write!(f, "floating point `{n}`"),
+                None => f.write_str("floating point"),
+            },
+            Unexpected::Unit => f.write_str("null"),
+            ref other => fmt::Display::fmt(other, f),
+        }
+    }
+}
 
 /// The path of the first error, set by the innermost [`De`] it passes through.
 type Track = Cell<Option<String>>;
@@ -150,7 +215,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         let result = match value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(n) => de::Deserializer::deserialize_any(n, visitor),
+            Value::Number(n) => visit_number(&n, visitor),
             Value::String(s) => visitor.visit_string(s),
             Value::Array(items) => Self::visit_array(items, &path, track, visitor),
             Value::Object(map) => Self::visit_object(map, &path, track, visitor),
@@ -252,9 +317,22 @@ impl<'de> de::Deserializer<'de> for De<'_> {
 impl De<'_> {
     fn number<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.expect(visitor, Value::is_number, |v, _, _, visitor| match v {
-            Value::Number(n) => de::Deserializer::deserialize_any(n, visitor),
+            Value::Number(n) => visit_number(&n, visitor),
             _ => visitor.visit_unit(),
         })
+    }
+}
+
+/// A number as serde_json's own `Number` deserializer hands it over: unsigned,
+/// else signed, else float.
+fn visit_number<'de, V: Visitor<'de>>(
+    n: &serde_json::Number,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => visitor.visit_u64(u),
+        (None, Some(i)) => visitor.visit_i64(i),
+        _ => visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
     }
 }
 

@@ -440,12 +440,7 @@ fn view<'a>(user: &User, state: &'a PromptState) -> View<'a> {
     }
 }
 
-fn stage_reached(
-    stage: &Stage,
-    user: &User,
-    state: &PromptState,
-    events: &Set,
-) -> bool {
+fn stage_reached(stage: &Stage, user: &User, state: &PromptState, events: &Set) -> bool {
     user.logins_count >= stage.min_logins
         || stage
             .events

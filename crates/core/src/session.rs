@@ -9,7 +9,6 @@
 //! The prompt state lives in storage, shared by the site's tabs: it is re-read
 //! through [`Storage`] before every decision and written back at once.
 
-
 use serde_json::{json, Value as Json};
 
 use crate::answer::{Answer, Status, Value};

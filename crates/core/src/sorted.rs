@@ -38,7 +38,8 @@ impl<V> Map<V> {
     }
 
     fn find(&self, key: &str) -> Result<usize, usize> {
-        self.0.binary_search_by(|(probe, _)| probe.as_str().cmp(key))
+        self.0
+            .binary_search_by(|(probe, _)| probe.as_str().cmp(key))
     }
 
     /// The value of `key`.
@@ -112,7 +113,10 @@ impl<V> FromIterator<(String, V)> for Map<V> {
 
 impl<'a, V> IntoIterator for &'a Map<V> {
     type Item = (&'a String, &'a V);
-    type IntoIter = std::iter::Map<std::slice::Iter<'a, (String, V)>, fn(&'a (String, V)) -> (&'a String, &'a V)>;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, V)>,
+        fn(&'a (String, V)) -> (&'a String, &'a V),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(k, v)| (k, v))

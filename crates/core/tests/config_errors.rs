@@ -174,6 +174,20 @@ fn endpoint_of_the_wrong_type_is_rejected() {
 }
 
 #[test]
+fn wrong_types_are_named_as_json_names_them() {
+    assert_error(
+        with("/endpoint", json!(1.5)),
+        "endpoint",
+        "invalid type: floating point `1.5`, expected a string",
+    );
+    assert_error(
+        with("/endpoint", json!(null)),
+        "endpoint",
+        "invalid type: null, expected a string",
+    );
+}
+
+#[test]
 fn empty_stages_are_rejected() {
     assert_error(with("/stages", json!([])), "stages", "must not be empty");
 }

@@ -39,12 +39,7 @@ fn events(names: &[&str]) -> Set {
 
 /// Plays one login in which the user answers every question shown; returns the
 /// question ids in the order shown.
-fn answer_all(
-    config: &Config,
-    user: &User,
-    state: &mut PromptState,
-    ev: &Set,
-) -> Vec<String> {
+fn answer_all(config: &Config, user: &User, state: &mut PromptState, ev: &Set) -> Vec<String> {
     state.begin_login(user.logins_count);
     let mut shown = Vec::new();
     while let Some(due) = next_question(config, user, state, ev) {

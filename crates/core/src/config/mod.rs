@@ -7,7 +7,6 @@
 //! - `text`: user-facing [`Text`] and its translations;
 //! - `error`: [`ConfigError`], [`UserError`] and the path-named serde errors.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::sorted::Map;

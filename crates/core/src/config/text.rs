@@ -1,6 +1,5 @@
 //! User-facing text: one string or one per locale, and its validation.
 
-
 use serde::{Deserialize, Serialize};
 
 use crate::sorted::Map;
