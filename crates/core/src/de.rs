@@ -22,7 +22,12 @@ use serde_json::{Map, Value};
 ///
 /// Its own type rather than `serde_json::Error`: displaying that one compiles in
 /// the text of every JSON syntax and I/O error, which a `Value` never produces.
+///
+/// One pointer wide, as `serde_json::Error` is: every `Result` of every
+/// deserializer carries it, and a two- or three-word error measured 1.5 to 8 KB
+/// more wasm (brotli) than this boxed `String`.
 #[derive(Debug)]
+#[allow(clippy::box_collection)]
 pub(crate) struct Error(Box<String>);
 
 impl Error {
