@@ -104,12 +104,6 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, (String
     T::deserialize(de).map_err(|e| (track.take().unwrap_or_default(), e))
 }
 
-/// `T` from JSON text, or `None` for bad JSON or a bad shape (for storage, which
-/// is not trusted and falls back to a clean state).
-pub(crate) fn from_str_lossy<T: DeserializeOwned>(json: &str) -> Option<T> {
-    from_value(serde_json::from_str(json).ok()?).ok()
-}
-
 fn record(track: &Track, path: &str) {
     let first = track.take().unwrap_or_else(|| path.to_owned());
     track.set(Some(first));

@@ -34,6 +34,7 @@ pub mod delivery;
 pub mod i18n;
 pub mod outbox;
 pub mod profile;
+mod read;
 pub mod retry;
 pub mod rules;
 pub mod session;

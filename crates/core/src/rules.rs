@@ -19,8 +19,8 @@ pub const STATE_MAX_IDLE_MS: u64 = 90 * 24 * 60 * 60_000;
 ///
 /// Kept per user id in the browser's storage. Change it only through the
 /// `record_*` / `begin_login` transitions; the rule functions tolerate any value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PromptState {
     /// Always [`STATE_VERSION`] for a state this code wrote.
     pub version: u32,
@@ -178,10 +178,39 @@ impl PromptState {
     /// by this code gives a clean state: storage is not trusted, and losing prompt
     /// history only means a question may be asked again.
     pub fn from_json(json: &str) -> PromptState {
-        match crate::de::from_str_lossy::<PromptState>(json) {
-            Some(state) if state.version == STATE_VERSION => state,
-            _ => PromptState::new(),
-        }
+        serde_json::from_str(json)
+            .ok()
+            .and_then(|value| PromptState::read(&value))
+            .filter(|state| state.version == STATE_VERSION)
+            .unwrap_or_default()
+    }
+
+    /// The stored form's members, as [`PromptState::to_json`] writes them (absent
+    /// ones take their defaults, `version` is required, an unknown one refuses
+    /// the whole state).
+    fn read(value: &serde_json::Value) -> Option<PromptState> {
+        use crate::read::{set, strings, u32_map, u32_of};
+        let mut state = PromptState::new();
+        crate::read::members(value, &["version"], |key, v| {
+            match key {
+                "version" => state.version = u32_of(v)?,
+                "login" => state.login = if v.is_null() { None } else { Some(u32_of(v)?) },
+                "shownThisLogin" => state.shown_this_login = strings(v)?,
+                "endedThisLogin" => state.ended_this_login = v.as_bool()?,
+                "shown" => state.shown = u32_map(v)?,
+                "snoozed" => state.snoozed = u32_map(v)?,
+                "answered" => state.answered = set(v)?,
+                "declined" => state.declined = set(v)?,
+                "events" => state.events = set(v)?,
+                "seenAt" => state.seen_at = v.as_u64()?,
+                "serverKnown" => state.server_known = set(v)?,
+                "serverDeclined" => state.server_declined = set(v)?,
+                "serverSnoozed" => state.server_snoozed = u32_map(v)?,
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(state)
     }
 
     /// The stored form (read back with [`PromptState::from_json`]).

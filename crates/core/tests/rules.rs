@@ -591,8 +591,14 @@ fn explanation_serializes_with_contract_names() {
 }
 
 #[test]
-fn prompt_state_round_trips_through_serde() {
+fn prompt_state_round_trips_through_its_stored_form() {
     let mut state = PromptState::new();
+    state.seen_at = 1_700_000_000_000;
+    state.merge_server(&trickle_core::rules::Remote {
+        known: ["company.name".to_string()].into_iter().collect(),
+        declined: ["phone".to_string()].into_iter().collect(),
+        snoozed: [("contact".to_string(), 6)].into_iter().collect(),
+    });
     state.begin_login(4);
     state.record_shown("name");
     state.record_answered("name");
@@ -619,6 +625,11 @@ fn corrupt_or_foreign_prompt_state_gives_a_clean_start() {
         "{\"version\":1,\"login\":-1}",
         "{\"version\":1,\"shown\":[1,2]}",
         "{\"version\":1,\"other\":true}",
+        "{\"version\":1,\"answered\":[\"a\",3]}",
+        "{\"version\":1,\"shown\":{\"q\":-1}}",
+        "{\"version\":1,\"serverSnoozed\":{\"s\":4294967296}}",
+        "{\"version\":1,\"seenAt\":\"x\"}",
+        "{\"version\":1,\"endedThisLogin\":1}",
         "{\"queue\":[]}",
         "{\"version\":1,\"login\":3",
         "\u{0}\u{ffff}",
