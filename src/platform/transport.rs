@@ -1,7 +1,6 @@
 //! Posting envelopes: `fetch` while the page lives, `sendBeacon` (or a keepalive
 //! `fetch`) while it unloads.
 
-
 use trickle_core::delivery::SendResult;
 use trickle_core::sorted::Map;
 use wasm_bindgen::{JsCast, JsValue};
@@ -101,10 +100,7 @@ fn fetch(
 
 // A POST with the JSON content type and the configured headers; why not, when
 // the browser refuses a header.
-fn request_init(
-    headers: &Map<String>,
-    body: &str,
-) -> Result<web_sys::RequestInit, String> {
+fn request_init(headers: &Map<String>, body: &str) -> Result<web_sys::RequestInit, String> {
     request(
         "POST",
         &[("Content-Type", "application/json")],
