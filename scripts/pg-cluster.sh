@@ -12,6 +12,8 @@
 #       removed once process PID has ended (a test binary that cannot stop it).
 #   scripts/pg-cluster.sh stop DIR
 #       stops it (fast shutdown: open sessions are ended, nothing committed is lost).
+#   scripts/pg-cluster.sh createdb DIR NAME
+#       creates the database NAME in DIR's running cluster; prints its URL.
 #   scripts/pg-cluster.sh run COMMAND...
 #       starts a cluster in a temporary directory, runs COMMAND with
 #       TRICKLE_TEST_POSTGRES set to its URL, stops it and removes the directory
@@ -26,7 +28,9 @@ die() { echo "pg-cluster: $*" >&2; exit 2; }
 bindir() {
   local dir
   if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
-    dirname "$(command -v pg_ctl)"
+    # Resolved: a symlink on PATH (e.g. /usr/local/bin/pg_ctl) stands for the
+    # directory that also has psql.
+    dirname "$(readlink -f "$(command -v pg_ctl)")"
     return
   fi
   # Debian keeps the server binaries off PATH; take the newest version installed.
@@ -108,6 +112,14 @@ case "${1:-}" in
     [ $# -ge 2 ] || die "usage: $0 stop DIR"
     stop "$2"
     ;;
+  createdb)
+    [ $# -ge 3 ] || die "usage: $0 createdb DIR NAME"
+    [[ $3 =~ ^[a-z_][a-z0-9_]*$ ]] || die "database name $3: lowercase letters, digits and _ only"
+    port=$(cat "$2/port") || die "$2 has no cluster"
+    "$(bindir)/psql" -q -X -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+      -c "CREATE DATABASE $3" >/dev/null
+    echo "postgres://postgres@127.0.0.1:$port/$3"
+    ;;
   run)
     shift
     [ $# -ge 1 ] || die "usage: $0 run COMMAND..."
@@ -123,6 +135,6 @@ case "${1:-}" in
     exit "$status"
     ;;
   *)
-    die "usage: $0 start DIR [--watch PID] | stop DIR | run COMMAND..."
+    die "usage: $0 start DIR [--watch PID] | stop DIR | createdb DIR NAME | run COMMAND..."
     ;;
 esac

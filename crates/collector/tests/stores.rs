@@ -604,3 +604,77 @@ async fn postgres_stopped_and_started_mid_run_loses_no_acknowledged_answer() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_runs_on_a_postgres_url_from_trickle_db_and_never_logs_its_password() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    const BIN: &str = env!("CARGO_BIN_EXE_trickle-collector");
+    let url = pg::fresh_database().await;
+    // The test cluster trusts loopback: any password gets in, so one can be shown.
+    let mut with_password = url::Url::parse(&url).unwrap();
+    with_password.set_password(Some("hunter2-secret")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, CONFIG).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--listen", "127.0.0.1:0", "--dev"])
+        .env("TRICKLE_DB", with_password.as_str())
+        .env("RUST_LOG", "info")
+        .env_remove("TRICKLE_SECRET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{line:?}");
+    let body = envelope("bin-user", vec![answered("bin-1", "name", json!("Ada"))]);
+    let response = client()
+        .post(format!("{base}/v1/answers"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::task::block_in_place(|| child.wait()).unwrap();
+    assert!(exit.success(), "{exit:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(!logs.contains("hunter2-secret"), "{logs}");
+    assert!(
+        logs.contains(":***@127.0.0.1"),
+        "the database is named: {logs}"
+    );
+    assert_eq!(
+        answer_rows(&Location::Postgres(url.clone()), "bin-1").await,
+        1
+    );
+
+    // The outbox commands take the same URL (here from --db).
+    let listing = Command::new(BIN)
+        .args(["forward", "--failed", "--db", &url])
+        .env_remove("TRICKLE_DB")
+        .output()
+        .unwrap();
+    assert!(listing.status.success(), "{listing:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&listing.stdout).lines().next(),
+        Some("seq\tsink\tuserId\tanswerId\tattempts\tqueuedAt\tlastError")
+    );
+}

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use super::{
@@ -220,14 +221,13 @@ impl Postgres {
                     // DO UPDATE (a no-op) rather than DO NOTHING: RETURNING then
                     // gives the id of an existing row too.
                     let row = client
-                        .query_one(
+                        .cached_query_one(
                             "INSERT INTO sinks (name) VALUES ($1)
                              ON CONFLICT (name) DO UPDATE SET name = excluded.name
                              RETURNING id",
                             &[name],
                         )
-                        .await
-                        .map_err(db)?;
+                        .await?;
                     let id: i64 = row.get(0);
                     lock(&self.sinks).insert(name.clone(), id);
                     id
@@ -238,6 +238,50 @@ impl Postgres {
         Ok(ids)
     }
 }
+
+/// Queries through the connection's statement cache: a statement is parsed and
+/// planned once per connection, and each later use is one round trip (a query
+/// given as text costs two: prepare, then execute).
+#[async_trait::async_trait]
+trait Cached: GenericClient + Sync {
+    async fn cached_query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let statement = self.prepare_cached(sql).await.map_err(db)?;
+        self.query(&statement, params).await.map_err(db)
+    }
+
+    async fn cached_query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, StoreError> {
+        let statement = self.prepare_cached(sql).await.map_err(db)?;
+        self.query_one(&statement, params).await.map_err(db)
+    }
+
+    async fn cached_query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let statement = self.prepare_cached(sql).await.map_err(db)?;
+        self.query_opt(&statement, params).await.map_err(db)
+    }
+
+    async fn cached_execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let statement = self.prepare_cached(sql).await.map_err(db)?;
+        self.execute(&statement, params).await.map_err(db)
+    }
+}
+
+impl<C: GenericClient + Sync> Cached for C {}
 
 // A poisoned mutex only means another thread panicked while holding it; the map
 // inside is still right (inserts are single calls).
@@ -251,12 +295,11 @@ impl Backend for Postgres {
         let mut client = self.client().await?;
         let sinks = self.sink_ids(&client, &batch.forward_to).await?;
         let tx = client.transaction().await.map_err(db)?;
-        tx.execute(
+        tx.cached_execute(
             "SELECT pg_advisory_xact_lock($1, hashtext($2))",
             &[&USER_LOCK_CLASS, &batch.user_id],
         )
-        .await
-        .map_err(db)?;
+        .await?;
         // After the lock: an answer is received once the other collector's
         // transaction for this user has committed.
         let now = crate::timestamp::now_utc();
@@ -351,13 +394,12 @@ impl Backend for Postgres {
             Err(e) => return Err(e),
         };
         let doc = serde_json::to_string(&doc).map_err(corrupt)?;
-        tx.execute(
+        tx.cached_execute(
             "INSERT INTO profiles (user_id, doc, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
             &[&batch.user_id, &doc, &now],
         )
-        .await
-        .map_err(db)?;
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(recorded)
     }
@@ -370,27 +412,25 @@ impl Backend for Postgres {
             // Serve what the answers say; the next write stores the rebuilt doc.
             Err(StoreError::Corrupt(_)) => {
                 let row = client
-                    .query_one(
+                    .cached_query_one(
                         "SELECT updated_at FROM profiles WHERE user_id = $1",
                         &[&user_id],
                     )
-                    .await
-                    .map_err(db)?;
+                    .await?;
                 (rebuild_doc(&client, user_id).await?, row.get(0))
             }
             Err(e) => return Err(e),
         };
         let limit = i64::try_from(MAX_LISTED_ANSWERS).unwrap_or(i64::MAX);
         let rows = client
-            .query(
+            .cached_query(
                 &format!(
                     "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = $1
                      ORDER BY answered_at DESC, id DESC LIMIT $2"
                 ),
                 &[&user_id, &limit],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         let mut answers = rows.iter().map(answer_of).collect::<Result<Vec<_>, _>>()?;
         answers.reverse();
         Ok(Some(UserRecord {
@@ -403,12 +443,11 @@ impl Backend for Postgres {
     async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
         let client = self.client().await?;
         let rows = client
-            .query(
+            .cached_query(
                 "SELECT user_id, doc, updated_at FROM profiles ORDER BY user_id",
                 &[],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let user_id: String = row.get(0);
@@ -430,9 +469,8 @@ impl Backend for Postgres {
         let client = self.client().await?;
         // EXISTS stops at the first row: a health check must not scan the table.
         client
-            .query_one("SELECT EXISTS (SELECT 1 FROM profiles)", &[])
-            .await
-            .map_err(db)?;
+            .cached_query_one("SELECT EXISTS (SELECT 1 FROM profiles)", &[])
+            .await?;
         Ok(())
     }
 
@@ -452,7 +490,7 @@ impl Backend for Postgres {
         // whose lease another claim set after this statement's snapshot is
         // re-checked against its new version once locked, and dropped.
         let rows = client
-            .query(
+            .cached_query(
                 &format!(
                     "WITH heads AS (
                         SELECT d.seq FROM deliveries d
@@ -483,8 +521,7 @@ impl Backend for Postgres {
                 ),
                 &[&sink, &now_ms, &limit, &lease_until],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let user_id: String = row.get(1);
@@ -521,12 +558,11 @@ impl Backend for Postgres {
     async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
         self.client()
             .await?
-            .execute(
+            .cached_execute(
                 "DELETE FROM deliveries WHERE seq = $1 AND user_id = $2 AND answer_id = $3",
                 &[&of.seq, &of.user_id, &of.answer_id],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(())
     }
 
@@ -538,26 +574,24 @@ impl Backend for Postgres {
     ) -> Result<(), StoreError> {
         self.client()
             .await?
-            .execute(
+            .cached_execute(
                 "UPDATE deliveries SET next_at = $2, lease_until = 0, last_error = $3
                  WHERE seq = $1 AND status = 'pending' AND user_id = $4 AND answer_id = $5",
                 &[&of.seq, &next_at_ms, &error, &of.user_id, &of.answer_id],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(())
     }
 
     async fn mark_failed(&self, of: DeliveryKey, error: String) -> Result<(), StoreError> {
         self.client()
             .await?
-            .execute(
+            .cached_execute(
                 "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = $2
                  WHERE seq = $1 AND user_id = $3 AND answer_id = $4",
                 &[&of.seq, &error, &of.user_id, &of.answer_id],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(())
     }
 
@@ -565,15 +599,14 @@ impl Backend for Postgres {
         let rows = self
             .client()
             .await?
-            .query(
+            .cached_query(
                 "SELECT d.seq, s.name, d.user_id, d.answer_id, d.attempts, d.created_at,
                         d.last_error
                  FROM deliveries d JOIN sinks s ON s.id = d.sink_id
                  WHERE d.status = 'failed' ORDER BY d.seq",
                 &[],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(rows
             .iter()
             .map(|row| FailedDelivery {
@@ -592,14 +625,13 @@ impl Backend for Postgres {
         let n = self
             .client()
             .await?
-            .execute(
+            .cached_execute(
                 "UPDATE deliveries SET status = 'pending', attempts = 0, created_at = $1,
                         next_at = $1, lease_until = 0
                  WHERE status = 'failed'",
                 &[&now_ms],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
@@ -607,13 +639,12 @@ impl Backend for Postgres {
         let row = self
             .client()
             .await?
-            .query_one(
+            .cached_query_one(
                 "SELECT min(greatest(next_at, lease_until)) FROM deliveries
                  WHERE sink_id = (SELECT id FROM sinks WHERE name = $1) AND status = 'pending'",
                 &[&sink],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(row.get(0))
     }
 
@@ -621,12 +652,11 @@ impl Backend for Postgres {
         let row = self
             .client()
             .await?
-            .query_one(
+            .cached_query_one(
                 "SELECT count(*) FROM deliveries WHERE status = 'pending'",
                 &[],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(row.get(0))
     }
 
@@ -644,12 +674,11 @@ async fn stored_answer(
     id: &str,
 ) -> Result<Option<ListedAnswer>, StoreError> {
     client
-        .query_opt(
+        .cached_query_opt(
             &format!("SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = $1 AND id = $2"),
             &[&user_id, &id],
         )
-        .await
-        .map_err(db)?
+        .await?
         .map(|row| answer_of(&row))
         .transpose()
 }
@@ -661,12 +690,11 @@ async fn load_doc(
     user_id: &str,
 ) -> Result<Option<(ProfileDoc, String)>, StoreError> {
     let row = client
-        .query_opt(
+        .cached_query_opt(
             "SELECT doc, updated_at FROM profiles WHERE user_id = $1",
             &[&user_id],
         )
-        .await
-        .map_err(db)?;
+        .await?;
     match row {
         Some(row) => Ok(Some((
             serde_json::from_str(row.get(0)).map_err(corrupt)?,
@@ -681,15 +709,14 @@ async fn load_doc(
 /// SQLite's).
 async fn rebuild_doc(client: &impl GenericClient, user_id: &str) -> Result<ProfileDoc, StoreError> {
     let rows = client
-        .query(
+        .cached_query(
             &format!(
                 "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = $1
                  ORDER BY received_at, answered_at, id"
             ),
             &[&user_id],
         )
-        .await
-        .map_err(db)?;
+        .await?;
     let mut doc = ProfileDoc::default();
     for row in &rows {
         let listed = answer_of(row)?;
