@@ -18,7 +18,7 @@
 //! order, the profile's answer order, a replay's order) is the same as SQLite's
 //! whatever the database's default collation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -304,44 +304,73 @@ impl Backend for Postgres {
         // transaction for this user has committed.
         let now = crate::timestamp::now_utc();
         let now_ms = unix_ms();
-        let insert = tx
-            .prepare_cached(
+        // The whole batch in one statement (one round trip however many answers):
+        // one array per column, in the batch's order. RETURNING names the answers
+        // this statement inserted; the same id twice in the batch is inserted once.
+        let n = batch.answers.len();
+        let mut columns = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for answer in &batch.answers {
+            columns.0.push(answer.id.as_str());
+            columns.1.push(answer.question_id.as_str());
+            columns.2.push(answer.stage.as_str());
+            columns.3.push(answer.field.as_str());
+            columns.4.push(status_str(answer.status));
+            columns.5.push(
+                answer
+                    .value
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(corrupt)?,
+            );
+            columns.6.push(answer.other);
+            columns.7.push(answer.answered_at.as_str());
+            columns.8.push(i64::from(answer.logins_count));
+        }
+        let inserted = tx
+            .cached_query(
                 "INSERT INTO answers (id, user_id, question_id, stage, field, status, value, other,
                                       answered_at, logins_count, context, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (user_id, id) DO NOTHING",
+                 SELECT a.id, $2, a.question_id, a.stage, a.field, a.status, a.value, a.other,
+                        a.answered_at, a.logins_count, $11, $12
+                 FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                             $7::text[], $8::bool[], $9::text[], $10::int8[])
+                      WITH ORDINALITY AS a(id, question_id, stage, field, status, value, other,
+                                           answered_at, logins_count, n)
+                 ORDER BY a.n
+                 ON CONFLICT (user_id, id) DO NOTHING
+                 RETURNING id",
+                &[
+                    &columns.0,
+                    &batch.user_id,
+                    &columns.1,
+                    &columns.2,
+                    &columns.3,
+                    &columns.4,
+                    &columns.5,
+                    &columns.6,
+                    &columns.7,
+                    &columns.8,
+                    &batch.context,
+                    &now,
+                ],
             )
-            .await
-            .map_err(db)?;
+            .await?;
+        let mut inserted: HashSet<String> = inserted.iter().map(|row| row.get(0)).collect();
         let mut fresh = Vec::new();
         for (index, answer) in batch.answers.iter().enumerate() {
-            let value = answer
-                .value
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()
-                .map_err(corrupt)?;
-            let inserted = tx
-                .execute(
-                    &insert,
-                    &[
-                        &answer.id,
-                        &batch.user_id,
-                        &answer.question_id,
-                        &answer.stage,
-                        &answer.field,
-                        &status_str(answer.status),
-                        &value,
-                        &answer.other,
-                        &answer.answered_at,
-                        &i64::from(answer.logins_count),
-                        &batch.context,
-                        &now,
-                    ],
-                )
-                .await
-                .map_err(db)?;
-            if inserted == 1 {
+            // remove: a second answer with the same id is not fresh again.
+            if inserted.remove(&answer.id) {
                 fresh.push(answer);
             } else {
                 let stored = stored_answer(&tx, &batch.user_id, &answer.id).await?;
@@ -362,20 +391,17 @@ impl Backend for Postgres {
         // The outbox: one pending delivery per fresh answer and sink, committed
         // with the answer itself (a crash loses neither or both).
         if !sinks.is_empty() {
-            let enqueue = tx
-                .prepare_cached(
-                    "INSERT INTO deliveries (sink_id, user_id, answer_id, created_at, next_at)
-                     VALUES ($1, $2, $3, $4, $4)",
-                )
-                .await
-                .map_err(db)?;
-            for answer in &fresh {
-                for sink in &sinks {
-                    tx.execute(&enqueue, &[sink, &batch.user_id, &answer.id, &now_ms])
-                        .await
-                        .map_err(db)?;
-                }
-            }
+            let ids: Vec<&str> = fresh.iter().map(|answer| answer.id.as_str()).collect();
+            // Answer by answer, sink by sink: the order the seqs are given in.
+            tx.cached_execute(
+                "INSERT INTO deliveries (sink_id, user_id, answer_id, created_at, next_at)
+                 SELECT s.id, $2, a.id, $3, $3
+                 FROM unnest($1::text[]) WITH ORDINALITY AS a(id, n)
+                 CROSS JOIN unnest($4::int8[]) WITH ORDINALITY AS s(id, m)
+                 ORDER BY a.n, s.m",
+                &[&ids, &batch.user_id, &now_ms, &sinks],
+            )
+            .await?;
         }
         let doc = match load_doc(&tx, &batch.user_id).await {
             Ok(stored) => {
