@@ -10,6 +10,8 @@
 #       server's URL (postgres://postgres@127.0.0.1:PORT/postgres). A restart of
 #       the same DIR keeps its port. With --watch, the cluster is stopped and DIR
 #       removed once process PID has ended (a test binary that cannot stop it).
+#       With PG_CLUSTER_TLS=1 it also serves TLS, with a self-signed certificate
+#       for 127.0.0.1 made by openssl (tests that a client refuses it).
 #   scripts/pg-cluster.sh stop DIR
 #       stops it (fast shutdown: open sessions are ended, nothing committed is lost).
 #   scripts/pg-cluster.sh createdb DIR NAME
@@ -76,10 +78,21 @@ start() {
     port=$(free_port)
     echo "$port" >"$dir/port"
   fi
+  local tls=""
+  if [ "${PG_CLUSTER_TLS:-0}" = 1 ]; then
+    if [ ! -f "$dir/server.key" ]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+        -keyout "$dir/server.key" -out "$dir/server.crt" >/dev/null 2>&1 ||
+        die "openssl could not make a certificate"
+      chmod 0600 "$dir/server.key"
+      [ "$(id -u)" != 0 ] || chown postgres: "$dir/server.key" "$dir/server.crt"
+    fi
+    tls="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+  fi
   # The socket lives in the data directory; TCP on 127.0.0.1 only. fsync stays on:
   # the tests check that acknowledged answers survive a restart.
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir/data -c listen_addresses=127.0.0.1 -c max_connections=200" \
+    -o "-p $port -k $dir/data -c listen_addresses=127.0.0.1 -c max_connections=200 $tls" \
     start >/dev/null || { tail -n 20 "$dir/server.log" >&2; die "the server did not start"; }
   echo "postgres://postgres@127.0.0.1:$port/postgres"
 }

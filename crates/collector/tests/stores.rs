@@ -678,3 +678,44 @@ async fn the_binary_runs_on_a_postgres_url_from_trickle_db_and_never_logs_its_pa
         Some("seq\tsink\tuserId\tanswerId\tattempts\tqueuedAt\tlastError")
     );
 }
+
+#[tokio::test]
+async fn sslmode_require_asks_for_tls_and_a_server_without_it_is_refused() {
+    // The test cluster has no TLS: a URL that requires it must not fall back to
+    // plain text, and one that does not ask for it connects.
+    let url = pg::fresh_database().await;
+    let required = format!("{url}?sslmode=require");
+    match Store::connect(&Location::Postgres(required)).await {
+        Err(StoreError::Database(e)) => {
+            let text = format!("{e:?}").to_ascii_lowercase();
+            assert!(text.contains("tls"), "{text}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("connected without TLS although the URL requires it"),
+    }
+    Store::connect(&Location::Postgres(url))
+        .await
+        .unwrap()
+        .close();
+}
+
+#[tokio::test]
+async fn a_self_signed_postgres_certificate_is_refused_under_sslmode_require_and_prefer() {
+    let cluster = pg::PrivateCluster::start_with_self_signed_tls();
+    let url = cluster.fresh_database("tls_test").await;
+    for mode in ["require", "prefer"] {
+        match Store::connect(&Location::Postgres(format!("{url}?sslmode={mode}"))).await {
+            Err(StoreError::Database(e)) => {
+                let text = format!("{e:?}").to_ascii_lowercase();
+                assert!(text.contains("certificate"), "{mode}: {text}");
+            }
+            Err(e) => panic!("{mode}: wrong error: {e}"),
+            Ok(_) => panic!("{mode}: a self-signed certificate was accepted"),
+        }
+    }
+    // Without sslmode: no TLS, as documented.
+    Store::connect(&Location::Postgres(url))
+        .await
+        .unwrap()
+        .close();
+}

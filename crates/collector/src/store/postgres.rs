@@ -24,7 +24,8 @@ use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{NoTls, Row};
+use tokio_postgres::Row;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
     parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey, ExportRow,
@@ -107,6 +108,20 @@ pub(super) struct Postgres {
     sinks: Mutex<HashMap<String, i64>>,
 }
 
+/// rustls with ring (the provider reqwest already brings) and the Mozilla roots.
+fn tls() -> Result<MakeRustlsConnect, StoreError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Config(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 fn db(e: tokio_postgres::Error) -> StoreError {
     StoreError::Database(Box::new(e))
 }
@@ -133,6 +148,13 @@ impl Postgres {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(POOL_TIMEOUT);
         }
+        // Without sslmode in the URL: no TLS (libpq would try TLS without checking
+        // the certificate, which rustls never does; Debian's own PostgreSQL offers
+        // a self-signed one). `sslmode=prefer` or `require`: TLS, the server's
+        // certificate checked against the Mozilla roots.
+        if !url.contains("sslmode=") {
+            config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        }
         if config.get_application_name().is_none() {
             config.application_name("trickle-collector");
         }
@@ -141,7 +163,7 @@ impl Postgres {
         config.keepalives_idle(Duration::from_secs(30));
         let manager = Manager::from_config(
             config,
-            NoTls,
+            tls()?,
             // Fast: a connection whose socket closed (a database restart) is
             // dropped when taken; one that only looks alive fails its query,
             // which is a 503 the widget retries.

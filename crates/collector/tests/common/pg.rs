@@ -80,15 +80,17 @@ pub async fn fresh_database() -> String {
 /// and removed when dropped.
 pub struct PrivateCluster {
     dir: std::path::PathBuf,
+    tls: bool,
     /// `postgres://postgres@127.0.0.1:PORT/postgres` (the same after a restart).
     pub url: String,
 }
 
-fn cluster_script(args: &[&std::ffi::OsStr]) -> std::process::Output {
+fn cluster_script(args: &[&std::ffi::OsStr], tls: bool) -> std::process::Output {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-cluster.sh");
     let output = std::process::Command::new("bash")
         .arg(script)
         .args(args)
+        .env("PG_CLUSTER_TLS", if tls { "1" } else { "0" })
         .output()
         .expect("run scripts/pg-cluster.sh");
     assert!(
@@ -102,25 +104,34 @@ fn cluster_script(args: &[&std::ffi::OsStr]) -> std::process::Output {
 impl PrivateCluster {
     /// initdb and start, on a free port.
     pub fn start() -> PrivateCluster {
+        Self::start_with(false)
+    }
+
+    /// The same, also serving TLS with a self-signed certificate.
+    pub fn start_with_self_signed_tls() -> PrivateCluster {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> PrivateCluster {
         let dir = tempfile::Builder::new()
             .prefix("trickle-test-pg-own-")
             .tempdir()
             .expect("temp dir")
             .keep();
-        let output = cluster_script(&["start".as_ref(), dir.as_os_str()]);
+        let output = cluster_script(&["start".as_ref(), dir.as_os_str()], tls);
         let url = String::from_utf8(output.stdout).expect("utf-8 URL");
         let url = url.lines().last().expect("URL").trim().to_owned();
-        PrivateCluster { dir, url }
+        PrivateCluster { dir, tls, url }
     }
 
     /// Fast shutdown: sessions are cut, nothing committed is lost.
     pub fn stop(&self) {
-        cluster_script(&["stop".as_ref(), self.dir.as_os_str()]);
+        cluster_script(&["stop".as_ref(), self.dir.as_os_str()], self.tls);
     }
 
     /// Starts it again on the same port.
     pub fn restart(&self) {
-        cluster_script(&["start".as_ref(), self.dir.as_os_str()]);
+        cluster_script(&["start".as_ref(), self.dir.as_os_str()], self.tls);
     }
 
     /// The URL of a new, empty database on this cluster.
