@@ -10,6 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use gloo_timers::callback::Timeout;
 use serde_json::json;
 use trickle_core::config::{Config, User};
 use wasm_bindgen::prelude::*;
@@ -200,9 +201,25 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
     let fingerprint = dom::fingerprint(&config_value);
-    host::install(Runtime::new(config, early_user, early_events, fingerprint));
-    host::with_runtime(|rt| rt.start());
-    js_sys::Promise::resolve(&JsValue::UNDEFINED)
+    let runtime = Runtime::new(config, early_user, early_events, fingerprint);
+    let generation = runtime.generation();
+    host::install(runtime);
+    // The start (storage, the decision, the popup's first render) runs in a task of
+    // its own, so validating the config and starting are two shorter tasks rather
+    // than one long one (on a slow phone, one long task blocks the page). Calls made
+    // meanwhile wait for it (host::with_runtime_or_later). Resolves once started,
+    // or at once when a `destroy()` or a newer `init` came first.
+    js_sys::Promise::new(&mut |resolve, _reject| {
+        Timeout::new(0, move || {
+            host::with_runtime(|rt| {
+                if rt.generation() == generation && !rt.is_started() {
+                    rt.start();
+                }
+            });
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        })
+        .forget();
+    })
 }
 
 /// Sets or replaces the signed-in user (`{ id, loginsCount, profile, userHash }`).
@@ -310,6 +327,15 @@ pub fn explain() -> JsValue {
     let live = if is_stopped() {
         None
     } else {
+        // Asked between `init` and its start task: start now, and apply the calls
+        // that waited for the start (as `with_runtime` does when it returns), so the
+        // answer describes the widget as the host set it up. The task then finds it
+        // started.
+        host::with_runtime(|rt| {
+            if !rt.is_started() {
+                rt.start();
+            }
+        });
         host::with_runtime(|rt| rt.explain())
     };
     let value = live.unwrap_or_else(|| {

@@ -822,6 +822,66 @@ async fn identify_and_track_called_while_the_runtime_is_busy_are_applied_when_it
 }
 
 #[wasm_bindgen_test]
+async fn init_starts_a_task_later_and_calls_made_meanwhile_follow_the_start() {
+    reset().await;
+    let events = Events::listen();
+    let mut cfg = config("u-later");
+    cfg["user"]["profile"] = json!({ "role": "dev", "city": "Oslo" });
+    let started = JsFuture::from(api::init(to_js(&cfg)));
+    // Validated and installed, but not started: nothing decided or shown yet.
+    assert!(events.named("trickle:ready").is_empty());
+    api::identify(to_js(&json!({ "id": "u-later-2", "loginsCount": 1 })));
+    assert!(events.named("trickle:shown").is_empty(), "identify waited");
+    started.await.unwrap();
+    assert_eq!(events.named("trickle:ready").len(), 1);
+    // The config's user has nothing due; the identified one, applied after the
+    // start, is asked.
+    let shown = events.named("trickle:shown");
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0]["questionId"], "role", "{shown:?}");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn explain_between_init_and_its_start_starts_the_widget_first() {
+    reset().await;
+    let events = Events::listen();
+    let mut cfg = config("u-explain-early");
+    cfg["user"] = Json::Null;
+    let started = JsFuture::from(api::init(to_js(&cfg)));
+    api::identify(to_js(&json!({ "id": "u-explain-early", "loginsCount": 1 })));
+    let e = explain();
+    assert_eq!(e["questions"][0]["questionId"], "role");
+    assert_eq!(
+        e["questions"][0]["reason"],
+        Json::Null,
+        "identify was applied: {e}"
+    );
+    assert_eq!(
+        events.named("trickle:ready").len(),
+        1,
+        "started once, by explain"
+    );
+    started.await.unwrap();
+    assert_eq!(events.named("trickle:ready").len(), 1, "not started twice");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn init_resolves_when_destroy_comes_before_its_start() {
+    reset().await;
+    let events = Events::listen();
+    let started = JsFuture::from(api::init(to_js(&config("u-gone-early"))));
+    api::destroy();
+    started.await.unwrap();
+    assert!(
+        events.named("trickle:ready").is_empty(),
+        "a destroyed widget never starts"
+    );
+    assert!(events.named("trickle:shown").is_empty());
+}
+
+#[wasm_bindgen_test]
 async fn destroy_leaves_no_node_behind() {
     reset().await;
     let before = body_count();

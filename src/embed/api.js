@@ -30,6 +30,20 @@ function readJson(key) {
   }
 }
 
+// Resolves in a later task (a message to ourselves: not clamped like a nested
+// setTimeout, nor deferred by the timer throttling of background tabs). Work split
+// by it runs as several short tasks instead of one long one.
+function nextTask() {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /** Report a failure the way contract section 5 asks: one console line, one event. */
 export function report(code, message) {
   console.error(`${PREFIX} ${message}`);
@@ -93,6 +107,9 @@ export function createApi(load, eager = false) {
   const start = () => {
     loading ??= Promise.resolve()
       .then(() => load(loadOptions))
+      // Compiling and instantiating the wasm is one task; the calls it replays
+      // (init validating its config first) start in the next.
+      .then((wasm) => nextTask().then(() => wasm))
       .then(
         (wasm) => {
           exports = wasm;

@@ -92,11 +92,15 @@ pub fn with_runtime<R>(f: impl FnOnce(&mut Runtime) -> R) -> Option<R> {
     out
 }
 
-/// Runs `f` on the runtime now, or, when it is busy (a re-entrant call), as soon as
-/// the outermost [`with_runtime`] ends. Dropped when there is no runtime.
+/// Runs `f` on the runtime now, or later: when it is busy (a re-entrant call), as
+/// soon as the outermost [`with_runtime`] ends; when it has not started yet (`init`
+/// starts it a task later), right after it starts. Dropped when there is no runtime.
 pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
     let busy = RUNTIME
-        .try_with(|cell| cell.try_borrow_mut().is_err())
+        .try_with(|cell| match cell.try_borrow() {
+            Ok(slot) => slot.as_ref().is_some_and(|rt| !rt.is_started()),
+            Err(_) => true,
+        })
         .unwrap_or(false);
     if busy {
         let _ = DEFERRED.try_with(|q| {
@@ -110,11 +114,14 @@ pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
 }
 
 // Applies the deferred calls, in order, unless the runtime is still borrowed (the
-// outermost call applies them when it ends).
+// outermost call applies them when it ends) or not started (its start does).
 fn run_deferred() {
     loop {
         let free = RUNTIME
-            .try_with(|cell| cell.try_borrow_mut().is_ok())
+            .try_with(|cell| {
+                cell.try_borrow_mut()
+                    .is_ok_and(|slot| slot.as_ref().is_none_or(Runtime::is_started))
+            })
             .unwrap_or(false);
         if !free {
             return;

@@ -83,6 +83,9 @@ pub struct Runtime {
     wait: Option<Timeout>,
     // The config's fingerprint (`dom::fingerprint`), for the idle hint.
     fingerprint: String,
+    // Whether `start` ran. Until then `identify`/`track` wait (host.rs), so the
+    // first decision is the start's, with every early call applied after it.
+    started: bool,
     _lifecycle: Option<Lifecycle>,
 }
 
@@ -152,8 +155,19 @@ impl Runtime {
             read: None,
             wait: None,
             fingerprint,
+            started: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         }
+    }
+
+    /// This runtime's id (see `host::next_generation`).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Whether [`Runtime::start`] ran.
+    pub fn is_started(&self) -> bool {
+        self.started
     }
 
     fn config(&self) -> &Config {
@@ -164,6 +178,7 @@ impl Runtime {
     /// unused for 90 days, sends what earlier page loads left queued, reads the
     /// profile and shows the due question, if any.
     pub fn start(&mut self) {
+        self.started = true;
         let who = self
             .session
             .user()
