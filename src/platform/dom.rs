@@ -58,3 +58,12 @@ pub fn fingerprint(config: &JsValue) -> String {
     }
     hex
 }
+
+/// Whether the browser sends Global Privacy Control: `navigator.globalPrivacyControl
+/// === true` (contract section 2, v2). Read through `Reflect`: web-sys has no
+/// binding for it, and browsers without it leave it undefined (no signal).
+pub fn privacy_signal() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"globalPrivacyControl".into()).ok())
+        .is_some_and(|v| v == JsValue::TRUE)
+}

@@ -38,7 +38,7 @@ use trickle_core::session::{self, Input, Output, ReadFailure, Session};
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
-use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
+use crate::platform::{clock, dom, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 
 /// Where the idle hint is kept (see [`Runtime::update_idle_hint`]).
@@ -144,7 +144,8 @@ impl Runtime {
             generation,
             log,
             store,
-            session: Session::new(config, user, early_events),
+            session: Session::new(config, user, early_events)
+                .with_privacy_signal(dom::privacy_signal()),
             delivery: Delivery::new(),
             popup: None,
             request: None,
@@ -260,8 +261,9 @@ impl Runtime {
             self.session.idle_hint(&*self.store)
         };
         let text = hint.map(|h| {
-            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events })
-                .to_string()
+            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events,
+                "consent": h.consent, "gpc": h.gpc })
+            .to_string()
         });
         if self.store.get(IDLE_KEY) != text {
             match text {
@@ -286,6 +288,7 @@ impl Runtime {
                             stage: due.stage,
                             position: due.position,
                             total: due.total,
+                            suggestion: due.suggestion,
                         }))
                     });
                     self.run_one(Input::Displayed(mounted));
@@ -301,10 +304,14 @@ impl Runtime {
                     user_id,
                     user_hash,
                     answer,
+                    gpc,
+                    consent,
                 } => self.deliver(DeliveryEvent::Queue {
                     user_id,
                     user_hash,
                     answer,
+                    gpc,
+                    consent,
                 }),
                 Output::ReadProfile {
                     seq,
@@ -579,7 +586,8 @@ impl Runtime {
 
     /// The envelope's context. `url` is the page's origin and path only: a query or
     /// fragment may carry tokens, OAuth codes or e-mail addresses that must not
-    /// reach the endpoint.
+    /// reach the endpoint. `gpc` and `consent` are each batch's own (what its
+    /// answers were given under: `Batch::envelope` sets them).
     fn context(&self) -> Context {
         let url = web_sys::window()
             .map(|w| {

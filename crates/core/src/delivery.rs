@@ -18,7 +18,7 @@
 //! - the fields it saw delivered, so a later refusal of another answer for the
 //!   same field leaves the field known.
 
-use crate::answer::{Answer, Status};
+use crate::answer::{Answer, Consent, Status};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
 
 /// How long a sent batch is leased (kept from other sends, in this tab and
@@ -45,6 +45,10 @@ pub enum Event {
         user_hash: Option<String>,
         /// The answer.
         answer: Answer,
+        /// The browser sent Global Privacy Control when the user answered.
+        gpc: bool,
+        /// The user's consent when they answered.
+        consent: Option<Consent>,
     },
     /// Send what is due, skipping backoff (not leases): a page load, or the
     /// browser came back online.
@@ -208,6 +212,8 @@ impl Delivery {
                 user_id,
                 user_hash,
                 answer,
+                gpc,
+                consent,
             } => {
                 let id = answer.id.clone();
                 let queued = Queued {
@@ -217,12 +223,10 @@ impl Delivery {
                     attempts: 0,
                     next_at: 0,
                     leased_until: 0,
+                    gpc,
+                    consent,
                 };
-                let enqueued = outbox.enqueue(
-                    &queued.user_id,
-                    queued.user_hash.as_deref(),
-                    queued.answer.clone(),
-                );
+                let enqueued = outbox.enqueue_entry(queued.clone());
                 if enqueued != Enqueued::Duplicate && !self.own.iter().any(|q| q.answer.id == id) {
                     self.own.push(queued);
                 }
@@ -296,9 +300,8 @@ impl Delivery {
         let mut evicted = Vec::new();
         for q in &self.own {
             // A no-op for an id still queued or dead-lettered.
-            if let Enqueued::AddedEvicting(id) =
-                outbox.enqueue(&q.user_id, q.user_hash.as_deref(), q.answer.clone())
-            {
+            // With its privacy flags: a restored answer keeps what it was given under.
+            if let Enqueued::AddedEvicting(id) = outbox.enqueue_entry(q.clone()) {
                 evicted.push(id);
             }
         }
@@ -368,6 +371,8 @@ impl Delivery {
             user_hash: q.user_hash.clone(),
             answers: vec![q.answer.clone()],
             ids: vec![q.answer.id.clone()],
+            gpc: q.gpc,
+            consent: q.consent.clone(),
         })
     }
 

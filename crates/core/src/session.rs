@@ -13,9 +13,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value as Json};
 
-use crate::answer::{Answer, Status, Value};
+use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
+use crate::suggest;
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2); past this it decides from this browser's state and
@@ -69,6 +70,9 @@ pub enum Response {
         /// Typed under "Other".
         other: bool,
     },
+    /// (v2) "Yes": the user confirmed the suggestion on screen
+    /// ([`Due::suggestion`]); it is answered with `suggested: true`.
+    Confirm,
     /// "Prefer not to say".
     Decline,
     /// "Not now", Close or Escape.
@@ -142,6 +146,10 @@ pub enum Output {
         user_hash: Option<String>,
         /// The answer.
         answer: Answer,
+        /// The browser sent Global Privacy Control when the user answered.
+        gpc: bool,
+        /// The user's consent when they answered.
+        consent: Option<Consent>,
     },
     /// GET `url` (with `X-Trickle-User-Hash: user_hash` when given, and the
     /// configured headers); report it as [`Input::ProfileArrived`] with `seq`.
@@ -186,6 +194,11 @@ pub struct IdleHint {
     pub logins: u32,
     /// Listed events not yet tracked for the user: tracking one could reach a stage.
     pub events: Vec<String>,
+    /// The user's `consent.marketing` and whether the browser sent Global Privacy
+    /// Control: either changing could open a marketing question.
+    pub consent: Option<bool>,
+    /// See `consent`.
+    pub gpc: bool,
 }
 
 /// The read in flight and whether the next decision waits for it.
@@ -208,6 +221,11 @@ pub struct Session {
     pending: Option<Due>,
     reading: Option<Reading>,
     reads: u32,
+    // The browser sends Global Privacy Control (contract section 2, v2).
+    gpc: bool,
+    // The latest profile read's `suggestions` for the configured fields that take
+    // one: (field, guess).
+    suggestions: Vec<(String, String)>,
 }
 
 impl Session {
@@ -227,9 +245,19 @@ impl Session {
             pending: None,
             reading: None,
             reads: 0,
+            gpc: false,
+            suggestions: Vec::new(),
         };
         session.user = user;
         session
+    }
+
+    /// The same session for a browser that sends Global Privacy Control
+    /// (`navigator.globalPrivacyControl === true`) when `gpc`: no question with
+    /// `purpose: "marketing"` is asked, and answers are queued with the flag.
+    pub fn with_privacy_signal(mut self, gpc: bool) -> Session {
+        self.gpc = gpc;
+        self
     }
 
     /// The config.
@@ -246,7 +274,13 @@ impl Session {
     /// from the prompt state as stored now.
     pub fn explain(&mut self, store: &dyn Storage) -> Vec<Explanation> {
         self.reload(store);
-        rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
+        rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        )
     }
 
     /// The idle hint, when the session has decided that nothing can be shown now:
@@ -260,10 +294,13 @@ impl Session {
                 user: None,
                 logins: 0,
                 events: Vec::new(),
+                consent: None,
+                gpc: self.gpc,
             });
         };
         self.reload(store);
-        if rules::next_question(&self.config, &user, &self.state, &self.events).is_some() {
+        if rules::next_question(&self.config, &user, &self.state, &self.events, self.gpc).is_some()
+        {
             return None;
         }
         let mut events: Vec<String> = Vec::new();
@@ -275,9 +312,11 @@ impl Session {
             }
         }
         Some(IdleHint {
+            consent: user.consent.as_ref().and_then(|c| c.marketing),
             user: Some(user.id),
             logins: user.logins_count,
             events,
+            gpc: self.gpc,
         })
     }
 
@@ -296,6 +335,7 @@ impl Session {
                 let same = self.user.as_ref().is_some_and(|u| u.id == user.id);
                 if !same {
                     self.close(&mut out);
+                    self.suggestions.clear();
                 }
                 self.begin(store, user, now_ms);
                 self.read_profile(&mut out);
@@ -309,6 +349,7 @@ impl Session {
                 }
                 self.current = None;
                 self.pending = None;
+                self.suggestions.clear();
                 out.push(Output::Show(Screen::Hidden));
                 if self.user.take().is_some() {
                     out.push(Output::Note("signed out".into()));
@@ -413,10 +454,18 @@ impl Session {
             return;
         }
         self.reload(store);
-        let due = self
-            .user
-            .as_ref()
-            .and_then(|u| rules::next_question(&self.config, u, &self.state, &self.events));
+        let due = self.user.as_ref().and_then(|user| {
+            let mut due =
+                rules::next_question(&self.config, user, &self.state, &self.events, self.gpc)?;
+            let (_, question) = self.config.question(&due.question_id)?;
+            let server = self
+                .suggestions
+                .iter()
+                .find(|(field, _)| *field == due.field)
+                .map(|(_, guess)| guess.as_str());
+            due.suggestion = suggest::suggestion(&self.config, question, user, server);
+            Some(due)
+        });
         match due {
             Some(due) => {
                 // Mounted first (see `displayed`): a popup that cannot be shown must
@@ -479,8 +528,18 @@ impl Session {
         let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
             return;
         };
+        let mut suggested = false;
         let (status, value, other) = match response {
             Response::Answer { value, other } => (Status::Answered, Some(value), other),
+            Response::Confirm => {
+                let Some(guess) = current.suggestion.clone() else {
+                    // Nothing was suggested: a stray "Yes" answers nothing.
+                    self.current = Some(current);
+                    return;
+                };
+                suggested = true;
+                (Status::Answered, Some(Value::Text(guess)), false)
+            }
             Response::Decline => (Status::Declined, None, false),
             _ => (Status::Snoozed, None, false),
         };
@@ -492,6 +551,7 @@ impl Session {
             status,
             value,
             other,
+            suggested,
             answered_at: at,
             logins_count: user.logins_count,
         };
@@ -499,6 +559,8 @@ impl Session {
             user_id: user.id.clone(),
             user_hash: user.user_hash.clone(),
             answer: answer.clone(),
+            gpc: self.gpc,
+            consent: user.consent.clone(),
         });
         self.reload(store);
         let name = match status {
@@ -551,10 +613,15 @@ impl Session {
         let Some(question_id) = self.current.as_ref().map(|c| c.question_id.clone()) else {
             return false;
         };
-        let still_open =
-            rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
-                .iter()
-                .any(|e| e.question_id == question_id && e.open);
+        let still_open = rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        )
+        .iter()
+        .any(|e| e.question_id == question_id && e.open);
         if !still_open {
             self.close(out);
         }
@@ -605,6 +672,7 @@ impl Session {
         match body {
             Ok(body) => match Remote::from_profile_read(&self.config, &body) {
                 Some(remote) => {
+                    self.suggestions = suggest::from_profile_read(&self.config, &body);
                     self.reload(store);
                     if self.state.merge_server(&remote) {
                         self.save(store);
@@ -642,7 +710,13 @@ impl Session {
     // One debug line: every question's reason, e.g. `role: known, city: cap-reached`.
     fn why_nothing_is_due(&self) -> String {
         let mut line = String::from("no question due (");
-        let reasons = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
+        let reasons = rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        );
         for (i, e) in reasons.iter().enumerate() {
             if i > 0 {
                 line.push_str(", ");

@@ -22,6 +22,7 @@ fn answer(id: &str, field: &str) -> Answer {
         status: Status::Answered,
         value: Some(Value::Text("x".into())),
         other: false,
+        suggested: false,
         answered_at: "2026-11-30T15:00:00.000Z".into(),
         logins_count: 1,
     }
@@ -32,6 +33,8 @@ fn queue(user: &str, id: &str, field: &str) -> Event {
         user_id: user.into(),
         user_hash: None,
         answer: answer(id, field),
+        gpc: false,
+        consent: None,
     }
 }
 
@@ -321,6 +324,8 @@ fn a_rejected_snooze_forgets_nothing() {
             user_id: "u".into(),
             user_hash: None,
             answer: snooze,
+            gpc: false,
+            consent: None,
         },
     );
     let fx = world.on(

@@ -83,6 +83,31 @@ pub struct User {
     /// Hex HMAC-SHA256(secret, id), computed by the host's server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_hash: Option<String>,
+    /// (v2) What the user agreed to, as the host knows it; `marketing: false`
+    /// closes every question with `purpose: "marketing"` (reason `no-consent`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+impl User {
+    /// The user said no to marketing (`consent.marketing: false`). Not having been
+    /// asked (no `consent`, or no `marketing` in it) is not a no.
+    pub fn refused_marketing(&self) -> bool {
+        self.consent.as_ref().and_then(|c| c.marketing) == Some(false)
+    }
+}
+
+/// What the user agreed to (contract sections 1 and 3, v2). Posted back in the
+/// envelope's `context.consent`, so a receiver can keep such answers from its
+/// marketing tools.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Consent {
+    /// Marketing use of their answers; `false`: no marketing question is asked and
+    /// no marketing sink gets their answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing: Option<bool>,
 }
 
 fn empty_object() -> serde_json::Value {
@@ -136,6 +161,43 @@ pub struct Question {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 2000)))]
     pub max_length: Option<u32>,
+    /// (v2) What the answer is for: `marketing` questions are not asked without
+    /// the user's consent or under Global Privacy Control.
+    #[serde(default, skip_serializing_if = "Purpose::is_profile")]
+    pub purpose: Purpose,
+    /// (v2) Kind text only: offer a guess to confirm instead of asking to type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<Suggest>,
+}
+
+/// What a question's answer is used for (contract section 1, v2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    /// Completing the profile (the default).
+    #[default]
+    Profile,
+    /// Marketing: asked only with the user's consent and without Global Privacy
+    /// Control (contract section 2).
+    Marketing,
+}
+
+impl Purpose {
+    /// The default purpose (left out when the config is written back).
+    pub fn is_profile(&self) -> bool {
+        *self == Purpose::Profile
+    }
+}
+
+/// Where a question's suggested answer comes from (contract section 5, v2).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Suggest {
+    /// The company of the user's work email: `grace@northwind.example` suggests
+    /// "Northwind" (see [`crate::suggest`]).
+    EmailDomain,
 }
 
 /// The kinds of question of contract section 1.
