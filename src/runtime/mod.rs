@@ -305,13 +305,13 @@ impl Runtime {
                     user_hash,
                     answer,
                     gpc,
-                    consent,
+                    marketing,
                 } => self.deliver(DeliveryEvent::Queue {
                     user_id,
                     user_hash,
                     answer,
                     gpc,
-                    consent,
+                    marketing,
                 }),
                 Output::ReadProfile {
                     seq,

@@ -18,7 +18,7 @@
 //! - the fields it saw delivered, so a later refusal of another answer for the
 //!   same field leaves the field known.
 
-use crate::answer::{Answer, Consent, Status};
+use crate::answer::{Answer, Status};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
 
 /// How long a sent batch is leased (kept from other sends, in this tab and
@@ -47,8 +47,8 @@ pub enum Event {
         answer: Answer,
         /// The browser sent Global Privacy Control when the user answered.
         gpc: bool,
-        /// The user's consent when they answered.
-        consent: Option<Consent>,
+        /// The user's `consent.marketing` when they answered.
+        marketing: Option<bool>,
     },
     /// Send what is due, skipping backoff (not leases): a page load, or the
     /// browser came back online.
@@ -213,7 +213,7 @@ impl Delivery {
                 user_hash,
                 answer,
                 gpc,
-                consent,
+                marketing,
             } => {
                 let id = answer.id.clone();
                 let queued = Queued {
@@ -224,7 +224,7 @@ impl Delivery {
                     next_at: 0,
                     leased_until: 0,
                     gpc,
-                    consent,
+                    marketing,
                 };
                 let enqueued = outbox.enqueue_entry(queued.clone());
                 if enqueued != Enqueued::Duplicate && !self.own.iter().any(|q| q.answer.id == id) {
@@ -372,7 +372,7 @@ impl Delivery {
             answers: vec![q.answer.clone()],
             ids: vec![q.answer.id.clone()],
             gpc: q.gpc,
-            consent: q.consent.clone(),
+            marketing: q.marketing,
         })
     }
 

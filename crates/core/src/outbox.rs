@@ -60,10 +60,12 @@ pub struct Queued {
     /// one in force when the user answered.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gpc: bool,
-    /// (v2) The user's consent when they answered (for the same reason: after a
-    /// sign-out, the next user's consent must not travel with these answers).
+    /// (v2) The user's `consent.marketing` when they answered (for the same
+    /// reason: after a sign-out, the next user's consent must not travel with
+    /// these answers). Only the flag, not a `Consent`: one more nested struct to
+    /// read back costs the wasm more bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consent: Option<Consent>,
+    pub marketing: Option<bool>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -124,8 +126,8 @@ pub struct Batch {
     /// The answers were given under Global Privacy Control (all of them or none:
     /// a batch holds answers of one privacy standing).
     pub gpc: bool,
-    /// The user's consent when they gave the answers.
-    pub consent: Option<Consent>,
+    /// The user's `consent.marketing` when they gave the answers.
+    pub marketing: Option<bool>,
 }
 
 impl Batch {
@@ -133,7 +135,7 @@ impl Batch {
     /// are the batch's own.
     pub fn envelope(&self, mut context: Context) -> Envelope {
         context.gpc = self.gpc;
-        context.consent = self.consent.clone();
+        context.consent = self.marketing.map(|m| Consent { marketing: Some(m) });
         Envelope {
             user_id: self.user_id.clone(),
             user_hash: self.user_hash.clone(),
@@ -326,7 +328,7 @@ impl Outbox {
             next_at: 0,
             leased_until: 0,
             gpc: false,
-            consent: None,
+            marketing: None,
         })
     }
 
@@ -402,7 +404,7 @@ impl Outbox {
             if q.user_id != first.user_id
                 || q.user_hash != first.user_hash
                 || q.gpc != first.gpc
-                || q.consent != first.consent
+                || q.marketing != first.marketing
                 || !eligible(q)
             {
                 continue;
@@ -425,7 +427,7 @@ impl Outbox {
             answers,
             ids,
             gpc: first.gpc,
-            consent: first.consent.clone(),
+            marketing: first.marketing,
         }
     }
 

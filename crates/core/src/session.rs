@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value as Json};
 
-use crate::answer::{Answer, Consent, Status, Value};
+use crate::answer::{Answer, Status, Value};
 use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::suggest;
@@ -148,8 +148,8 @@ pub enum Output {
         answer: Answer,
         /// The browser sent Global Privacy Control when the user answered.
         gpc: bool,
-        /// The user's consent when they answered.
-        consent: Option<Consent>,
+        /// The user's `consent.marketing` when they answered.
+        marketing: Option<bool>,
     },
     /// GET `url` (with `X-Trickle-User-Hash: user_hash` when given, and the
     /// configured headers); report it as [`Input::ProfileArrived`] with `seq`.
@@ -312,7 +312,7 @@ impl Session {
             }
         }
         Some(IdleHint {
-            consent: user.consent.as_ref().and_then(|c| c.marketing),
+            consent: user.marketing_consent(),
             user: Some(user.id),
             logins: user.logins_count,
             events,
@@ -560,7 +560,7 @@ impl Session {
             user_hash: user.user_hash.clone(),
             answer: answer.clone(),
             gpc: self.gpc,
-            consent: user.consent.clone(),
+            marketing: user.marketing_consent(),
         });
         self.reload(store);
         let name = match status {

@@ -17,9 +17,13 @@
 //!
 //! Both end in the same free-mail check and the same display name.
 
-use crate::answer::{check_value, is_email, Value};
+use crate::answer::is_email;
 use crate::config::{Config, Kind, Question, Suggest, User};
 use crate::rules::profile_value;
+
+// The three lists below are single space-separated strings rather than arrays
+// of `&str`: in the wasm an array costs a pointer and a length per entry besides
+// the text, and compresses worse.
 
 /// Second-level labels that, under a two-letter country code, are part of the
 /// public suffix: `co.uk`, `com.au`, `org.br`, `ac.jp`, `ne.jp`, `go.kr`, ...
@@ -29,86 +33,29 @@ use crate::rules::profile_value;
 /// (<https://publicsuffix.org/list/public_suffix_list.dat>). A rule instead of a
 /// table: a country code that does not use such a label (`com.de` is not a
 /// suffix) costs a missed guess for a company called "Com", never a wrong one.
-const SECOND_LEVEL: &[&str] = &[
-    "ac", "co", "com", "edu", "go", "gob", "gov", "gv", "ltd", "ne", "net", "or", "org", "plc",
-];
+const SECOND_LEVEL: &str = "ac co com edu go gob gov gv ltd ne net or org plc";
 
 /// Free-mail providers, by registrable domain. A domain here says nothing about
 /// where its user works, so nothing is guessed from it.
 ///
-/// Source: the providers with the most users in `data/free.txt` of
-/// <https://github.com/willwhite/freemail> (itself collected from HubSpot's list of
-/// free email domains), plus those named in contract section 5.
-const FREE_MAIL: &[&str] = &[
-    "126.com",
-    "163.com",
-    "aim.com",
-    "aol.com",
-    "att.net",
-    "bigpond.com",
-    "bk.ru",
-    "btinternet.com",
-    "comcast.net",
-    "cox.net",
-    "daum.net",
-    "earthlink.net",
-    "fastmail.com",
-    "free.fr",
-    "freenet.de",
-    "hanmail.net",
-    "hey.com",
-    "inbox.ru",
-    "juno.com",
-    "laposte.net",
-    "libero.it",
-    "list.ru",
-    "live.com",
-    "mac.com",
-    "mail.com",
-    "mail.ru",
-    "mailbox.org",
-    "me.com",
-    "msn.com",
-    "naver.com",
-    "o2.pl",
-    "onet.pl",
-    "orange.fr",
-    "pm.me",
-    "posteo.de",
-    "qq.com",
-    "rediffmail.com",
-    "rocketmail.com",
-    "sbcglobal.net",
-    "seznam.cz",
-    "sfr.fr",
-    "shaw.ca",
-    "sina.com",
-    "sky.com",
-    "t-online.de",
-    "tuta.io",
-    "tutanota.com",
-    "verizon.net",
-    "virgilio.it",
-    "wanadoo.fr",
-    "web.de",
-    "wp.pl",
-    "ymail.com",
-];
+/// Source: the providers with the most users among those in `data/free.txt` of
+/// <https://github.com/willwhite/freemail> (itself collected from HubSpot's list
+/// of free email domains), plus those named in contract section 5. Kept short on
+/// purpose: every name costs the wasm, and a provider missing here costs a wrong
+/// guess the user answers with "No", never a wrong answer.
+const FREE_MAIL: &str = "126.com 163.com aol.com comcast.net free.fr libero.it live.com \
+    mac.com mail.com mail.ru me.com msn.com naver.com orange.fr pm.me qq.com t-online.de \
+    web.de ymail.com";
 
 /// Providers that are free mail under every country code (`yahoo.co.uk`,
 /// `hotmail.fr`, `gmx.at`): matched by the label left of the public suffix.
-const FREE_MAIL_NAMES: &[&str] = &[
-    "gmail",
-    "googlemail",
-    "gmx",
-    "hotmail",
-    "icloud",
-    "outlook",
-    "proton",
-    "protonmail",
-    "yahoo",
-    "yandex",
-];
+const FREE_MAIL_NAMES: &str =
+    "gmail googlemail gmx hotmail icloud outlook proton protonmail yahoo yandex";
+
+/// Whether `word` is one of the space-separated words of `list`.
+fn listed(list: &str, word: &str) -> bool {
+    list.split(' ').any(|w| w == word)
+}
 
 /// The domain of an email address, lower-cased: `None` when `email` is not one.
 pub fn email_domain(email: &str) -> Option<String> {
@@ -124,30 +71,33 @@ pub fn email_domain(email: &str) -> Option<String> {
 /// or three when the second-to-last is a generic second level under a country
 /// code (see [`SECOND_LEVEL`]). `None` when `domain` is itself a suffix.
 pub fn registrable_domain(domain: &str) -> Option<&str> {
-    let mut labels = domain.rsplit('.');
-    let tld = labels.next()?;
-    let second = labels.next()?;
-    let suffix_labels = if tld.len() == 2 && SECOND_LEVEL.contains(&second) {
-        2
-    } else {
-        1
-    };
-    let labels = domain.split('.').count();
-    // `co.uk` alone is a suffix, not a domain anyone registered.
-    let owner = labels.checked_sub(suffix_labels + 1)?;
-    // The registrable domain starts after the first `owner` labels.
-    let start = match owner.checked_sub(1) {
-        None => 0,
-        Some(dot) => domain.match_indices('.').nth(dot)?.0 + 1,
-    };
-    Some(&domain[start..])
+    // Where each of the last three labels starts (0 when the domain begins there).
+    let mut starts = [0usize; 3];
+    let mut rest = domain;
+    for start in &mut starts {
+        let Some(dot) = rest.rfind('.') else {
+            break;
+        };
+        *start = dot + 1;
+        rest = &domain[..dot];
+    }
+    if starts[0] == 0 {
+        // One label: a top-level domain, not something anyone registered.
+        return None;
+    }
+    let (tld, second) = (&domain[starts[0]..], &domain[starts[1]..starts[0] - 1]);
+    if !(tld.len() == 2 && listed(SECOND_LEVEL, second)) {
+        return Some(&domain[starts[1]..]);
+    }
+    // `co.uk` alone is a suffix too.
+    (starts[1] != 0).then(|| &domain[starts[2]..])
 }
 
 /// Whether `registrable` (a registrable domain, lower case) is a free-mail
 /// provider's.
 pub fn is_free_mail(registrable: &str) -> bool {
     let name = registrable.split('.').next().unwrap_or("");
-    FREE_MAIL.contains(&registrable) || FREE_MAIL_NAMES.contains(&name)
+    listed(FREE_MAIL, registrable) || listed(FREE_MAIL_NAMES, name)
 }
 
 /// The company name shown for a registrable domain: its first label, words split
@@ -157,7 +107,10 @@ pub fn is_free_mail(registrable: &str) -> bool {
 /// without a letter (`123.com`).
 pub fn company_name(registrable: &str) -> Option<String> {
     let label = registrable.split('.').next()?;
-    if label.starts_with("xn--") || !label.chars().any(char::is_alphabetic) {
+    // (Not `char::is_alphabetic`: its Unicode table costs the wasm more than a
+    // label of digits and hyphens, the only letterless kind a domain has, costs
+    // this test.)
+    if label.starts_with("xn--") || label.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
         return None;
     }
     let mut name = String::with_capacity(label.len());
@@ -214,10 +167,17 @@ pub fn company_from_email_with(
 /// `kind: "email"` question, or else at `email` (where Auth0 and most identity
 /// providers keep it).
 pub fn known_email<'a>(config: &Config, user: &'a User) -> Option<&'a str> {
-    let field = config
-        .questions()
-        .find(|(_, q)| q.kind == Kind::Email)
-        .map_or("email", |(_, q)| q.field.as_str());
+    // Plain loops, not `config.questions()`: its flattening iterator is compiled
+    // anew for every closure it meets, which the wasm pays for.
+    let mut field = "email";
+    'find: for stage in &config.stages {
+        for q in &stage.questions {
+            if q.kind == Kind::Email {
+                field = &q.field;
+                break 'find;
+            }
+        }
+    }
     profile_value(&user.profile, field)
         .or_else(|| user.profile.get("email"))
         .and_then(serde_json::Value::as_str)
@@ -235,32 +195,33 @@ pub fn suggestion(
     user: &User,
     server: Option<&str>,
 ) -> Option<String> {
-    if question.kind != Kind::Text || question.suggest != Some(Suggest::EmailDomain) {
+    if question.kind != Kind::Text || question.suggest != Suggest::EmailDomain {
         return None;
     }
     let guess = match server {
-        Some(guess) => guess.to_owned(),
+        Some(guess) => guess.trim().to_owned(),
         None => company_from_email(known_email(config, user)?)?,
     };
-    match check_value(question, &Value::Text(guess), false) {
-        Ok(Value::Text(guess)) => Some(guess),
-        _ => None,
-    }
+    // What `check_value` would refuse of a text answer: empty, or too long.
+    let chars = guess.chars().count();
+    (chars > 0 && chars <= question.max_chars() as usize).then_some(guess)
 }
 
 /// The `suggestions` of a profile read (contract section 6: an object mapping a
 /// field to a guessed value), kept only for configured questions that take a
 /// suggestion: `(field, guess)`. Anything else in it is ignored.
 pub fn from_profile_read(config: &Config, body: &serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
     let Some(suggestions) = body.get("suggestions").and_then(|s| s.as_object()) else {
-        return Vec::new();
+        return out;
     };
-    config
-        .questions()
-        .filter(|(_, q)| q.suggest.is_some())
-        .filter_map(|(_, q)| {
-            let guess = suggestions.get(&q.field)?.as_str()?;
-            Some((q.field.clone(), guess.to_owned()))
-        })
-        .collect()
+    for stage in &config.stages {
+        for q in &stage.questions {
+            let guess = suggestions.get(&q.field).and_then(|g| g.as_str());
+            if let (false, Some(guess)) = (q.suggest.is_off(), guess) {
+                out.push((q.field.clone(), guess.to_owned()));
+            }
+        }
+    }
+    out
 }

@@ -34,7 +34,7 @@ fn queue(user: &str, id: &str, field: &str) -> Event {
         user_hash: None,
         answer: answer(id, field),
         gpc: false,
-        consent: None,
+        marketing: None,
     }
 }
 
@@ -325,7 +325,7 @@ fn a_rejected_snooze_forgets_nothing() {
             user_hash: None,
             answer: snooze,
             gpc: false,
-            consent: None,
+            marketing: None,
         },
     );
     let fx = world.on(

@@ -20,7 +20,7 @@ fn user(logins: u32) -> User {
         logins_count: logins,
         profile: json!({}),
         user_hash: None,
-        consent: None,
+        consent: Default::default(),
     }
 }
 

@@ -26,7 +26,7 @@ fn user(logins: u32, profile: Value) -> User {
         logins_count: logins,
         profile,
         user_hash: None,
-        consent: None,
+        consent: Default::default(),
     }
 }
 

@@ -106,7 +106,7 @@ proptest! {
         let mut shown_in_login: BTreeSet<String> = BTreeSet::new();
         let mut ended = false;
         for action in actions {
-            let user = User { id: "u".into(), logins_count: logins, profile: profile.clone(), user_hash: None, consent: None };
+            let user = User { id: "u".into(), logins_count: logins, profile: profile.clone(), user_hash: None, consent: Default::default() };
             match action {
                 Action::NextLogin(k) => {
                     logins += k;
@@ -166,7 +166,7 @@ proptest! {
         stored in ".*",
     ) {
         let config = config(3, 1, 3);
-        let user = User { id: "u".into(), logins_count: logins, profile, user_hash: None, consent: None };
+        let user = User { id: "u".into(), logins_count: logins, profile, user_hash: None, consent: Default::default() };
         // Arbitrary stored text never panics; it just gives some state.
         let state = PromptState::from_json(&stored);
         let a = explain(&config, Some(&user), &state, &events, false);
@@ -194,7 +194,7 @@ proptest! {
     ) {
         let config = config(cap, 1, 9);
         let newer = older + ahead;
-        let tab = |logins: u32| User { id: "u".into(), logins_count: logins, profile: json!({}), user_hash: None, consent: None };
+        let tab = |logins: u32| User { id: "u".into(), logins_count: logins, profile: json!({}), user_hash: None, consent: Default::default() };
         let mut stored = PromptState::new().to_json();
         let mut shown_in_newest = 0u32;
         let mut newest_began = false;

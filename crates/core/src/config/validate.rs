@@ -231,7 +231,7 @@ impl Question {
                 ));
             }
         }
-        if self.suggest.is_some() && self.kind != Kind::Text {
+        if !self.suggest.is_off() && self.kind != Kind::Text {
             return Err(ConfigError::new(
                 format!("{qp}.suggest"),
                 format!(
