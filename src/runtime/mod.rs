@@ -304,14 +304,10 @@ impl Runtime {
                     user_id,
                     user_hash,
                     answer,
-                    gpc,
-                    marketing,
                 } => self.deliver(DeliveryEvent::Queue {
                     user_id,
                     user_hash,
                     answer,
-                    gpc,
-                    marketing,
                 }),
                 Output::ReadProfile {
                     seq,
@@ -461,7 +457,7 @@ impl Runtime {
     /// runtime is gone still settles the stored outbox.
     fn send(&mut self, batch: Batch) {
         let ids = batch.ids.clone();
-        let body = match serde_json::to_string(&batch.envelope(self.context())) {
+        let body = match serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) {
             Ok(body) => body,
             Err(_) => {
                 let result = SendResult::Unsendable("the answers could not be serialized".into());
@@ -511,7 +507,7 @@ impl Runtime {
     /// Hands a batch to `sendBeacon` (or a keepalive fetch); whether the browser
     /// took it.
     fn beacon(&self, batch: &Batch) -> bool {
-        let Ok(body) = serde_json::to_string(&batch.envelope(self.context())) else {
+        let Ok(body) = serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) else {
             return false;
         };
         let handed = transport::beacon(&self.config().endpoint, &self.config().headers, &body);
@@ -586,9 +582,9 @@ impl Runtime {
 
     /// The envelope's context. `url` is the page's origin and path only: a query or
     /// fragment may carry tokens, OAuth codes or e-mail addresses that must not
-    /// reach the endpoint. `gpc` and `consent` are each batch's own (what its
-    /// answers were given under: `Batch::envelope` sets them).
-    fn context(&self) -> Context {
+    /// reach the endpoint. `gpc` and `consent` are those of `user_id`'s answers
+    /// (`Session::privacy_for`).
+    fn context(&self, user_id: &str) -> Context {
         let url = web_sys::window()
             .map(|w| {
                 let location = w.location();
@@ -597,12 +593,13 @@ impl Runtime {
                 url
             })
             .unwrap_or_default();
+        let (gpc, consent) = self.session.privacy_for(user_id);
         Context {
             url,
             locale: self.config().locale.clone(),
             widget: WIDGET.to_owned(),
-            gpc: false,
-            consent: None,
+            gpc,
+            consent,
         }
     }
 }

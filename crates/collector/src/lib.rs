@@ -19,6 +19,7 @@
 //! - [`validate`]: config and envelope parsing, answer checks (via `trickle-core`).
 //! - [`store`]: SQLite with migrations and a group-committing writer thread.
 //! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
+//! - [`suggest`]: the profile read's `suggestions` (confirm instead of ask).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
 //! - [`forward`]: forwarding to webhooks, Auth0 and Segment through an outbox.
@@ -33,6 +34,7 @@ pub mod forward;
 pub mod profile;
 pub mod routes;
 pub mod store;
+pub mod suggest;
 pub mod timestamp;
 pub mod validate;
 

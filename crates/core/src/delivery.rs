@@ -45,10 +45,6 @@ pub enum Event {
         user_hash: Option<String>,
         /// The answer.
         answer: Answer,
-        /// The browser sent Global Privacy Control when the user answered.
-        gpc: bool,
-        /// The user's `consent.marketing` when they answered.
-        marketing: Option<bool>,
     },
     /// Send what is due, skipping backoff (not leases): a page load, or the
     /// browser came back online.
@@ -212,8 +208,6 @@ impl Delivery {
                 user_id,
                 user_hash,
                 answer,
-                gpc,
-                marketing,
             } => {
                 let id = answer.id.clone();
                 let queued = Queued {
@@ -223,10 +217,12 @@ impl Delivery {
                     attempts: 0,
                     next_at: 0,
                     leased_until: 0,
-                    gpc,
-                    marketing,
                 };
-                let enqueued = outbox.enqueue_entry(queued.clone());
+                let enqueued = outbox.enqueue(
+                    &queued.user_id,
+                    queued.user_hash.as_deref(),
+                    queued.answer.clone(),
+                );
                 if enqueued != Enqueued::Duplicate && !self.own.iter().any(|q| q.answer.id == id) {
                     self.own.push(queued);
                 }
@@ -300,8 +296,9 @@ impl Delivery {
         let mut evicted = Vec::new();
         for q in &self.own {
             // A no-op for an id still queued or dead-lettered.
-            // With its privacy flags: a restored answer keeps what it was given under.
-            if let Enqueued::AddedEvicting(id) = outbox.enqueue_entry(q.clone()) {
+            if let Enqueued::AddedEvicting(id) =
+                outbox.enqueue(&q.user_id, q.user_hash.as_deref(), q.answer.clone())
+            {
                 evicted.push(id);
             }
         }
@@ -371,8 +368,6 @@ impl Delivery {
             user_hash: q.user_hash.clone(),
             answers: vec![q.answer.clone()],
             ids: vec![q.answer.id.clone()],
-            gpc: q.gpc,
-            marketing: q.marketing,
         })
     }
 

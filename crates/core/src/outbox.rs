@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::answer::{Answer, Consent, Context, Envelope, Status};
+use crate::answer::{Answer, Context, Envelope, Status};
 use crate::retry::{is_retryable, RetryPolicy};
 
 /// The version written into the stored outbox; any other is discarded.
@@ -55,17 +55,6 @@ pub struct Queued {
     /// page load) skips the backoff but never a lease.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub leased_until: u64,
-    /// (v2) The browser sent Global Privacy Control when the user answered.
-    /// Kept with the answer, not read when sending: the signal that counts is the
-    /// one in force when the user answered.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub gpc: bool,
-    /// (v2) The user's `consent.marketing` when they answered (for the same
-    /// reason: after a sign-out, the next user's consent must not travel with
-    /// these answers). Only the flag, not a `Consent`: one more nested struct to
-    /// read back costs the wasm more bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub marketing: Option<bool>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -123,19 +112,11 @@ pub struct Batch {
     pub answers: Vec<Answer>,
     /// Their ids, to pass back to [`Outbox::apply`].
     pub ids: Vec<String>,
-    /// The answers were given under Global Privacy Control (all of them or none:
-    /// a batch holds answers of one privacy standing).
-    pub gpc: bool,
-    /// The user's `consent.marketing` when they gave the answers.
-    pub marketing: Option<bool>,
 }
 
 impl Batch {
-    /// The request body of contract section 3; `context`'s `gpc` and `consent`
-    /// are the batch's own.
-    pub fn envelope(&self, mut context: Context) -> Envelope {
-        context.gpc = self.gpc;
-        context.consent = self.marketing.map(|m| Consent { marketing: Some(m) });
+    /// The request body of contract section 3.
+    pub fn envelope(&self, context: Context) -> Envelope {
         Envelope {
             user_id: self.user_id.clone(),
             user_hash: self.user_hash.clone(),
@@ -320,22 +301,7 @@ impl Outbox {
     /// Queues an answer, due at once. Call this, and store the outbox, before the
     /// first send. An id already queued or dead-lettered is ignored.
     pub fn enqueue(&mut self, user_id: &str, user_hash: Option<&str>, answer: Answer) -> Enqueued {
-        self.enqueue_entry(Queued {
-            user_id: user_id.to_owned(),
-            user_hash: user_hash.map(str::to_owned),
-            answer,
-            attempts: 0,
-            next_at: 0,
-            leased_until: 0,
-            gpc: false,
-            marketing: None,
-        })
-    }
-
-    /// [`Outbox::enqueue`] of a whole entry (with its privacy flags); its
-    /// attempts, backoff and lease start afresh.
-    pub fn enqueue_entry(&mut self, entry: Queued) -> Enqueued {
-        let id = &entry.answer.id;
+        let id = &answer.id;
         if self.queue.iter().any(|q| &q.answer.id == id)
             || self.dead.iter().any(|d| &d.answer.id == id)
         {
@@ -353,17 +319,18 @@ impl Outbox {
             self.bury(evicted, DeadReason::Overflow, None, 0);
         }
         self.queue.push(Queued {
+            user_id: user_id.to_owned(),
+            user_hash: user_hash.map(str::to_owned),
+            answer,
             attempts: 0,
             next_at: 0,
             leased_until: 0,
-            ..entry
         });
         result
     }
 
     /// The next request to send at `now_ms`: the oldest due answer and, in queue
-    /// order, the other due answers of the same user (and hash, and privacy
-    /// flags, which the envelope carries for all its answers), up to
+    /// order, the other due answers of the same user (and hash), up to
     /// [`MAX_BATCH_ANSWERS`] and [`MAX_BATCH_BYTES`]. `None` when nothing is due.
     ///
     /// Does not change the outbox: send at most one batch at a time, or
@@ -401,12 +368,7 @@ impl Outbox {
         let mut ids = Vec::new();
         let mut bytes = 0usize;
         for q in &self.queue {
-            if q.user_id != first.user_id
-                || q.user_hash != first.user_hash
-                || q.gpc != first.gpc
-                || q.marketing != first.marketing
-                || !eligible(q)
-            {
+            if q.user_id != first.user_id || q.user_hash != first.user_hash || !eligible(q) {
                 continue;
             }
             let size = serde_json::to_string(&q.answer)
@@ -426,8 +388,6 @@ impl Outbox {
             user_hash: first.user_hash.clone(),
             answers,
             ids,
-            gpc: first.gpc,
-            marketing: first.marketing,
         }
     }
 

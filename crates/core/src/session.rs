@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{json, Value as Json};
 
-use crate::answer::{Answer, Status, Value};
+use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::suggest;
@@ -146,10 +146,6 @@ pub enum Output {
         user_hash: Option<String>,
         /// The answer.
         answer: Answer,
-        /// The browser sent Global Privacy Control when the user answered.
-        gpc: bool,
-        /// The user's `consent.marketing` when they answered.
-        marketing: Option<bool>,
     },
     /// GET `url` (with `X-Trickle-User-Hash: user_hash` when given, and the
     /// configured headers); report it as [`Input::ProfileArrived`] with `seq`.
@@ -268,6 +264,25 @@ impl Session {
     /// The signed-in user.
     pub fn user(&self) -> Option<&User> {
         self.user.as_ref()
+    }
+
+    /// The privacy flags of a request carrying answers of `user_id` (contract
+    /// section 3, v2): `gpc` when the browser sends Global Privacy Control, and the
+    /// user's `consent` when it was given. Taken when the request is sent, so a
+    /// consent withdrawn meanwhile counts; for answers of a user who is no longer
+    /// signed in (queued before a sign-out or a switch of user, or left from an
+    /// earlier page view and sent before `identify`), whose consent this page does
+    /// not know, `{ "marketing": false }`: in doubt, no marketing tool gets them.
+    pub fn privacy_for(&self, user_id: &str) -> (bool, Option<Consent>) {
+        let consent = match &self.user {
+            Some(user) if user.id == user_id => {
+                Some(user.consent.clone()).filter(|c| !c.is_empty())
+            }
+            _ => Some(Consent {
+                marketing: Some(false),
+            }),
+        };
+        (self.gpc, consent)
     }
 
     /// Every question with whether it is open and why not (contract section 2),
@@ -559,8 +574,6 @@ impl Session {
             user_id: user.id.clone(),
             user_hash: user.user_hash.clone(),
             answer: answer.clone(),
-            gpc: self.gpc,
-            marketing: user.marketing_consent(),
         });
         self.reload(store);
         let name = match status {

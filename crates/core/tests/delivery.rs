@@ -33,8 +33,6 @@ fn queue(user: &str, id: &str, field: &str) -> Event {
         user_id: user.into(),
         user_hash: None,
         answer: answer(id, field),
-        gpc: false,
-        marketing: None,
     }
 }
 
@@ -324,8 +322,6 @@ fn a_rejected_snooze_forgets_nothing() {
             user_id: "u".into(),
             user_hash: None,
             answer: snooze,
-            gpc: false,
-            marketing: None,
         },
     );
     let fx = world.on(

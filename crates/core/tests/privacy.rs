@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value as Json};
 use trickle_core::answer::{check_envelope, Answer, Consent, Context, Envelope, Status, Value};
 use trickle_core::config::{Config, User};
-use trickle_core::delivery::{Delivery, Effect, Event};
+use trickle_core::outbox::Batch;
 use trickle_core::rules::{explain, next_question, PromptState, Reason};
 use trickle_core::session::{Input, Output, Response, Screen, Session, Storage};
 use trickle_core::suggest::{
@@ -422,17 +422,10 @@ fn respond(session: &mut Session, store: &Mem, response: Response, id: &str) -> 
     )
 }
 
-type QueuedOut = (Answer, bool, Option<bool>);
-
-fn queued(out: &[Output]) -> Vec<QueuedOut> {
+fn queued(out: &[Output]) -> Vec<Answer> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Queue {
-                answer,
-                gpc,
-                marketing,
-                ..
-            } => Some((answer.clone(), *gpc, *marketing)),
+            Output::Queue { answer, .. } => Some(answer.clone()),
             _ => None,
         })
         .collect()
@@ -451,7 +444,7 @@ fn yes_answers_the_suggestion_with_suggested_true() {
     let out = respond(&mut s, &store, Response::Confirm, "a1");
     let q = queued(&out);
     assert_eq!(q.len(), 1);
-    let answer = &q[0].0;
+    let answer = &q[0];
     assert_eq!(answer.status, Status::Answered);
     assert_eq!(answer.value, Some(Value::Text("Northwind".into())));
     assert!(answer.suggested && !answer.other);
@@ -476,7 +469,7 @@ fn no_then_typing_answers_without_suggested() {
         },
         "a1",
     );
-    let answer = &queued(&out)[0].0;
+    let answer = &queued(&out)[0];
     assert_eq!(answer.value, Some(Value::Text("Contoso".into())));
     assert!(!answer.suggested);
     assert!(
@@ -543,7 +536,7 @@ fn the_profile_reads_suggestion_wins_and_only_for_fields_that_take_one() {
 }
 
 #[test]
-fn answers_are_queued_with_the_gpc_and_consent_they_were_given_under() {
+fn under_gpc_the_marketing_question_is_skipped_and_requests_carry_the_flags() {
     let store = Mem::default();
     let u = user(json!({}), Some(true));
     let mut s = Session::new(config(json!({})), Some(u), BTreeSet::new()).with_privacy_signal(true);
@@ -558,10 +551,8 @@ fn answers_are_queued_with_the_gpc_and_consent_they_were_given_under() {
         },
         "a1",
     );
-    let (_, gpc, marketing) = &queued(&out)[0];
-    assert!(*gpc);
-    assert_eq!(*marketing, Some(true));
-    // Under GPC the marketing question was skipped: city came next.
+    assert_eq!(queued(&out).len(), 1);
+    // The marketing question was skipped: city came next.
     assert_eq!(on_screen(&out).map(|(q, _)| q), Some("city".into()));
     let why: BTreeMap<_, _> = s
         .explain(&store)
@@ -569,6 +560,45 @@ fn answers_are_queued_with_the_gpc_and_consent_they_were_given_under() {
         .map(|e| (e.question_id, e.reason))
         .collect();
     assert_eq!(why["news"], Some(Reason::PrivacySignal));
+    assert_eq!(
+        s.privacy_for("u1"),
+        (
+            true,
+            Some(Consent {
+                marketing: Some(true)
+            })
+        )
+    );
+}
+
+#[test]
+fn a_request_for_someone_no_longer_signed_in_is_marked_without_marketing_consent() {
+    let store = Mem::default();
+    let consenting = user(json!({}), Some(true));
+    let mut s = Session::new(config(json!({})), Some(consenting), BTreeSet::new());
+    run(&mut s, &store, Input::Start);
+    assert_eq!(
+        s.privacy_for("u1"),
+        (
+            false,
+            Some(Consent {
+                marketing: Some(true)
+            })
+        )
+    );
+    // Answers queued before a sign-out, sent after it: their consent is not known
+    // here any more, so no marketing tool may get them.
+    let refused = Some(Consent {
+        marketing: Some(false),
+    });
+    assert_eq!(s.privacy_for("someone-else"), (false, refused.clone()));
+    run(&mut s, &store, Input::SignOut);
+    assert_eq!(s.privacy_for("u1"), (false, refused));
+    // A user without a consent at all: nothing is claimed.
+    let silent = user(json!({}), None);
+    let mut s = Session::new(config(json!({})), Some(silent), BTreeSet::new());
+    run(&mut s, &store, Input::Start);
+    assert_eq!(s.privacy_for("u1"), (false, None));
 }
 
 #[test]
@@ -585,102 +615,34 @@ fn the_idle_hint_records_consent_and_gpc() {
     assert!(hint.gpc);
 }
 
-// --- the outbox and the envelope ----------------------------------------------------
+// --- the envelope --------------------------------------------------------------
 
-fn answer(id: &str) -> Answer {
-    Answer {
-        id: id.into(),
-        question_id: "city".into(),
-        stage: "basics".into(),
-        field: "city".into(),
-        status: Status::Answered,
-        value: Some(Value::Text("Oslo".into())),
-        other: false,
-        suggested: false,
-        answered_at: "2026-12-01T10:00:00.000Z".into(),
-        logins_count: 1,
-    }
-}
-
-fn sent_bodies(fx: &[Effect]) -> Vec<Envelope> {
-    let context = Context {
+#[test]
+fn the_envelope_carries_gpc_and_consent_only_when_set() {
+    let batch = Batch {
+        user_id: "u1".into(),
+        user_hash: None,
+        answers: vec![],
+        ids: vec![],
+    };
+    let context = |gpc, consent| Context {
         url: "https://app.example/".into(),
         locale: "en".into(),
         widget: "trickle/test".into(),
-        gpc: false,
-        consent: None,
+        gpc,
+        consent,
     };
-    fx.iter()
-        .filter_map(|e| match e {
-            Effect::Send(batch) => Some(batch.envelope(context.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-#[test]
-fn the_envelope_carries_the_privacy_flags_and_a_batch_never_mixes_them() {
-    let mut delivery = Delivery::new();
-    let mut stored: Option<String> = None;
-    let queue = |delivery: &mut Delivery,
-                 stored: &mut Option<String>,
-                 id: &str,
-                 gpc: bool,
-                 consent: Option<bool>| {
-        let fx = delivery.on(
-            stored.as_deref(),
-            Event::Queue {
-                user_id: "u1".into(),
-                user_hash: None,
-                answer: answer(id),
-                gpc,
-                marketing: consent,
-            },
-            1_000,
-            0.5,
-        );
-        for e in &fx {
-            if let Effect::Store(text) = e {
-                *stored = Some(text.clone());
-            }
-        }
-        fx
-    };
-    // The first goes out at once; the next three wait behind it.
-    let first = sent_bodies(&queue(&mut delivery, &mut stored, "a", true, Some(false)));
-    assert_eq!(first.len(), 1);
-    let context = serde_json::to_value(&first[0].context).unwrap();
-    assert_eq!(context["gpc"], json!(true));
-    assert_eq!(context["consent"], json!({ "marketing": false }));
-    queue(&mut delivery, &mut stored, "b", false, None);
-    queue(&mut delivery, &mut stored, "c", true, Some(false));
-    queue(&mut delivery, &mut stored, "d", false, None);
-    // The stored entries keep their flags (a reload sends them the same way).
-    let text = stored.clone().unwrap();
-    assert!(text.contains(r#""gpc":true"#) && text.contains(r#""marketing":false"#));
-    let fx = delivery.on(
-        stored.as_deref(),
-        Event::Sent {
-            ids: vec!["a".into()],
-            result: trickle_core::delivery::SendResult::Status {
-                status: 200,
-                retry_after_ms: None,
-            },
-        },
-        2_000,
-        0.5,
-    );
-    let next = sent_bodies(&fx);
-    assert_eq!(next.len(), 1);
-    let ids: Vec<&str> = next[0].answers.iter().map(|a| a.id.as_str()).collect();
-    assert_eq!(
-        ids,
-        ["b", "d"],
-        "only answers of one privacy standing per request"
-    );
-    assert!(!next[0].context.gpc && next[0].context.consent.is_none());
-    let body = serde_json::to_value(&next[0]).unwrap();
-    assert!(body["context"].get("gpc").is_none() && body["context"].get("consent").is_none());
+    let flagged = serde_json::to_value(batch.envelope(context(
+        true,
+        Some(Consent {
+            marketing: Some(false),
+        }),
+    )))
+    .unwrap();
+    assert_eq!(flagged["context"]["gpc"], json!(true));
+    assert_eq!(flagged["context"]["consent"], json!({ "marketing": false }));
+    let plain = serde_json::to_value(batch.envelope(context(false, None))).unwrap();
+    assert!(plain["context"].get("gpc").is_none() && plain["context"].get("consent").is_none());
 }
 
 #[test]
