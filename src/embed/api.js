@@ -49,13 +49,15 @@ export function report(code, message) {
  *
  * The idle gate (contract section 4). A page view that decided "nothing can be
  * shown" leaves a hint in storage (user, login count, config fingerprint, the
- * events that could change that, the user's marketing consent and Global Privacy
- * Control; written by the wasm, the decision is Rust's). A later page view with
- * the same user, login count, consent, signal and config, and nothing queued,
+ * events that could change that; written by the wasm, the decision is Rust's). A
+ * later page view with the same user, login count and config, and nothing queued,
  * does not download or start the wasm: it says `trickle:ready` and keeps the calls.
  * Anything that could change the decision (another user or login count, `track()`
  * of an event the hint lists, `explain()`) loads the wasm then, and the kept calls
  * are replayed in order.
+ * A change of the user's marketing consent or of Global Privacy Control within one
+ * login does not load it: either can only open a marketing question, which then
+ * waits for the next login (it never makes the gate hide a question it must not).
  */
 export function createApi(load, eager = false) {
   let exports = null;
@@ -132,10 +134,7 @@ export function createApi(load, eager = false) {
     if (outbox && Array.isArray(outbox.queue) && outbox.queue.length) return false;
     const user = gate.user ?? null;
     if ((hint.user ?? null) !== (user ? user.id : null)) return false;
-    // A change of consent or of Global Privacy Control can open a marketing question.
-    if ((hint.gpc ?? false) !== (navigator.globalPrivacyControl === true)) return false;
-    if (!user) return true;
-    return (user.loginsCount ?? 0) === hint.logins && (user.consent?.marketing ?? null) === (hint.consent ?? null);
+    return !user || (user.loginsCount ?? 0) === hint.logins;
   };
   const decide = () => {
     // destroy() meanwhile, or the wasm was started by another call.

@@ -261,9 +261,8 @@ impl Runtime {
             self.session.idle_hint(&*self.store)
         };
         let text = hint.map(|h| {
-            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events,
-                "consent": h.consent, "gpc": h.gpc })
-            .to_string()
+            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events })
+                .to_string()
         });
         if self.store.get(IDLE_KEY) != text {
             match text {

@@ -190,11 +190,6 @@ pub struct IdleHint {
     pub logins: u32,
     /// Listed events not yet tracked for the user: tracking one could reach a stage.
     pub events: Vec<String>,
-    /// The user's `consent.marketing` and whether the browser sent Global Privacy
-    /// Control: either changing could open a marketing question.
-    pub consent: Option<bool>,
-    /// See `consent`.
-    pub gpc: bool,
 }
 
 /// The read in flight and whether the next decision waits for it.
@@ -309,8 +304,6 @@ impl Session {
                 user: None,
                 logins: 0,
                 events: Vec::new(),
-                consent: None,
-                gpc: self.gpc,
             });
         };
         self.reload(store);
@@ -327,11 +320,9 @@ impl Session {
             }
         }
         Some(IdleHint {
-            consent: user.marketing_consent(),
             user: Some(user.id),
             logins: user.logins_count,
             events,
-            gpc: self.gpc,
         })
     }
 
@@ -472,13 +463,14 @@ impl Session {
         let due = self.user.as_ref().and_then(|user| {
             let mut due =
                 rules::next_question(&self.config, user, &self.state, &self.events, self.gpc)?;
+            // Only what the profile read suggested (see `crate::suggest` for why).
             let (_, question) = self.config.question(&due.question_id)?;
             let server = self
                 .suggestions
                 .iter()
                 .find(|(field, _)| *field == due.field)
                 .map(|(_, guess)| guess.as_str());
-            due.suggestion = suggest::suggestion(&self.config, question, user, server);
+            due.suggestion = server.and_then(|guess| suggest::offer(question, guess));
             Some(due)
         });
         match due {
