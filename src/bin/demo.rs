@@ -472,7 +472,7 @@ fn App() -> Html {
                             {" Global Privacy Control"}
                         </label>
                         <p class="hint">{"What a browser with GPC sends: the marketing question (the newsletter) is not asked, and answers go out marked so the collector keeps them from marketing tools."}</p>
-                        <p class="hint">{"Grace signed up with her work email: at her third login the company question asks \"Do you work at Northwind?\" (the collector's guess)."}</p>
+                        <p class="hint">{"Grace signed up with her work email: when the company questions come (third login), the first asks \"Do you work at Northwind?\" (the collector's guess)."}</p>
                         { match &*started {
                             Some(Err(e)) => html! { <p class="error" role="alert">{format!("Widget did not start: {e}")}</p> },
                             _ => html! {},
