@@ -261,3 +261,50 @@ describe('why we ask on the suggestion popup', () => {
     await context.close();
   });
 });
+
+describe('the demo shows both', () => {
+  // The demo page (trunk's release build in dist/demo) against a collector with the
+  // demo's config, without the CRM stand-in (e2e/demo.test.mjs covers that).
+  const demo = stack({
+    collector: { config: join(ROOT, 'static', 'demo.config.json') },
+    mounts: { '/': join(ROOT, 'dist', 'demo') },
+  });
+
+  test('Grace\'s work email turns the company question into "Do you work at Northwind?", and the GPC toggle closes the newsletter', async () => {
+    const { page, context } = await newPage(demo.browser, { viewport: { width: 1280, height: 900 } });
+    // The simulator starts as Grace (its own stored state: person 1).
+    await context.addInitScript(() =>
+      localStorage.setItem('clipwise-demo:sim', JSON.stringify({ person: 1, logins: 1, generation: 1 })),
+    );
+    await page.goto(`${demo.server.url}/index.html`);
+    await page.getByText('demo|grace-1').waitFor();
+    await page.getByRole('dialog', { name: 'What should we call you?' }).waitFor();
+    await page.getByRole('textbox', { name: 'What should we call you?' }).fill('Grace');
+    await page.getByRole('button', { name: 'Save' }).click();
+    // Her email came with her sign-up: the email question is not asked.
+    const held = page.getByRole('region', { name: 'What the collector holds' });
+    await held.getByText('"Grace"').waitFor();
+    await held.getByText('"grace@northwind.example"').waitFor();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Log in again' }).click();
+    for (const prompt of ['Where should we send invoices?', 'When is your birthday?', 'Which phone number reaches you for support calls?']) {
+      await page.getByRole('dialog', { name: prompt }).waitFor();
+      await page.getByRole('button', { name: 'Prefer not to say' }).click();
+    }
+    await page.getByRole('button', { name: 'Log in again' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Do you work at Northwind?' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Yes', exact: true }).click();
+    await held.getByText('"Northwind"').waitFor();
+
+    const rule = page.getByRole('region', { name: 'Why this question (explain())' });
+    const newsletter = rule.getByRole('listitem').filter({ hasText: 'marketing.newsletter' });
+    await newsletter.getByText('open').waitFor();
+    await page.getByRole('checkbox', { name: 'Global Privacy Control' }).check();
+    await newsletter.getByText('privacy-signal').waitFor();
+    assert.equal(await page.evaluate(() => navigator.globalPrivacyControl), true);
+    await page.getByRole('checkbox', { name: 'Global Privacy Control' }).uncheck();
+    await newsletter.getByText('open').waitFor();
+    await context.close();
+  });
+});
