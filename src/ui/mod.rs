@@ -92,7 +92,7 @@ pub struct QuestionView {
     /// How many questions this login shows; the hint is hidden when 1.
     pub total: u32,
     /// (v2) A value to confirm instead of asking ("Do you work at Northwind?"),
-    /// decided by the core (`trickle_core::suggest::suggestion`).
+    /// decided by the core (`trickle_core::suggest::offer`).
     pub suggestion: Option<String>,
 }
 

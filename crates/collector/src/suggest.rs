@@ -64,7 +64,7 @@ mod tests {
         let table = [
             ("grace@northwind.example", Some("Northwind")),
             ("grace@mail.northwind.co.uk", Some("Northwind")),
-            // Multi-part suffixes outside the compact rule's generic labels.
+            // Multi-part suffixes a rule of common second-level labels would miss.
             ("k@fabrikam.tokyo.jp", Some("Fabrikam")),
             // A wildcard rule: every name under kawasaki.jp is a suffix itself.
             ("k@fabrikam.kawasaki.jp", None),

@@ -376,7 +376,7 @@ pub struct Due {
     pub total: u32,
     /// (v2) A value to offer for confirmation instead of asking (contract section
     /// 5). [`next_question`] leaves it empty; the session fills it in (see
-    /// [`crate::suggest::suggestion`]).
+    /// [`crate::suggest::offer`], from the profile read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
 }
