@@ -34,6 +34,16 @@ export interface Question {
   why?: Text;
   /** Text kinds: longest answer in characters; default 200, at most 2000. */
   maxLength?: number;
+  /**
+   * What the answer is for; default "profile". A "marketing" question is not asked
+   * when `user.consent.marketing` is false or the browser sends Global Privacy Control.
+   */
+  purpose?: 'profile' | 'marketing';
+  /**
+   * Kind text only: offer the company guessed from the user's work email to confirm
+   * ("Do you work at Northwind?") when the profile read (`profileUrl`) suggests one.
+   */
+  suggest?: 'emailDomain';
 }
 
 /** A group of questions due from a login count or an event. */
@@ -56,6 +66,8 @@ export interface User {
   profile?: Record<string, unknown>;
   /** Hex HMAC-SHA256(secret, id), computed by the host's server. */
   userHash?: string;
+  /** What the user agreed to; `marketing: false`: no marketing question is asked. */
+  consent?: { marketing?: boolean };
 }
 
 /** The widget config (contract section 1). Unknown keys are rejected. */
@@ -90,7 +102,8 @@ export interface Config {
 
 /** Why a question is not open. */
 export type Reason =
-  | 'known' | 'declined' | 'snoozed' | 'stage-not-reached' | 'max-asks' | 'cap-reached' | 'no-user';
+  | 'known' | 'declined' | 'snoozed' | 'stage-not-reached' | 'max-asks' | 'cap-reached' | 'no-user'
+  | 'no-consent' | 'privacy-signal';
 
 /** What `explain()` returns. */
 export interface Explanation {

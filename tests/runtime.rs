@@ -546,6 +546,7 @@ async fn another_tabs_queued_answer_survives_this_tabs_delivery() {
         status: trickle_core::answer::Status::Answered,
         value: Some(Value::Text("Oslo".into())),
         other: false,
+        suggested: false,
         answered_at: "2026-11-30T15:00:00.000Z".into(),
         logins_count: 1,
     };
@@ -597,6 +598,7 @@ async fn an_answer_put_back_into_a_full_outbox_reports_the_one_it_evicts() {
                 status: trickle_core::answer::Status::Answered,
                 value: Some(Value::Text("Oslo".into())),
                 other: false,
+                suggested: false,
                 answered_at: "2026-11-30T15:00:00.000Z".into(),
                 logins_count: 1,
             },

@@ -182,6 +182,7 @@ fn view(question: Question, position: u32, total: u32) -> Screen {
         stage: "basics".to_owned(),
         position,
         total,
+        suggestion: None,
     })
 }
 
@@ -855,6 +856,92 @@ async fn progress_hint_shows_only_for_several_questions_and_why_is_a_disclosure(
         .await;
     assert!(!text(&h.dialog()).contains(" of "));
     assert!(h.button("Why we ask").is_none());
+    h.destroy();
+}
+
+fn company_with_suggestion() -> Screen {
+    let question = question(json!({
+        "id": "company", "field": "company.name", "kind": "text",
+        "prompt": "Which company do you work for?", "suggest": "emailDomain",
+        "why": "So we can set up your team's workspace."
+    }));
+    Screen::Question(QuestionView {
+        question,
+        stage: "company".to_owned(),
+        position: 1,
+        total: 1,
+        suggestion: Some("Northwind".into()),
+    })
+}
+
+#[wasm_bindgen_test]
+async fn a_suggestion_asks_to_confirm_and_yes_confirms_it() {
+    let mut h = Harness::en();
+    h.show(company_with_suggestion()).await;
+    let prompt = h
+        .shadow()
+        .get_element_by_id(&h.dialog().get_attribute("aria-labelledby").unwrap())
+        .unwrap();
+    assert_eq!(
+        text(&prompt),
+        "Do you work at Northwind?",
+        "names the dialog"
+    );
+    assert!(
+        h.textbox("Do you work at Northwind?").is_none(),
+        "nothing to type"
+    );
+    assert!(h.button("Save").is_none());
+    assert!(h.button("Not now").is_some(), "still snoozable");
+    h.click("Yes").await;
+    assert_eq!(h.events(), vec![UiEvent::Confirm]);
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn no_on_a_suggestion_reveals_the_usual_text_box_and_focuses_it() {
+    let mut h = Harness::en();
+    h.show(company_with_suggestion()).await;
+    h.click("No").await;
+    assert!(h.events().is_empty(), "No answers nothing");
+    assert!(h.button("Yes").is_none());
+    let input = h
+        .textbox("Which company do you work for?")
+        .expect("the usual text box, named by the prompt");
+    let active = h
+        .shadow()
+        .active_element()
+        .expect("focus moved into the popup");
+    assert!(active.is_same_node(Some(&input)));
+    h.type_into(&input, "Contoso").await;
+    h.click("Save").await;
+    assert_eq!(h.events(), vec![answer(s("Contoso"), false)]);
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn a_suggestion_is_translated_and_announced() {
+    let mut h = Harness::mount(look("de"));
+    h.show(company_with_suggestion()).await;
+    assert!(h.button("Ja").is_some() && h.button("Nein").is_some());
+    sleep(std::time::Duration::from_millis(400)).await;
+    let region = h.find("[aria-live=polite]").unwrap();
+    assert_eq!(
+        text(&region),
+        "Eine kurze Frage: Arbeiten Sie bei Northwind?"
+    );
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn opening_why_we_ask_announces_its_text() {
+    let mut h = Harness::en();
+    h.show(company_with_suggestion()).await;
+    let region = h.find("[aria-live=polite]").unwrap();
+    sleep(std::time::Duration::from_millis(400)).await;
+    h.click("Why we ask").await;
+    sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(text(&region), "So we can set up your team's workspace.");
     h.destroy();
 }
 

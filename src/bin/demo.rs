@@ -12,7 +12,7 @@ use gloo_events::EventListener;
 use gloo_net::http::Request;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 use yew::prelude::*;
 
@@ -22,9 +22,18 @@ const SIM_KEY: &str = "clipwise-demo:sim";
 /// The demo's people: (id stem, display name, role line).
 const PEOPLE: [(&str, &str, &str); 3] = [
     ("ada", "Ada Byron", "New to Clipwise"),
-    ("grace", "Grace Hopper", "Team admin"),
+    (
+        "grace",
+        "Grace Hopper",
+        "Team admin, grace@northwind.example",
+    ),
     ("linus", "Linus T.", "Video editor"),
 ];
+
+/// Who signed up with a work email: the collector learns it before the widget
+/// starts (see `seed_work_email`), so the company question asks "Do you work at
+/// Northwind?" instead of asking to type.
+const WORK_EMAILS: [(&str, &str); 1] = [("grace", "grace@northwind.example")];
 
 /// What the simulator remembers: who is signed in, how often they logged in, and a
 /// generation that "Reset" bumps so the collector sees a brand-new user.
@@ -33,6 +42,9 @@ struct Sim {
     person: usize,
     logins: u32,
     generation: u32,
+    /// The simulated browser sends Global Privacy Control.
+    #[serde(default)]
+    gpc: bool,
 }
 
 impl Default for Sim {
@@ -41,6 +53,7 @@ impl Default for Sim {
             person: 0,
             logins: 1,
             generation: 1,
+            gpc: false,
         }
     }
 }
@@ -101,10 +114,58 @@ async fn fetch_received() -> Option<Value> {
     }
 }
 
+/// Makes the page's `navigator.globalPrivacyControl` what a browser with (or
+/// without) Global Privacy Control reports. The widget reads it when it starts.
+fn simulate_gpc(on: bool) {
+    let Some(navigator) = web_sys::window().map(|w| w.navigator()) else {
+        return;
+    };
+    let descriptor = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&descriptor, &"value".into(), &JsValue::from_bool(on));
+    let _ = js_sys::Reflect::set(&descriptor, &"configurable".into(), &JsValue::TRUE);
+    let navigator: &js_sys::Object = navigator.unchecked_ref();
+    js_sys::Object::define_property(navigator, &"globalPrivacyControl".into(), &descriptor);
+}
+
+/// For a person who signed up with a work email, stores that email in the
+/// collector (as the product's sign-up form would have) unless it holds one: the
+/// collector makes the company guess from it for the profile read.
+async fn seed_work_email(sim: Sim) {
+    let stem = PEOPLE[sim.person].0;
+    let Some((_, email)) = WORK_EMAILS.iter().find(|(who, _)| *who == stem) else {
+        return;
+    };
+    let user_id = sim.user_id();
+    if fetch_profile(&user_id)
+        .await
+        .pointer("/profile/email")
+        .is_some()
+    {
+        return;
+    }
+    let at = js_sys::Date::new_0()
+        .to_iso_string()
+        .as_string()
+        .unwrap_or_default();
+    let body = json!({
+        "userId": user_id,
+        "answers": [{
+            "id": format!("signup-{user_id}"), "questionId": "email", "stage": "basics",
+            "field": "email", "status": "answered", "value": email, "answeredAt": at,
+            "loginsCount": 0
+        }],
+        "context": { "url": "https://clipwise.example/signup", "locale": "en", "widget": "demo-signup" }
+    });
+    if let Ok(request) = Request::post("/v1/answers").json(&body) {
+        let _ = request.send().await;
+    }
+}
+
 /// Tell the widget who is signed in. The host passes only what its identity provider
 /// knows (nothing, here): the widget reads what the collector holds itself, through
 /// the config's `profileUrl`, so a second device is not asked again.
 async fn identify(sim: Sim) -> Value {
+    seed_work_email(sim).await;
     trickle::api::identify(to_js(&json!({
         "id": sim.user_id(),
         "loginsCount": sim.logins,
@@ -128,6 +189,8 @@ fn forget_prompt_state() {
 
 /// Starts (or restarts) the widget with the demo config and the simulator's user.
 async fn start_widget(config: &Value, sim: Sim) -> Result<(), String> {
+    simulate_gpc(sim.gpc);
+    seed_work_email(sim).await;
     let mut config = config.clone();
     config["user"] = json!({ "id": sim.user_id(), "loginsCount": sim.logins });
     let result = JsFuture::from(trickle::api::init(to_js(&config))).await;
@@ -278,6 +341,7 @@ fn App() -> Html {
                 person,
                 logins: 1,
                 generation: Sim::load().generation,
+                gpc: Sim::load().gpc,
             })
         })
     };
@@ -296,9 +360,9 @@ fn App() -> Html {
                 }
             }
             change(Sim {
-                person: s.person,
                 logins: 1,
                 generation: s.generation + 1,
+                ..s
             })
         })
     };
@@ -322,6 +386,33 @@ fn App() -> Html {
             let config = config.borrow().clone();
             spawn_local(async move {
                 started.set(Some(start_widget(&config, sim).await));
+                explained.set(from_js(&trickle::api::explain()));
+            });
+        })
+    };
+
+    let toggle_gpc = {
+        let (sim, started, explained, config) = (
+            sim.clone(),
+            started.clone(),
+            explained.clone(),
+            config.clone(),
+        );
+        Callback::from(move |_: Event| {
+            // The same browser, now sending (or no longer sending) the signal: the
+            // widget reads it when it starts, so start it again; the prompt state
+            // stays (unlike "Switch device").
+            let next = Sim {
+                gpc: !sim.gpc,
+                ..*sim
+            };
+            next.save();
+            sim.set(next);
+            trickle::api::destroy();
+            let (started, explained) = (started.clone(), explained.clone());
+            let config = config.borrow().clone();
+            spawn_local(async move {
+                started.set(Some(start_widget(&config, next).await));
                 explained.set(from_js(&trickle::api::explain()));
             });
         })
@@ -376,6 +467,12 @@ fn App() -> Html {
                             <button class="quiet" onclick={reset}>{"Reset"}</button>
                         </div>
                         <p class="hint">{"Switch device forgets this browser's prompt state; the widget reads it back from the collector (profileUrl)."}</p>
+                        <label class="toggle">
+                            <input type="checkbox" checked={sim.gpc} onchange={toggle_gpc} />
+                            {" Global Privacy Control"}
+                        </label>
+                        <p class="hint">{"What a browser with GPC sends: the marketing question (the newsletter) is not asked, and answers go out marked so the collector keeps them from marketing tools."}</p>
+                        <p class="hint">{"Grace signed up with her work email: when the company questions come (third login), the first asks \"Do you work at Northwind?\" (the collector's guess)."}</p>
                         { match &*started {
                             Some(Err(e)) => html! { <p class="error" role="alert">{format!("Widget did not start: {e}")}</p> },
                             _ => html! {},

@@ -69,6 +69,9 @@ export function report(code, message) {
  * Anything that could change the decision (another user or login count, `track()`
  * of an event the hint lists, `explain()`) loads the wasm then, and the kept calls
  * are replayed in order.
+ * A change of the user's marketing consent or of Global Privacy Control within one
+ * login does not load it: either can only open a marketing question, which then
+ * waits for the next login (it never makes the gate hide a question it must not).
  */
 export function createApi(load, eager = false) {
   let exports = null;

@@ -58,3 +58,22 @@ pub fn fingerprint(config: &JsValue) -> String {
     }
     hex
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    // web-sys has no binding for it; one getter import is smaller than a
+    // `Reflect.get` with its property name built at run time.
+    type GpcNavigator;
+    #[wasm_bindgen(method, getter, js_name = globalPrivacyControl)]
+    fn global_privacy_control(this: &GpcNavigator) -> JsValue;
+}
+
+/// Whether the browser sends Global Privacy Control: `navigator.globalPrivacyControl
+/// === true` (contract section 2, v2). A browser without it leaves it undefined:
+/// no signal.
+pub fn privacy_signal() -> bool {
+    web_sys::window().is_some_and(|w| {
+        let navigator: GpcNavigator = w.navigator().unchecked_into();
+        navigator.global_privacy_control() == JsValue::TRUE
+    })
+}

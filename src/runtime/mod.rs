@@ -38,7 +38,7 @@ use trickle_core::sorted::Set;
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
-use crate::platform::{clock, ids, lifecycle::Lifecycle, Log, Store};
+use crate::platform::{clock, dom, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 
 /// Where the idle hint is kept (see [`Runtime::update_idle_hint`]).
@@ -147,7 +147,8 @@ impl Runtime {
             generation,
             log,
             store,
-            session: Session::new(config, user, early_events),
+            session: Session::new(config, user, early_events)
+                .with_privacy_signal(dom::privacy_signal()),
             delivery: Delivery::new(),
             popup: None,
             request: None,
@@ -301,6 +302,7 @@ impl Runtime {
                             stage: due.stage,
                             position: due.position,
                             total: due.total,
+                            suggestion: due.suggestion,
                         }))
                     });
                     self.run_one(Input::Displayed(mounted));
@@ -469,7 +471,7 @@ impl Runtime {
     /// runtime is gone still settles the stored outbox.
     fn send(&mut self, batch: Batch) {
         let ids = batch.ids.clone();
-        let body = match serde_json::to_string(&batch.envelope(self.context())) {
+        let body = match serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) {
             Ok(body) => body,
             Err(_) => {
                 let result = SendResult::Unsendable("the answers could not be serialized".into());
@@ -519,7 +521,7 @@ impl Runtime {
     /// Hands a batch to `sendBeacon` (or a keepalive fetch); whether the browser
     /// took it.
     fn beacon(&self, batch: &Batch) -> bool {
-        let Ok(body) = serde_json::to_string(&batch.envelope(self.context())) else {
+        let Ok(body) = serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) else {
             return false;
         };
         let handed = transport::beacon(&self.config().endpoint, &self.config().headers, &body);
@@ -594,8 +596,9 @@ impl Runtime {
 
     /// The envelope's context. `url` is the page's origin and path only: a query or
     /// fragment may carry tokens, OAuth codes or e-mail addresses that must not
-    /// reach the endpoint.
-    fn context(&self) -> Context {
+    /// reach the endpoint. `gpc` and `consent` are those of `user_id`'s answers
+    /// (`Session::privacy_for`).
+    fn context(&self, user_id: &str) -> Context {
         let url = web_sys::window()
             .map(|w| {
                 let location = w.location();
@@ -604,12 +607,13 @@ impl Runtime {
                 url
             })
             .unwrap_or_default();
+        let (gpc, consent) = self.session.privacy_for(user_id);
         Context {
             url,
             locale: self.config().locale.clone(),
             widget: WIDGET.to_owned(),
-            gpc: false,
-            consent: None,
+            gpc,
+            consent,
         }
     }
 }

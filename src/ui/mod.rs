@@ -67,6 +67,9 @@ impl Look {
 }
 
 /// What the popup shows.
+// One Screen exists per popup at a time: boxing the question would add an
+// allocation and code for no memory worth saving.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Screen {
     /// Nothing (the host element stays, empty).
@@ -88,6 +91,9 @@ pub struct QuestionView {
     pub position: u32,
     /// How many questions this login shows; the hint is hidden when 1.
     pub total: u32,
+    /// (v2) A value to confirm instead of asking ("Do you work at Northwind?"),
+    /// decided by the core (`trickle_core::suggest::offer`).
+    pub suggestion: Option<String>,
 }
 
 /// What the user did: the session's own input type (`trickle_core::session::
@@ -277,9 +283,13 @@ fn element(document: &Document, tag: &str) -> Result<web_sys::Element, UiError> 
         .map_err(dom("create an element"))
 }
 
-/// What the live region says for a question: "A quick question: <prompt>".
+/// What the live region says for a question: "A quick question: <prompt>", or
+/// for a suggestion, "A quick question: Do you work at Northwind?".
 fn announcement(s: &Strings, view: &QuestionView, locale: &str) -> String {
-    let prompt = view.question.prompt.resolve(locale);
+    let confirm = view.suggestion.as_deref().map(|guess| s.confirm(guess));
+    let prompt = confirm
+        .as_deref()
+        .unwrap_or_else(|| view.question.prompt.resolve(locale));
     let mut text = String::with_capacity(s.dialog_label.len() + 2 + prompt.len());
     text.push_str(s.dialog_label);
     text.push_str(": ");
@@ -308,6 +318,7 @@ mod tests {
             stage: "s".into(),
             position: 1,
             total: 1,
+            suggestion: None,
         }
     }
 
@@ -321,6 +332,20 @@ mod tests {
         assert_eq!(
             announcement(i18n::strings("de"), &q, "de"),
             "Eine kurze Frage: Ihre Stadt?"
+        );
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn a_suggestion_is_announced_as_the_confirm_question() {
+        let mut q = view(json!("Which company?"));
+        q.suggestion = Some("Northwind".into());
+        assert_eq!(
+            announcement(i18n::strings("en"), &q, "en"),
+            "A quick question: Do you work at Northwind?"
+        );
+        assert_eq!(
+            announcement(i18n::strings("de"), &q, "de"),
+            "Eine kurze Frage: Arbeiten Sie bei Northwind?"
         );
     }
 }

@@ -88,6 +88,8 @@ pub(crate) struct Form {
     pub(crate) why: bool,
     /// Indices of the ticked options (multichoice), ascending.
     pub(crate) picked: Vec<usize>,
+    /// "No" was chosen on a suggestion: the question is asked as usual.
+    pub(crate) refused: bool,
 }
 
 /// What can happen to a [`Form`].
@@ -103,6 +105,8 @@ pub(crate) enum Act {
     ToggleWhy,
     /// Option `i` was ticked or unticked.
     Toggle(usize),
+    /// "No" on a suggestion ("Do you work at Northwind?").
+    RefuseGuess,
 }
 
 impl Form {
@@ -117,6 +121,7 @@ impl Form {
                 next.error = None;
             }
             Act::ToggleWhy => next.why = !next.why,
+            Act::RefuseGuess => next.refused = true,
             Act::Toggle(i) => {
                 match next.picked.binary_search(&i) {
                     Ok(at) => {
@@ -297,6 +302,8 @@ fn Ask(props: &AskProps) -> Html {
     let q = &view.question;
     let s = ctx.strings;
     let form = use_reducer(Form::default);
+    // Confirm instead of ask, until the user says "No".
+    let guess = view.suggestion.as_deref().filter(|_| !form.refused);
     let answers = use_node_ref();
     let typed = use_node_ref();
     let sent = use_memo((), |_| Cell::new(false));
@@ -317,13 +324,13 @@ fn Ask(props: &AskProps) -> Html {
             }
         });
     }
-    // Revealing "Other" is the user's own action inside the popup: take them to the
-    // text box it revealed.
+    // Revealing "Other", or the text box after "No" on a suggestion, is the user's
+    // own action inside the popup: take them to the text box it revealed.
     {
         let typed = typed.clone();
         let choice = q.kind == Kind::Choice;
-        use_effect_with(form.other, move |other| {
-            if *other && choice {
+        use_effect_with((form.other, form.refused), move |&(other, refused)| {
+            if (other && choice) || refused {
                 if let Some(input) = typed.cast::<HtmlElement>() {
                     let _ = input.focus();
                 }
@@ -391,6 +398,14 @@ fn Ask(props: &AskProps) -> Html {
     };
 
     let controls = match q.kind {
+        // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
+        // usual (the session checks that a suggestion is on screen).
+        _ if guess.is_some() => html! {
+            <>
+                <button type="button" class="c" onclick={emit.reform(|_: MouseEvent| UiEvent::Confirm)}>{ s.yes }</button>
+                <button type="button" class="c" onclick={on(&form, Act::RefuseGuess)}>{ s.no }</button>
+            </>
+        },
         Kind::Choice => {
             let options = q.options.iter().map(|option| {
                 let deliver = deliver.clone();
@@ -459,20 +474,40 @@ fn Ask(props: &AskProps) -> Html {
 
     let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
     let why = q.why.as_ref().map_or_else(Html::default, |why| {
+        let text = why.resolve(locale);
+        // A disclosure button (reachable by Tab, Enter or Space opens it); the text
+        // it reveals is also said in the live region, because a screen reader does
+        // not read out content that merely appears after the button.
+        let onclick = {
+            let toggle = form.dispatcher();
+            let live = ctx.live.clone();
+            let open = form.why;
+            let text = text.to_owned();
+            Callback::from(move |_: MouseEvent| {
+                if !open {
+                    live.say(text.clone());
+                }
+                toggle.dispatch(Act::ToggleWhy);
+            })
+        };
         html! {
             <>
                 <button type="button" class="w" aria-expanded={bool_str(form.why)} aria-controls={WHY_ID}
-                    onclick={on(&form, Act::ToggleWhy)}>
+                    {onclick}>
                     { s.why_we_ask }
                 </button>
-                <p id={WHY_ID} class="y" dir="auto" hidden={!form.why}>{ why.resolve(locale) }</p>
+                <p id={WHY_ID} class="y" dir="auto" hidden={!form.why}>{ text }</p>
             </>
         }
     });
+    let prompt = match guess {
+        Some(guess) => s.confirm(guess),
+        None => q.prompt.resolve(locale).to_owned(),
+    };
     let body = html! {
         <>
             { header(s, progress, snooze.clone(), NodeRef::default()) }
-            <p id={PROMPT_ID} class="q" dir="auto">{ q.prompt.resolve(locale) }</p>
+            <p id={PROMPT_ID} class="q" dir="auto">{ prompt }</p>
             { why }
             <div class="a" ref={answers}>{ controls }</div>
             <div class="f">
@@ -639,6 +674,16 @@ mod tests {
                 "{kind:?}: the text goes to the core as typed"
             );
         }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn no_on_a_suggestion_lasts_for_the_question() {
+        let refused = run(&[Act::RefuseGuess]);
+        assert!(refused.refused);
+        for act in [Act::Edited, Act::ToggleWhy, Act::Refuse("bad")] {
+            assert!(refused.next(act).refused, "{act:?}");
+        }
+        assert!(!Form::default().refused, "a suggestion shows first");
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -20,6 +20,7 @@
 //! - [`store`]: the storage trait and its engines: SQLite (migrations, a group-committing
 //!   writer thread) and PostgreSQL (a pool, advisory-locked migrations).
 //! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
+//! - [`suggest`]: the profile read's `suggestions` (confirm instead of ask).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
 //! - [`forward`]: forwarding to webhooks, Auth0 and Segment through an outbox.
@@ -34,6 +35,7 @@ pub mod forward;
 pub mod profile;
 pub mod routes;
 pub mod store;
+pub mod suggest;
 pub mod timestamp;
 pub mod validate;
 

@@ -1,5 +1,7 @@
 //! The HTTP routes of contract section 6.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Request, State};
@@ -15,6 +17,7 @@ use trickle_core::config::Cadence;
 use crate::error::ApiError;
 use crate::profile::Snooze;
 use crate::store::{ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord};
+use crate::suggest;
 use crate::validate::{self, BodyError};
 use crate::AppState;
 
@@ -119,6 +122,10 @@ pub struct ProfileResponse {
     pub answers: Vec<ListedAnswer>,
     /// When the profile last changed; `null` when nothing is stored.
     pub updated_at: Option<String>,
+    /// (v2) Field -> a guessed value the widget may offer to confirm (contract
+    /// section 5); left out when there is none.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub suggestions: BTreeMap<String, String>,
 }
 
 /// Declined fields and snoozed stages.
@@ -165,6 +172,7 @@ impl ProfileResponse {
                 },
                 answers: Vec::new(),
                 updated_at: None,
+                suggestions: BTreeMap::new(),
             };
         };
         Self {
@@ -181,6 +189,7 @@ impl ProfileResponse {
             profile: record.doc.profile,
             answers: record.answers,
             updated_at: Some(record.updated_at),
+            suggestions: BTreeMap::new(),
         }
     }
 }
@@ -205,11 +214,10 @@ pub async fn get_profile(
         .user(&user_id)
         .await
         .map_err(store_unavailable)?;
-    Ok(Json(ProfileResponse::new(
-        user_id,
-        record,
-        &state.settings.config.cadence,
-    )))
+    let config = &state.settings.config;
+    let mut response = ProfileResponse::new(user_id, record, &config.cadence);
+    response.suggestions = suggest::suggestions(config, &response.profile);
+    Ok(Json(response))
 }
 
 /// `GET /v1/export.csv`: `Authorization: Bearer <admin token>`.

@@ -45,6 +45,13 @@ pub struct Strings {
     pub invalid_value: &'static str,
     /// Progress template; `{n}` and `{total}` are replaced.
     pub progress_template: &'static str,
+    /// (v2) Confirm instead of ask: the question for a suggested company;
+    /// `{name}` is replaced ("Do you work at {name}?").
+    pub confirm_template: &'static str,
+    /// (v2) Confirms the suggestion ("Yes").
+    pub yes: &'static str,
+    /// (v2) Refuses the suggestion and reveals the text box ("No").
+    pub no: &'static str,
 }
 
 impl Strings {
@@ -53,6 +60,12 @@ impl Strings {
         self.progress_template
             .replace("{n}", &n.to_string())
             .replace("{total}", &total.to_string())
+    }
+
+    /// The confirm question for a suggested company, e.g. "Do you work at
+    /// Northwind?".
+    pub fn confirm(&self, name: &str) -> String {
+        self.confirm_template.replace("{name}", name)
     }
 }
 
@@ -78,6 +91,9 @@ pub static EN: Strings = Strings {
     invalid_choice: "Please choose one of the options.",
     invalid_value: "That answer is not valid.",
     progress_template: "{n} of {total}",
+    confirm_template: "Do you work at {name}?",
+    yes: "Yes",
+    no: "No",
 };
 
 /// German.
@@ -102,6 +118,9 @@ pub static DE: Strings = Strings {
     invalid_choice: "Bitte wählen Sie eine der Optionen.",
     invalid_value: "Diese Antwort ist ungültig.",
     progress_template: "{n} von {total}",
+    confirm_template: "Arbeiten Sie bei {name}?",
+    yes: "Ja",
+    no: "Nein",
 };
 
 /// Arabic.
@@ -126,6 +145,9 @@ pub static AR: Strings = Strings {
     invalid_choice: "يرجى اختيار أحد الخيارات.",
     invalid_value: "هذه الإجابة غير صالحة.",
     progress_template: "{n} من {total}",
+    confirm_template: "هل تعمل في {name}؟",
+    yes: "نعم",
+    no: "لا",
 };
 
 static ALL: [&Strings; 3] = [&EN, &DE, &AR];

@@ -14,6 +14,7 @@
 //!   per-user prompt state it reads; [`profile`]: how received answers combine
 //!   into a user's profile on the server side.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
+//! - [`suggest`]: confirm instead of ask: the company guessed from a work email.
 //! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //! - [`delivery`]: the delivery state machine: every sending decision, as events
 //!   in and effects out; [`session`]: the prompt flow (who is signed in, what is on
@@ -39,4 +40,5 @@ pub mod retry;
 pub mod rules;
 pub mod session;
 pub mod sorted;
+pub mod suggest;
 pub mod time;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Question, Stage, User};
+use crate::config::{Config, Purpose, Question, Stage, User};
 use crate::sorted::{Map, Set};
 
 /// The version written into stored prompt state; any other version is discarded.
@@ -348,6 +348,11 @@ pub enum Reason {
     CapReached,
     /// No user is identified.
     NoUser,
+    /// (v2) A marketing question, and the user said no to marketing
+    /// (`consent.marketing: false`).
+    NoConsent,
+    /// (v2) A marketing question, and the browser sends Global Privacy Control.
+    PrivacySignal,
 }
 
 impl Reason {
@@ -361,6 +366,8 @@ impl Reason {
             Reason::MaxAsks => "max-asks",
             Reason::CapReached => "cap-reached",
             Reason::NoUser => "no-user",
+            Reason::NoConsent => "no-consent",
+            Reason::PrivacySignal => "privacy-signal",
         }
     }
 }
@@ -395,6 +402,11 @@ pub struct Due {
     pub position: u32,
     /// Progress hint: how many this login will show if the user keeps answering.
     pub total: u32,
+    /// (v2) A value to offer for confirmation instead of asking (contract section
+    /// 5). [`next_question`] leaves it empty; the session fills it in (see
+    /// [`crate::suggest::offer`], from the profile read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
 }
 
 /// Whether some stage lists `event`: only such events can reach a stage, so only
@@ -451,20 +463,24 @@ pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> Set {
 struct View<'a> {
     this_login: &'a [String],
     ended: bool,
+    // The browser sends Global Privacy Control.
+    gpc: bool,
 }
 
-fn view<'a>(user: &User, state: &'a PromptState) -> View<'a> {
+fn view<'a>(user: &User, state: &'a PromptState, gpc: bool) -> View<'a> {
     // A login at or below the last counted shares that login's record (see
     // `PromptState::begin_login`).
     if state.login.is_some_and(|last| user.logins_count <= last) {
         View {
             this_login: &state.shown_this_login,
             ended: state.ended_this_login,
+            gpc,
         }
     } else {
         View {
             this_login: &[],
             ended: false,
+            gpc,
         }
     }
 }
@@ -504,6 +520,16 @@ fn reason_for(
     if state.is_declined(&question.field) {
         return Some(Reason::Declined);
     }
+    // Before the stage and cadence reasons: a marketing question closed by the
+    // user's choice stays closed whatever happens to the stage.
+    if question.purpose == Purpose::Marketing {
+        if user.refused_marketing() {
+            return Some(Reason::NoConsent);
+        }
+        if view.gpc {
+            return Some(Reason::PrivacySignal);
+        }
+    }
     if !stage_reached(stage, user, state, events) {
         return Some(Reason::StageNotReached);
     }
@@ -533,14 +559,16 @@ fn reason_for(
 
 /// For every question in config order: whether it is open and, if not, why.
 /// `user` is `None` before `identify`: every question is then `no-user`.
-/// `events` are tracked events not (yet) recorded in `state`.
+/// `events` are tracked events not (yet) recorded in `state`; `gpc`: the browser
+/// sends Global Privacy Control (`navigator.globalPrivacyControl`).
 pub fn explain(
     config: &Config,
     user: Option<&User>,
     state: &PromptState,
     events: &Set,
+    gpc: bool,
 ) -> Vec<Explanation> {
-    let view = user.map(|u| view(u, state));
+    let view = user.map(|u| view(u, state, gpc));
     config
         .questions()
         .map(|(stage, q)| {
@@ -564,14 +592,16 @@ pub fn explain(
 /// `maxQuestionsPerLogin` questions were shown in this login.
 ///
 /// Call [`PromptState::begin_login`] with the user's `loginsCount` first, then
-/// [`PromptState::record_shown`] when the question is actually shown.
+/// [`PromptState::record_shown`] when the question is actually shown. `events`
+/// and `gpc` as for [`explain`].
 pub fn next_question(
     config: &Config,
     user: &User,
     state: &PromptState,
     events: &Set,
+    gpc: bool,
 ) -> Option<Due> {
-    let view = view(user, state);
+    let view = view(user, state, gpc);
     let mut due: Option<(&Stage, &Question)> = None;
     let mut open_not_shown = 0usize;
     for (stage, q) in config.questions() {
@@ -600,5 +630,6 @@ pub fn next_question(
         field: question.field.clone(),
         position: u32::try_from(position).unwrap_or(u32::MAX),
         total: u32::try_from(total).unwrap_or(u32::MAX),
+        suggestion: None,
     })
 }

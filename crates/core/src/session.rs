@@ -11,10 +11,11 @@
 
 use serde_json::{json, Value as Json};
 
-use crate::answer::{Answer, Status, Value};
+use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::sorted::Set;
+use crate::suggest;
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2); past this it decides from this browser's state and
@@ -68,6 +69,9 @@ pub enum Response {
         /// Typed under "Other".
         other: bool,
     },
+    /// (v2) "Yes": the user confirmed the suggestion on screen
+    /// ([`Due::suggestion`]); it is answered with `suggested: true`.
+    Confirm,
     /// "Prefer not to say".
     Decline,
     /// "Not now", Close or Escape.
@@ -207,6 +211,11 @@ pub struct Session {
     pending: Option<Due>,
     reading: Option<Reading>,
     reads: u32,
+    // The browser sends Global Privacy Control (contract section 2, v2).
+    gpc: bool,
+    // The latest profile read's `suggestions` for the configured fields that take
+    // one: (field, guess).
+    suggestions: Vec<(String, String)>,
 }
 
 impl Session {
@@ -226,9 +235,19 @@ impl Session {
             pending: None,
             reading: None,
             reads: 0,
+            gpc: false,
+            suggestions: Vec::new(),
         };
         session.user = user;
         session
+    }
+
+    /// The same session for a browser that sends Global Privacy Control
+    /// (`navigator.globalPrivacyControl === true`) when `gpc`: no question with
+    /// `purpose: "marketing"` is asked, and answers are queued with the flag.
+    pub fn with_privacy_signal(mut self, gpc: bool) -> Session {
+        self.gpc = gpc;
+        self
     }
 
     /// The config.
@@ -241,11 +260,36 @@ impl Session {
         self.user.as_ref()
     }
 
+    /// The privacy flags of a request carrying answers of `user_id` (contract
+    /// section 3, v2): `gpc` when the browser sends Global Privacy Control, and the
+    /// user's `consent` when it was given. Taken when the request is sent, so a
+    /// consent withdrawn meanwhile counts; for answers of a user who is no longer
+    /// signed in (queued before a sign-out or a switch of user, or left from an
+    /// earlier page view and sent before `identify`), whose consent this page does
+    /// not know, `{ "marketing": false }`: in doubt, no marketing tool gets them.
+    pub fn privacy_for(&self, user_id: &str) -> (bool, Option<Consent>) {
+        let consent = match &self.user {
+            Some(user) if user.id == user_id => {
+                Some(user.consent.clone()).filter(|c| !c.is_empty())
+            }
+            _ => Some(Consent {
+                marketing: Some(false),
+            }),
+        };
+        (self.gpc, consent)
+    }
+
     /// Every question with whether it is open and why not (contract section 2),
     /// from the prompt state as stored now.
     pub fn explain(&mut self, store: &dyn Storage) -> Vec<Explanation> {
         self.reload(store);
-        rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
+        rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        )
     }
 
     /// The idle hint, when the session has decided that nothing can be shown now:
@@ -262,7 +306,8 @@ impl Session {
             });
         };
         self.reload(store);
-        if rules::next_question(&self.config, &user, &self.state, &self.events).is_some() {
+        if rules::next_question(&self.config, &user, &self.state, &self.events, self.gpc).is_some()
+        {
             return None;
         }
         let mut events: Vec<String> = Vec::new();
@@ -295,6 +340,7 @@ impl Session {
                 let same = self.user.as_ref().is_some_and(|u| u.id == user.id);
                 if !same {
                     self.close(&mut out);
+                    self.suggestions.clear();
                 }
                 self.begin(store, user, now_ms);
                 self.read_profile(&mut out);
@@ -308,6 +354,7 @@ impl Session {
                 }
                 self.current = None;
                 self.pending = None;
+                self.suggestions.clear();
                 out.push(Output::Show(Screen::Hidden));
                 if self.user.take().is_some() {
                     out.push(Output::Note("signed out".into()));
@@ -412,10 +459,19 @@ impl Session {
             return;
         }
         self.reload(store);
-        let due = self
-            .user
-            .as_ref()
-            .and_then(|u| rules::next_question(&self.config, u, &self.state, &self.events));
+        let due = self.user.as_ref().and_then(|user| {
+            let mut due =
+                rules::next_question(&self.config, user, &self.state, &self.events, self.gpc)?;
+            // Only what the profile read suggested (see `crate::suggest` for why).
+            let (_, question) = self.config.question(&due.question_id)?;
+            let server = self
+                .suggestions
+                .iter()
+                .find(|(field, _)| *field == due.field)
+                .map(|(_, guess)| guess.as_str());
+            due.suggestion = server.and_then(|guess| suggest::offer(question, guess));
+            Some(due)
+        });
         match due {
             Some(due) => {
                 // Mounted first (see `displayed`): a popup that cannot be shown must
@@ -478,8 +534,18 @@ impl Session {
         let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
             return;
         };
+        let mut suggested = false;
         let (status, value, other) = match response {
             Response::Answer { value, other } => (Status::Answered, Some(value), other),
+            Response::Confirm => {
+                let Some(guess) = current.suggestion.clone() else {
+                    // Nothing was suggested: a stray "Yes" answers nothing.
+                    self.current = Some(current);
+                    return;
+                };
+                suggested = true;
+                (Status::Answered, Some(Value::Text(guess)), false)
+            }
             Response::Decline => (Status::Declined, None, false),
             _ => (Status::Snoozed, None, false),
         };
@@ -491,6 +557,7 @@ impl Session {
             status,
             value,
             other,
+            suggested,
             answered_at: at,
             logins_count: user.logins_count,
         };
@@ -550,10 +617,15 @@ impl Session {
         let Some(question_id) = self.current.as_ref().map(|c| c.question_id.clone()) else {
             return false;
         };
-        let still_open =
-            rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events)
-                .iter()
-                .any(|e| e.question_id == question_id && e.open);
+        let still_open = rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        )
+        .iter()
+        .any(|e| e.question_id == question_id && e.open);
         if !still_open {
             self.close(out);
         }
@@ -604,6 +676,7 @@ impl Session {
         match body {
             Ok(body) => match Remote::from_profile_read(&self.config, &body) {
                 Some(remote) => {
+                    self.suggestions = suggest::from_profile_read(&self.config, &body);
                     self.reload(store);
                     if self.state.merge_server(&remote) {
                         self.save(store);
@@ -641,7 +714,13 @@ impl Session {
     // One debug line: every question's reason, e.g. `role: known, city: cap-reached`.
     fn why_nothing_is_due(&self) -> String {
         let mut line = String::from("no question due (");
-        let reasons = rules::explain(&self.config, self.user.as_ref(), &self.state, &self.events);
+        let reasons = rules::explain(
+            &self.config,
+            self.user.as_ref(),
+            &self.state,
+            &self.events,
+            self.gpc,
+        );
         for (i, e) in reasons.iter().enumerate() {
             if i > 0 {
                 line.push_str(", ");

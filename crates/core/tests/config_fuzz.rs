@@ -114,9 +114,9 @@ fn exercise(config: Value) {
         let state = PromptState::new();
         let events = Default::default();
         if let Some(user) = &config.user {
-            let _ = next_question(&config, user, &state, &events);
+            let _ = next_question(&config, user, &state, &events, false);
         }
-        let _ = explain(&config, config.user.as_ref(), &state, &events);
+        let _ = explain(&config, config.user.as_ref(), &state, &events, false);
     }
 }
 

@@ -22,6 +22,7 @@ fn answer(id: &str, field: &str) -> Answer {
         status: Status::Answered,
         value: Some(Value::Text("x".into())),
         other: false,
+        suggested: false,
         answered_at: "2026-11-30T15:00:00.000Z".into(),
         logins_count: 1,
     }

@@ -55,13 +55,32 @@ fn every_language_fills_every_string() {
             s.required,
             s.invalid_choice,
             s.invalid_value,
+            s.yes,
+            s.no,
         ];
         assert!(
             all.iter().all(|t| !t.trim().is_empty()),
             "{lang} has an empty string"
         );
         assert!(s.progress_template.contains("{n}") && s.progress_template.contains("{total}"));
+        assert!(s.confirm_template.contains("{name}"), "{lang}");
     }
+}
+
+#[test]
+fn the_confirm_question_names_the_company_in_every_language() {
+    assert_eq!(
+        strings("en").confirm("Northwind"),
+        "Do you work at Northwind?"
+    );
+    assert_eq!(
+        strings("de").confirm("Northwind"),
+        "Arbeiten Sie bei Northwind?"
+    );
+    assert_eq!(strings("ar").confirm("Northwind"), "هل تعمل في Northwind؟");
+    assert_eq!((strings("en").yes, strings("en").no), ("Yes", "No"));
+    assert_eq!((strings("de").yes, strings("de").no), ("Ja", "Nein"));
+    assert_eq!((strings("ar").yes, strings("ar").no), ("نعم", "لا"));
 }
 
 #[test]

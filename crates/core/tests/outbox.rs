@@ -18,6 +18,7 @@ fn answer(id: &str) -> Answer {
         status: Status::Answered,
         value: Some(Value::Text("Ada".into())),
         other: false,
+        suggested: false,
         answered_at: "2026-11-30T15:00:00.000Z".into(),
         logins_count: 1,
     }

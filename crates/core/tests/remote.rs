@@ -20,11 +20,12 @@ fn user(logins: u32) -> User {
         logins_count: logins,
         profile: json!({}),
         user_hash: None,
+        consent: Default::default(),
     }
 }
 
 fn reason(config: &Config, user: &User, state: &PromptState, question: &str) -> Option<Reason> {
-    explain(config, Some(user), state, &Set::new())
+    explain(config, Some(user), state, &Set::new(), false)
         .into_iter()
         .find(|e| e.question_id == question)
         .unwrap()
@@ -99,7 +100,7 @@ fn a_field_known_on_another_device_is_known_here() {
         Some(Reason::Known)
     );
     assert_eq!(
-        next_question(&config, &user(1), &state, &Set::new())
+        next_question(&config, &user(1), &state, &Set::new(), false)
             .unwrap()
             .question_id,
         "email"
@@ -267,8 +268,8 @@ proptest! {
         let mut after = before.clone();
         after.merge_server(&there);
         let none = Set::new();
-        let was = explain(&config, Some(&user), &before, &none);
-        let now = explain(&config, Some(&user), &after, &none);
+        let was = explain(&config, Some(&user), &before, &none, false);
+        let now = explain(&config, Some(&user), &after, &none, false);
         for (w, n) in was.iter().zip(&now) {
             prop_assert!(!n.open || w.open, "{} was closed ({:?}) and opened", w.question_id, w.reason);
             let closed_there = there.known.contains(&n.field)
@@ -276,7 +277,7 @@ proptest! {
                 || there.snoozed.get(&n.stage).is_some_and(|&until| logins < until);
             prop_assert!(!(closed_there && n.open), "{} is closed on the server but open here", n.question_id);
         }
-        if let Some(due) = next_question(&config, &user, &after, &none) {
+        if let Some(due) = next_question(&config, &user, &after, &none, false) {
             prop_assert!(!there.known.contains(&due.field) && !there.declined.contains(&due.field));
         }
     }

@@ -26,6 +26,7 @@ fn user(logins: u32, profile: Value) -> User {
         logins_count: logins,
         profile,
         user_hash: None,
+        consent: Default::default(),
     }
 }
 
@@ -42,7 +43,7 @@ fn events(names: &[&str]) -> Set {
 fn answer_all(config: &Config, user: &User, state: &mut PromptState, ev: &Set) -> Vec<String> {
     state.begin_login(user.logins_count);
     let mut shown = Vec::new();
-    while let Some(due) = next_question(config, user, state, ev) {
+    while let Some(due) = next_question(config, user, state, ev, false) {
         assert!(shown.len() < 20, "runaway loop");
         state.record_shown(&due.question_id);
         state.record_answered(&due.field);
@@ -58,7 +59,7 @@ fn reason_of(
     ev: &Set,
     q: &str,
 ) -> Option<Reason> {
-    explain(config, Some(user), state, ev)
+    explain(config, Some(user), state, ev, false)
         .into_iter()
         .find(|e| e.question_id == q)
         .unwrap()
@@ -79,7 +80,7 @@ fn login_1_shows_progress_over_the_basics() {
     let u = user(1, json!({}));
     let mut state = PromptState::new();
     state.begin_login(1);
-    let due = next_question(&config, &u, &state, &none()).unwrap();
+    let due = next_question(&config, &u, &state, &none(), false).unwrap();
     assert_eq!(
         due,
         Due {
@@ -87,12 +88,13 @@ fn login_1_shows_progress_over_the_basics() {
             question_id: "name".into(),
             field: "name".into(),
             position: 1,
-            total: 2
+            total: 2,
+            suggestion: None,
         }
     );
     state.record_shown("name");
     state.record_answered("name");
-    let due = next_question(&config, &u, &state, &none()).unwrap();
+    let due = next_question(&config, &u, &state, &none(), false).unwrap();
     assert_eq!(
         (due.question_id.as_str(), due.position, due.total),
         ("email", 2, 2)
@@ -105,7 +107,7 @@ fn login_1_with_basics_known_shows_nothing() {
     let u = user(1, json!({ "name": "Ada", "email": "ada@example.com" }));
     let mut state = PromptState::new();
     state.begin_login(1);
-    assert_eq!(next_question(&config, &u, &state, &none()), None);
+    assert_eq!(next_question(&config, &u, &state, &none(), false), None);
     assert_eq!(
         reason_of(&config, &u, &state, &none(), "name"),
         Some(Reason::Known)
@@ -218,7 +220,7 @@ fn nested_profile_values_are_found_by_dot_path() {
     let mut state = PromptState::new();
     state.begin_login(3);
     assert_eq!(
-        next_question(&config, &u, &state, &none())
+        next_question(&config, &u, &state, &none(), false)
             .unwrap()
             .question_id,
         "industry"
@@ -236,14 +238,14 @@ fn empty_string_null_and_empty_array_count_as_missing() {
     let mut state = PromptState::new();
     state.begin_login(1);
     assert_eq!(
-        next_question(&config, &u, &state, &none())
+        next_question(&config, &u, &state, &none(), false)
             .unwrap()
             .question_id,
         "name"
     );
     let u = user(1, json!({ "name": [], "email": "  " }));
     assert_eq!(
-        next_question(&config, &u, &state, &none())
+        next_question(&config, &u, &state, &none(), false)
             .unwrap()
             .question_id,
         "name"
@@ -270,15 +272,15 @@ fn purchase_event_reaches_the_contact_stage_before_login_2() {
     let u = user(1, json!({ "name": "Ada", "email": "a@b.co" }));
     let mut state = PromptState::new();
     state.begin_login(1);
-    assert_eq!(next_question(&config, &u, &state, &none()), None);
+    assert_eq!(next_question(&config, &u, &state, &none(), false), None);
     assert_eq!(
-        next_question(&config, &u, &state, &events(&["purchase"]))
+        next_question(&config, &u, &state, &events(&["purchase"]), false)
             .unwrap()
             .question_id,
         "address"
     );
     assert_eq!(
-        next_question(&config, &u, &state, &events(&["signup"])),
+        next_question(&config, &u, &state, &events(&["signup"]), false),
         None,
         "other events do not count"
     );
@@ -293,7 +295,7 @@ fn purchase_event_recorded_in_state_survives_a_reload() {
     state.record_event("purchase");
     let reloaded = PromptState::from_json(&state.to_json());
     assert_eq!(
-        next_question(&config, &u, &reloaded, &none())
+        next_question(&config, &u, &reloaded, &none(), false)
             .unwrap()
             .question_id,
         "address"
@@ -318,7 +320,7 @@ fn a_declined_field_is_never_asked_again() {
     state.begin_login(2);
     state.record_shown("address");
     state.record_declined("address");
-    let due = next_question(&config, &u, &state, &none()).unwrap();
+    let due = next_question(&config, &u, &state, &none(), false).unwrap();
     assert_eq!(
         (due.question_id.as_str(), due.position, due.total),
         ("birthday", 2, 3)
@@ -346,7 +348,7 @@ fn not_now_ends_this_login_and_snoozes_the_stage_for_snooze_logins() {
     state.record_snoozed("contact", 2);
     let u2 = user(2, profile.clone());
     assert_eq!(
-        next_question(&config, &u2, &state, &none()),
+        next_question(&config, &u2, &state, &none(), false),
         None,
         "Not now ends this login"
     );
@@ -358,7 +360,7 @@ fn not_now_ends_this_login_and_snoozes_the_stage_for_snooze_logins() {
     state.begin_login(3);
     let u3 = user(3, profile.clone());
     assert_eq!(
-        next_question(&config, &u3, &state, &none())
+        next_question(&config, &u3, &state, &none(), false)
             .unwrap()
             .question_id,
         "company-name"
@@ -370,7 +372,7 @@ fn not_now_ends_this_login_and_snoozes_the_stage_for_snooze_logins() {
     // Login 4: the snooze is over and the earlier stage comes first again.
     state.begin_login(4);
     assert_eq!(
-        next_question(&config, &user(4, profile), &state, &none())
+        next_question(&config, &user(4, profile), &state, &none(), false)
             .unwrap()
             .question_id,
         "address"
@@ -387,7 +389,7 @@ fn not_now_with_default_cadence_returns_the_stage_at_the_next_login() {
     state.record_snoozed("contact", 2);
     state.begin_login(3);
     assert_eq!(
-        next_question(&config, &user(3, profile), &state, &none())
+        next_question(&config, &user(3, profile), &state, &none(), false)
             .unwrap()
             .question_id,
         "address"
@@ -402,7 +404,7 @@ fn not_now_in_one_stage_ends_the_login_for_the_other_stages_too() {
     state.begin_login(3);
     state.record_shown("address");
     state.record_snoozed("contact", 3);
-    assert_eq!(next_question(&config, &u, &state, &none()), None);
+    assert_eq!(next_question(&config, &u, &state, &none(), false), None);
     assert_eq!(
         reason_of(&config, &u, &state, &none(), "company-name"),
         Some(Reason::Snoozed)
@@ -417,7 +419,7 @@ fn a_question_shown_max_asks_times_unanswered_is_not_asked_again() {
     for login in 1..=2 {
         state.begin_login(login);
         assert_eq!(
-            next_question(&config, &u(login), &state, &none())
+            next_question(&config, &u(login), &state, &none(), false)
                 .unwrap()
                 .question_id,
             "name"
@@ -431,7 +433,7 @@ fn a_question_shown_max_asks_times_unanswered_is_not_asked_again() {
         Some(Reason::MaxAsks)
     );
     assert_eq!(
-        next_question(&config, &u(3), &state, &none())
+        next_question(&config, &u(3), &state, &none(), false)
             .unwrap()
             .question_id,
         "email"
@@ -451,11 +453,11 @@ fn the_cap_and_shown_counts_hold_across_a_reload() {
         "the same loginsCount is the same login"
     );
     assert_eq!(reloaded, state);
-    assert_eq!(next_question(&config, &u, &reloaded, &none()), None);
+    assert_eq!(next_question(&config, &u, &reloaded, &none(), false), None);
     // A new login lifts the cap.
     assert!(reloaded.begin_login(3));
     assert_eq!(
-        next_question(&config, &user(3, json!({})), &reloaded, &none())
+        next_question(&config, &user(3, json!({})), &reloaded, &none(), false)
             .unwrap()
             .question_id,
         "birthday"
@@ -471,7 +473,7 @@ fn a_question_left_unanswered_by_a_reload_is_shown_again_and_counted_once() {
     state.record_shown("name");
     let mut reloaded = PromptState::from_json(&state.to_json());
     reloaded.begin_login(1);
-    let due = next_question(&config, &u, &reloaded, &none()).unwrap();
+    let due = next_question(&config, &u, &reloaded, &none(), false).unwrap();
     assert_eq!(
         (due.question_id.as_str(), due.position, due.total),
         ("name", 1, 2)
@@ -487,7 +489,7 @@ fn a_stale_login_in_state_reads_as_a_fresh_login() {
     let mut state = PromptState::new();
     answer_all(&config, &user(2, json!({})), &mut state, &none());
     // begin_login(3) not called yet: the rule still treats loginsCount 3 as new.
-    let due = next_question(&config, &user(3, json!({})), &state, &none()).unwrap();
+    let due = next_question(&config, &user(3, json!({})), &state, &none(), false).unwrap();
     assert_eq!((due.question_id.as_str(), due.position), ("birthday", 1));
 }
 
@@ -521,7 +523,7 @@ fn answered_fields_count_as_known_before_the_profile_has_them() {
 #[test]
 fn explain_without_a_user_reports_no_user_for_every_question() {
     let config = seed();
-    let all = explain(&config, None, &PromptState::new(), &none());
+    let all = explain(&config, None, &PromptState::new(), &none(), false);
     assert_eq!(all.len(), 9);
     assert!(all
         .iter()
@@ -534,7 +536,7 @@ fn explain_lists_every_question_in_config_order_with_open_flags() {
     let u = user(2, json!({ "name": "Ada" }));
     let mut state = PromptState::new();
     state.begin_login(2);
-    let all = explain(&config, Some(&u), &state, &none());
+    let all = explain(&config, Some(&u), &state, &none(), false);
     let summary: Vec<(&str, bool, Option<&str>)> = all
         .iter()
         .map(|e| (e.question_id.as_str(), e.open, e.reason.map(Reason::as_str)))
@@ -563,6 +565,7 @@ fn explanation_serializes_with_contract_names() {
         Some(&user(1, json!({ "name": "Ada" }))),
         &PromptState::new(),
         &none(),
+        false,
     );
     assert_eq!(
         serde_json::to_value(&all[0]).unwrap(),
@@ -667,7 +670,7 @@ fn two_tabs_on_different_login_counts_share_one_cap() {
     for tab in [&old, &new, &old, &new, &old, &new] {
         state = PromptState::from_json(&state.to_json());
         state.begin_login(tab.logins_count);
-        if let Some(due) = next_question(&config, tab, &state, &none()) {
+        if let Some(due) = next_question(&config, tab, &state, &none(), false) {
             state.record_shown(&due.question_id);
             state.record_answered(&due.field);
             shown.push(due.question_id);

@@ -108,7 +108,7 @@ proptest! {
         let mut shown_in_login: BTreeSet<String> = BTreeSet::new();
         let mut ended = false;
         for action in actions {
-            let user = User { id: "u".into(), logins_count: logins, profile: profile.clone(), user_hash: None };
+            let user = User { id: "u".into(), logins_count: logins, profile: profile.clone(), user_hash: None, consent: Default::default() };
             match action {
                 Action::NextLogin(k) => {
                     logins += k;
@@ -124,13 +124,13 @@ proptest! {
                 }
                 _ => {}
             }
-            let due = next_question(&config, &user, &state, &events);
+            let due = next_question(&config, &user, &state, &events, false);
             // Same inputs, same answer; also after a storage round trip.
-            prop_assert_eq!(&due, &next_question(&config, &user, &state, &events));
-            prop_assert_eq!(&due, &next_question(&config, &user, &PromptState::from_json(&state.to_json()), &events));
+            prop_assert_eq!(&due, &next_question(&config, &user, &state, &events, false));
+            prop_assert_eq!(&due, &next_question(&config, &user, &PromptState::from_json(&state.to_json()), &events, false));
             // next_question and explain agree: something is due iff something is open,
             // and the due question is the first open one.
-            let explained = explain(&config, Some(&user), &state, &events);
+            let explained = explain(&config, Some(&user), &state, &events, false);
             let first_open = explained.iter().find(|e| e.open).map(|e| e.question_id.clone());
             prop_assert_eq!(due.as_ref().map(|d| d.question_id.clone()), first_open);
             let Some(due) = due else { continue };
@@ -168,11 +168,11 @@ proptest! {
         stored in ".*",
     ) {
         let config = config(3, 1, 3);
-        let user = User { id: "u".into(), logins_count: logins, profile, user_hash: None };
+        let user = User { id: "u".into(), logins_count: logins, profile, user_hash: None, consent: Default::default() };
         // Arbitrary stored text never panics; it just gives some state.
         let state = PromptState::from_json(&stored);
-        let a = explain(&config, Some(&user), &state, &events);
-        let b = explain(&config, Some(&user), &state, &events);
+        let a = explain(&config, Some(&user), &state, &events, false);
+        let b = explain(&config, Some(&user), &state, &events, false);
         prop_assert_eq!(&a, &b);
         prop_assert_eq!(a.len(), 9);
         for e in &a {
@@ -196,7 +196,7 @@ proptest! {
     ) {
         let config = config(cap, 1, 9);
         let newer = older + ahead;
-        let tab = |logins: u32| User { id: "u".into(), logins_count: logins, profile: json!({}), user_hash: None };
+        let tab = |logins: u32| User { id: "u".into(), logins_count: logins, profile: json!({}), user_hash: None, consent: Default::default() };
         let mut stored = PromptState::new().to_json();
         let mut shown_in_newest = 0u32;
         let mut newest_began = false;
@@ -208,7 +208,7 @@ proptest! {
             if state.begin_login(user.logins_count) && is_new && !newest_began {
                 newest_began = true;
             }
-            if let Some(due) = next_question(&config, &user, &state, &Set::new()) {
+            if let Some(due) = next_question(&config, &user, &state, &Set::new(), false) {
                 if !state.shown_this_login.contains(&due.question_id) && newest_began {
                     shown_in_newest += 1;
                 }

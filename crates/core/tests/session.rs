@@ -40,6 +40,7 @@ fn user(id: &str, logins: u32) -> User {
         logins_count: logins,
         profile: json!({}),
         user_hash: Some("ab12".into()),
+        consent: Default::default(),
     }
 }
 

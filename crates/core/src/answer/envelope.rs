@@ -41,6 +41,10 @@ pub struct Answer {
     /// The value is free text typed under "Other".
     #[serde(default)]
     pub other: bool,
+    /// (v2) The user confirmed a value the widget suggested (contract section 5)
+    /// instead of typing it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suggested: bool,
     /// When the user answered, RFC 3339 UTC (`2026-11-30T15:00:00.000Z`).
     pub answered_at: String,
     /// The user's loginsCount when they answered.
@@ -78,15 +82,8 @@ pub struct Context {
     pub consent: Option<Consent>,
 }
 
-/// What the user agreed to (contract sections 1 and 3, v2).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Consent {
-    /// Marketing use of their answers; `false`: no marketing question is asked and
-    /// no marketing sink gets their answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub marketing: Option<bool>,
-}
+/// The user's consent, as given with the user (`user.consent`).
+pub use crate::config::Consent;
 
 /// Why a posted envelope was refused: the path of the bad value (`answers[1].field`)
 /// and what is wrong, for the collector's 422.
@@ -233,6 +230,12 @@ pub fn normalize_envelope(config: &Config, env: &Envelope) -> Result<Envelope, E
                     return Err(EnvelopeError::new(
                         at("other"),
                         "only answered answers can be \"Other\" text",
+                    ));
+                }
+                if answer.suggested {
+                    return Err(EnvelopeError::new(
+                        at("suggested"),
+                        "only answered answers can be suggested",
                     ));
                 }
                 if status == Status::Declined && !question.declinable {

@@ -231,6 +231,15 @@ impl Question {
                 ));
             }
         }
+        if !self.suggest.is_off() && self.kind != Kind::Text {
+            return Err(ConfigError::new(
+                format!("{qp}.suggest"),
+                format!(
+                    "only text questions take a suggestion, this is {}",
+                    kind_name(self.kind)
+                ),
+            ));
+        }
         if let Some(max) = self.max_length {
             let mp = format!("{qp}.maxLength");
             // maxLength limits typed text: text kinds, and the "Other" box of choices.
