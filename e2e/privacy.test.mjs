@@ -136,7 +136,23 @@ describe('confirm instead of ask', () => {
     await context.close();
   });
 
-  test('free mail or no stored email: the question is asked as usual', async () => {
+  test('an email only the host knows is enough: the read sends its domain, never the address', async () => {
+    const user = { id: 'privacy|hint', loginsCount: 1, profile: { email: 'grace@mail.northwind.co.uk' } };
+    const { page, context } = await open(user);
+    await page.getByRole('dialog', { name: 'Do you work at Northwind?' }).waitFor();
+    const { body } = await env.collector.profile('privacy|hint');
+    assert.equal(body.profile.email, undefined, 'the collector stores no email');
+    const reads = await page.evaluate(() =>
+      performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/v1/profiles/')));
+    assert.ok(reads.length > 0, 'the profile was read');
+    for (const url of reads) {
+      assert.ok(url.endsWith('?emailDomain=mail.northwind.co.uk'), url);
+      assert.ok(!url.includes('grace'), url);
+    }
+    await context.close();
+  });
+
+  test('free mail: the question is asked as usual', async () => {
     await storeEmail('privacy|free', 'someone@gmail.com');
     const { page, context } = await open({ id: 'privacy|free', loginsCount: 1, profile: { email: 'someone@gmail.com' } });
     await page.getByRole('dialog', { name: 'Which company do you work for?' }).waitFor();

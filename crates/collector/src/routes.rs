@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_DISPOSITION, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -201,8 +201,10 @@ impl ProfileResponse {
 pub async fn get_profile(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Json<ProfileResponse>, ApiError> {
+    let domain_hint = email_domain_hint(query.as_deref())?;
     if let Some(secret) = &state.settings.secret {
         let hash = headers.get(USER_HASH_HEADER).and_then(|v| v.to_str().ok());
         if !secret.verify(&user_id, hash) {
@@ -216,8 +218,38 @@ pub async fn get_profile(
         .map_err(store_unavailable)?;
     let config = &state.settings.config;
     let mut response = ProfileResponse::new(user_id, record, &config.cadence);
-    response.suggestions = suggest::suggestions(config, &response.profile);
+    response.suggestions = suggest::suggestions(config, &response.profile, domain_hint.as_deref());
     Ok(Json(response))
+}
+
+/// The profile read's optional `emailDomain` query parameter (contract section 6):
+/// the domain of an email the host knows, for `suggestions` when no email is
+/// stored. Lower-cased; refused (400 `invalid_email_domain`) unless it looks like
+/// a domain name: at most 253 characters with a dot, no spaces, controls or URL
+/// delimiters, and no `@` (the address itself must not be sent).
+fn email_domain_hint(query: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(value) = query.and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(key, _)| key == "emailDomain")
+            .map(|(_, value)| value.to_lowercase())
+    }) else {
+        return Ok(None);
+    };
+    let looks_like_a_domain = value.len() <= 253
+        && value.contains('.')
+        && !value.starts_with('.')
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "@/\\?#:%[]".contains(c));
+    if !looks_like_a_domain {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_email_domain",
+            "emailDomain must be the domain of an email address, like northwind.example",
+        )
+        .at("emailDomain"));
+    }
+    Ok(Some(value))
 }
 
 /// `GET /v1/export.csv`: `Authorization: Bearer <admin token>`.

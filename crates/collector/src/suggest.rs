@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value as JsonValue};
 use trickle_core::config::{Config, User};
 use trickle_core::rules::{is_present, profile_value};
-use trickle_core::suggest::{company_from_email_with, known_email, offer};
+use trickle_core::suggest::{
+    company_from_domain_with, company_from_email_with, known_email, offer,
+};
 
 /// The registrable domain of `domain` (lower-case, as in an email) by the whole
 /// Public Suffix List, in Unicode: `mail.northwind.co.uk` gives `northwind.co.uk`,
@@ -33,9 +35,20 @@ pub fn company_from_email(email: &str) -> Option<String> {
     company_from_email_with(email, registrable_domain)
 }
 
+/// The company guessed from an email's `domain` with the whole Public Suffix List.
+pub fn company_from_domain(domain: &str) -> Option<String> {
+    company_from_domain_with(domain, registrable_domain)
+}
+
 /// The `suggestions` of a profile read: field -> guessed value, for the questions
 /// of `config` that take a suggestion and whose field `profile` does not hold.
-pub fn suggestions(config: &Config, profile: &Map<String, JsonValue>) -> BTreeMap<String, String> {
+/// The guess comes from the stored email, or else from `domain_hint` (the
+/// read's `emailDomain`: the domain of an email the host knows).
+pub fn suggestions(
+    config: &Config,
+    profile: &Map<String, JsonValue>,
+    domain_hint: Option<&str>,
+) -> BTreeMap<String, String> {
     let user = User {
         id: String::new(),
         logins_count: 0,
@@ -43,7 +56,11 @@ pub fn suggestions(config: &Config, profile: &Map<String, JsonValue>) -> BTreeMa
         user_hash: None,
         consent: Default::default(),
     };
-    let Some(guess) = known_email(config, &user).and_then(company_from_email) else {
+    let guess = match known_email(config, &user) {
+        Some(email) => company_from_email(email),
+        None => domain_hint.and_then(company_from_domain),
+    };
+    let Some(guess) = guess else {
         return BTreeMap::new();
     };
     config
@@ -106,7 +123,8 @@ mod tests {
         assert_eq!(
             suggestions(
                 &config,
-                &profile(json!({ "email": "grace@mail.northwind.co.uk" }))
+                &profile(json!({ "email": "grace@mail.northwind.co.uk" })),
+                None
             ),
             BTreeMap::from([("company.name".to_owned(), "Northwind".to_owned())])
         );
@@ -115,12 +133,33 @@ mod tests {
                 &config,
                 &profile(
                     json!({ "email": "grace@northwind.example", "company": { "name": "NW" } })
-                )
+                ),
+                None
             )
             .is_empty(),
             "the field is known"
         );
-        assert!(suggestions(&config, &profile(json!({ "email": "g@gmail.com" }))).is_empty());
-        assert!(suggestions(&config, &profile(json!({}))).is_empty());
+        assert!(suggestions(&config, &profile(json!({ "email": "g@gmail.com" })), None).is_empty());
+        assert!(suggestions(&config, &profile(json!({})), None).is_empty());
+    }
+
+    #[test]
+    fn without_a_stored_email_the_read_s_domain_hint_is_used() {
+        let config = config();
+        let guess = |p: JsonValue, hint: &str| suggestions(&config, &profile(p), Some(hint));
+        assert_eq!(
+            guess(json!({}), "mail.northwind.co.uk"),
+            BTreeMap::from([("company.name".to_owned(), "Northwind".to_owned())])
+        );
+        assert_eq!(
+            guess(
+                json!({ "email": "grace@contoso.example" }),
+                "northwind.example"
+            )["company.name"],
+            "Contoso",
+            "the stored email wins over the hint"
+        );
+        assert!(guess(json!({}), "gmail.com").is_empty(), "free mail");
+        assert!(guess(json!({}), "co.uk").is_empty(), "a public suffix");
     }
 }

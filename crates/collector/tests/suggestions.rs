@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use rstest::rstest;
 use serde_json::{json, Value};
 use trickle_collector::Settings;
 
@@ -46,10 +47,13 @@ async fn read(server: &Server, user: &str) -> Value {
         .expect("json")
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_stored_work_email_suggests_the_company_until_the_company_is_known() {
+async fn a_stored_work_email_suggests_the_company_until_the_company_is_known(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let settings = Settings::new(trickle_collector::validate::load_config(CONFIG).unwrap());
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
 
     post(
         &server,
@@ -90,4 +94,49 @@ async fn a_stored_work_email_suggests_the_company_until_the_company_is_known() {
         "nothing stored"
     );
     server.stop().await;
+}
+
+async fn read_status(server: &Server, path: &str) -> (u16, Value) {
+    let response = client().get(server.url(path)).send().await.expect("get");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("json"))
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_read_s_email_domain_hint_suggests_when_no_email_is_stored(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let settings = Settings::new(trickle_collector::validate::load_config(CONFIG).unwrap());
+    let server = Server::start(engine, settings).await;
+    let (status, body) = read_status(
+        &server,
+        "/v1/profiles/grace?emailDomain=Mail.Northwind.co.uk",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["suggestions"], json!({ "company.name": "Northwind" }));
+    let (_, body) = read_status(&server, "/v1/profiles/grace?emailDomain=gmail.com").await;
+    assert!(body.get("suggestions").is_none(), "free mail: {body}");
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_read_whose_email_domain_is_not_a_domain_is_refused(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let settings = Settings::new(trickle_collector::validate::load_config(CONFIG).unwrap());
+    let server = Server::start(engine, settings).await;
+    for bad in [
+        "grace%40northwind.example",
+        "northwind",
+        "north%20wind.example",
+        "",
+    ] {
+        let (status, body) =
+            read_status(&server, &format!("/v1/profiles/grace?emailDomain={bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert_eq!(body["error"], "invalid_email_domain", "{bad}");
+        assert_eq!(body["path"], "emailDomain");
+    }
 }

@@ -646,9 +646,15 @@ impl Session {
         let seq = self.reads;
         let waiting = self.current.is_none();
         self.reading = Some(Reading { seq, waiting });
+        let mut url = rules::profile_read_url(template, &encode_uri_component(&user.id));
+        if let Some(domain) = suggest::domain_hint(&self.config, user) {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("emailDomain=");
+            url.push_str(&encode_uri_component(&domain));
+        }
         out.push(Output::ReadProfile {
             seq,
-            url: rules::profile_read_url(template, &encode_uri_component(&user.id)),
+            url,
             user_hash: user.user_hash.clone(),
         });
         if waiting {

@@ -145,12 +145,42 @@ pub fn company_from_email_with(
     email: &str,
     registrable: impl FnOnce(&str) -> Option<String>,
 ) -> Option<String> {
-    let domain = email_domain(email)?;
-    let registrable = registrable(&domain)?;
+    company_from_domain_with(&email_domain(email)?, registrable)
+}
+
+/// The company guessed from an email's `domain` (lower case), as
+/// [`company_from_email_with`] does from the whole address.
+pub fn company_from_domain_with(
+    domain: &str,
+    registrable: impl FnOnce(&str) -> Option<String>,
+) -> Option<String> {
+    let registrable = registrable(domain)?;
     if is_free_mail(&registrable) {
         return None;
     }
     company_name(&registrable)
+}
+
+/// The domain the profile read sends as its `emailDomain` hint (contract section
+/// 6), so the collector can guess the company from an email the host knows but
+/// the collector has not stored: the domain of the user's known email, when the
+/// config has a question that takes a suggestion. Only the domain leaves the
+/// page, never the address.
+pub fn domain_hint(config: &Config, user: &User) -> Option<String> {
+    if !config
+        .questions()
+        .any(|(_, q)| q.suggest == Suggest::EmailDomain)
+    {
+        return None;
+    }
+    let email = known_email(config, user)?.trim();
+    if !crate::answer::is_email(email) {
+        return None;
+    }
+    // ASCII case only (the collector folds the rest): Unicode case mapping would
+    // bring its tables into the wasm (measured +5 KB brotli).
+    let (_, domain) = email.rsplit_once('@')?;
+    Some(domain.to_ascii_lowercase())
 }
 
 /// The user's known email: the profile's value at the field of the config's first

@@ -645,3 +645,51 @@ fn a_receiver_accepts_suggested_answers_and_refuses_a_suggested_decline() {
         "answers[0].suggested: only answered answers can be suggested"
     );
 }
+
+fn read_url(config: Config, profile: Json) -> String {
+    let mut s = Session::new(config, Some(user(profile, None)), Set::new());
+    let out = s.on(&Mem::default(), Input::Start, 1_000);
+    out.iter()
+        .find_map(|o| match o {
+            Output::ReadProfile { url, .. } => Some(url.clone()),
+            _ => None,
+        })
+        .expect("a profile read")
+}
+
+#[test]
+fn the_profile_read_sends_the_known_email_s_domain_only_when_a_question_takes_a_guess() {
+    let reads = json!({ "profileUrl": "/v1/profiles/{userId}" });
+    assert_eq!(
+        read_url(
+            config(reads.clone()),
+            json!({ "email": "grace@Mail.Northwind.co.uk" })
+        ),
+        "/v1/profiles/u1?emailDomain=mail.northwind.co.uk",
+        "the domain, never the address"
+    );
+    let with_query = json!({ "profileUrl": "/v1/profiles/{userId}?v=2" });
+    assert_eq!(
+        read_url(
+            config(with_query),
+            json!({ "email": "grace@northwind.example" })
+        ),
+        "/v1/profiles/u1?v=2&emailDomain=northwind.example"
+    );
+    assert_eq!(
+        read_url(config(reads.clone()), json!({})),
+        "/v1/profiles/u1",
+        "no email"
+    );
+    assert_eq!(
+        read_url(config(reads.clone()), json!({ "email": "not an email" })),
+        "/v1/profiles/u1"
+    );
+    let mut no_guess = config(reads);
+    no_guess.stages[0].questions[0].suggest = Default::default();
+    assert_eq!(
+        read_url(no_guess, json!({ "email": "grace@northwind.example" })),
+        "/v1/profiles/u1",
+        "no question takes a guess: nothing about the email leaves the page"
+    );
+}
