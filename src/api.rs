@@ -16,7 +16,6 @@ use trickle_core::config::{Config, User};
 use wasm_bindgen::prelude::*;
 
 use crate::platform::dom;
-use crate::platform::storage::OUTBOX_KEY;
 use crate::platform::Log;
 use crate::runtime::{code, host, Runtime};
 
@@ -338,14 +337,9 @@ pub fn explain() -> JsValue {
         });
         host::with_runtime(|rt| rt.explain())
     };
-    let value = live.unwrap_or_else(|| {
-        let outbox = host::store(Log::default())
-            .get(OUTBOX_KEY)
-            .map(|s| trickle_core::outbox::Outbox::from_json(&s))
-            .unwrap_or_default();
-        json!({ "questions": [], "queued": outbox.queued_len(), "deadLetter": outbox.dead_letter() })
-    });
-    dom::to_js(&value)
+    let text =
+        live.unwrap_or_else(|| crate::runtime::explain_json(&[], &host::store(Log::default())));
+    js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
 }
 
 /// Removes every node, listener and timer the widget added. Queued answers stay in

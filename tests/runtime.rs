@@ -1303,7 +1303,13 @@ async fn a_question_answered_in_another_tab_goes_away_here() {
     let key = state_key("u-other-tab");
     // A storage write unrelated to the question changes nothing.
     run_js("window.dispatchEvent(new StorageEvent('storage', { key: 'unrelated' }));");
-    assert!(host::with_runtime(|rt| rt.explain()["questions"][0]["open"] == true).unwrap());
+    assert!(
+        host::with_runtime(
+            |rt| serde_json::from_str::<Json>(&rt.explain()).unwrap()["questions"][0]["open"]
+                == true
+        )
+        .unwrap()
+    );
     assert!(shown_question().is_some());
     // The other tab answered `role`: its state says so, and it fires `storage` here.
     let mut state: Json = serde_json::from_str(&storage.get_item(&key).unwrap().unwrap()).unwrap();

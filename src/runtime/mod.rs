@@ -212,18 +212,9 @@ impl Runtime {
 
     /// `explain()`: every question with whether it is open and why not, the number
     /// of queued answers and the dead-letter list (contract section 4).
-    pub fn explain(&mut self) -> Json {
+    pub fn explain(&mut self) -> String {
         let questions = self.session.explain(&*self.store);
-        let outbox = self
-            .store
-            .get(OUTBOX_KEY)
-            .map(|text| Outbox::from_json(&text))
-            .unwrap_or_default();
-        json!({
-            "questions": questions,
-            "queued": outbox.queued_len(),
-            "deadLetter": outbox.dead_letter(),
-        })
+        explain_json(&questions, &self.store)
     }
 
     /// Tears down every node, listener and timer. The queue stays in storage.
@@ -629,4 +620,29 @@ fn on_ui_event(generation: u32, event: UiEvent) {
             }
         });
     });
+}
+
+/// `explain()`'s object as JSON text: `questions` and the stored outbox's count
+/// and dead letters (with no runtime, `questions` is empty). Written straight to
+/// text, not through a `serde_json::Value`: the answers in the dead letters are
+/// already serialized to text for sending, and a second, `Value`-bound copy of
+/// their serializers cost the wasm about a kilobyte.
+pub fn explain_json(questions: &[trickle_core::rules::Explanation], store: &Store) -> String {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct View<'a> {
+        questions: &'a [trickle_core::rules::Explanation],
+        queued: usize,
+        dead_letter: &'a [trickle_core::outbox::DeadLetter],
+    }
+    let outbox = store
+        .get(OUTBOX_KEY)
+        .map(|text| Outbox::from_json(&text))
+        .unwrap_or_default();
+    serde_json::to_string(&View {
+        questions,
+        queued: outbox.queued_len(),
+        dead_letter: outbox.dead_letter(),
+    })
+    .unwrap_or_default()
 }
