@@ -262,17 +262,17 @@ impl Outbox {
         let mut apart = Vec::new();
         let mut seen = crate::sorted::Set::new();
         for entry in queue {
-            match crate::de::from_value::<Queued>(entry.clone()) {
-                Ok(q) if seen.insert(q.answer.id.clone()) => outbox.queue.push(q),
-                Ok(_) => {}
-                Err(_) => apart.push(entry),
+            match crate::read::queued(&entry) {
+                Some(q) if seen.insert(q.answer.id.clone()) => outbox.queue.push(q),
+                Some(_) => {}
+                None => apart.push(entry),
             }
         }
         if let Some(Value::Array(dead)) = doc.remove("dead") {
             // Dead letters are kept for the record only; one unreadable is dropped.
             outbox.dead = dead
                 .into_iter()
-                .filter_map(|d| crate::de::from_value::<DeadLetter>(d).ok())
+                .filter_map(|d| crate::read::dead_letter(&d))
                 .collect();
         }
         outbox.queue.truncate(MAX_QUEUED);
