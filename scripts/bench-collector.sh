@@ -156,7 +156,7 @@ phase() {
     set -- $spec
     line=$(run "$1" "$2" "$3" "$4")
     echo "$name $line"
-    echo "$4 $(sed -n 's/.*answers_per_s=\([0-9]*\).*/\1/p' <<<"$line")" >>"$work/$name.rates"
+    echo "$4 $(sed -n 's/.*answers_per_s=\([0-9]*\).*/\1/p' <<<"$line") $round" >>"$work/$name.rates"
   done
   stop_collector "$name" "$db"
 }
@@ -192,6 +192,12 @@ for round in $(seq 1 "$rounds"); do
 done
 
 mean() { awk -v l="$1" '$1 == l { s += $2; n++ } END { printf "%.0f", s / n }' "$2"; }
+# per_round LABEL STORE: each round's hanging-sink / no-sink ratio, in round order.
+per_round() {
+  awk -v l="$1" 'FNR == 1 { f++ } $1 == l { r[f, $3] = $2; rounds[$3] = 1 }
+    END { for (i = 1; i in rounds; i++) printf "%s%.3f", (i > 1 ? " " : ""), r[2, i] / r[1, i] }' \
+    "$work/$2-no-sink.rates" "$work/$2-hanging-sink.rates"
+}
 echo "[bench-collector] answers/s, mean over $rounds round(s), per store"
 for store in $stores; do
   for label in 1-answer-per-post "${batch}-answers-per-post"; do
@@ -203,6 +209,7 @@ for store in $stores; do
         printf "[bench-collector] %s %s: no sink %d, hanging sink %d, ratio %.3f (%s)\n", s, l, a, b, r,
           (r >= 0.9 ? "within 10%" : "MORE THAN 10% SLOWER")
       }'
+      echo "[bench-collector] $store $label: ratio per round $(per_round "$label" "$store")"
     else
       echo "[bench-collector] $store $label: $a"
     fi

@@ -2,9 +2,13 @@
 //! on to the places where profiles live: signed webhooks, the Auth0 Management
 //! API, Segment.
 //!
-//! It is an outbox in the collector's own database: the store writes one pending
-//! delivery per fresh answer and sink in the answer's own transaction
+//! It is an outbox in the collector's own database: the store appends one log
+//! row per post with fresh answers in the answers' own transaction
 //! ([`crate::store::NewAnswers::forward_to`]), so a crash loses neither or both.
+//! A fan-out task turns log rows into deliveries (one per answer and sink) in
+//! transactions of its own ([`crate::store::Store::fan_out`]), gathering what
+//! arrived over [`FAN_OUT_GATHER`] into one, so ingestion pays for one cheap row
+//! per post and nothing more, whatever the sinks do.
 //! One task per sink ([`Forwarder::start`]) claims due deliveries
 //! ([`crate::store::Store::claim_due`]), sends up to
 //! [`Timing::max_in_flight`] of them at a time, and marks each done, reschedules
@@ -31,6 +35,13 @@ use tokio::task::{JoinHandle, JoinSet};
 use trickle_core::answer::Context;
 
 use crate::store::{unix_ms, Delivery, Store, StoreError};
+
+/// How long the fan-out task lets posts gather after it is woken before it moves
+/// them (at most [`Timing::poll`]): one larger transaction instead of one per
+/// post. It delays a delivery by at most this.
+pub const FAN_OUT_GATHER: Duration = Duration::from_millis(100);
+/// The most log rows (posts) one fan-out transaction moves.
+pub const FAN_OUT_BATCH: usize = 2000;
 
 pub use config::parse as parse_config;
 pub use sinks::{webhook_id, webhook_signature, Outcome, Sink};
@@ -100,6 +111,8 @@ fn random_u64() -> u64 {
 pub struct Forwarder {
     sinks: Vec<Arc<Sink>>,
     wakers: Vec<Arc<Notify>>,
+    /// Wakes the fan-out task: posts with fresh answers were logged.
+    logged: Arc<Notify>,
     timing: Timing,
     client: reqwest::Client,
 }
@@ -139,6 +152,7 @@ impl Forwarder {
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Forwarder {
             wakers: sinks.iter().map(|_| Arc::new(Notify::new())).collect(),
+            logged: Arc::new(Notify::new()),
             sinks: sinks.into_iter().map(Arc::new).collect(),
             timing,
             client,
@@ -166,27 +180,30 @@ impl Forwarder {
             .collect()
     }
 
-    /// Tells every sink's task that new deliveries are queued.
+    /// Tells the fan-out task that new answers are logged for forwarding.
     pub fn wake(&self) {
+        self.logged.notify_one();
+    }
+
+    fn wake_sinks(&self) {
         for waker in &self.wakers {
             waker.notify_one();
         }
     }
 
-    /// Starts one task per sink on the current tokio runtime.
+    /// Starts the fan-out task and one task per sink on the current tokio
+    /// runtime.
     pub fn start(self: &Arc<Self>, store: Store) -> Running {
-        let tasks = self
-            .sinks
-            .iter()
-            .zip(&self.wakers)
-            .map(|(sink, waker)| {
+        let fan_out = tokio::spawn(run_fan_out(Arc::clone(self), store.clone()));
+        let tasks = std::iter::once(fan_out)
+            .chain(self.sinks.iter().zip(&self.wakers).map(|(sink, waker)| {
                 tokio::spawn(run_sink(
                     Arc::clone(self),
                     Arc::clone(sink),
                     Arc::clone(waker),
                     store.clone(),
                 ))
-            })
+            }))
             .collect();
         Running { tasks }
     }
@@ -204,6 +221,34 @@ impl Running {
         for task in self.tasks {
             task.abort();
         }
+    }
+}
+
+/// Moves logged answers into deliveries, then wakes the sink tasks. Runs when
+/// woken (a post) or every [`Timing::poll`] (another collector's posts, or log
+/// rows left by a crash), after letting posts gather for [`FAN_OUT_GATHER`].
+async fn run_fan_out(fwd: Arc<Forwarder>, store: Store) {
+    let gather = FAN_OUT_GATHER.min(fwd.timing.poll);
+    loop {
+        match store.fan_out(FAN_OUT_BATCH).await {
+            Ok(moved) => {
+                if moved > 0 {
+                    tracing::debug!(posts = moved, "fanned out");
+                    fwd.wake_sinks();
+                }
+                if moved == FAN_OUT_BATCH {
+                    // More waiting: go on at once.
+                    continue;
+                }
+            }
+            Err(StoreError::Closed) => return,
+            Err(e) => tracing::warn!(error = %e, "fanning out logged answers failed"),
+        }
+        tokio::select! {
+            () = fwd.logged.notified() => {}
+            () = tokio::time::sleep(fwd.timing.poll) => {}
+        }
+        tokio::time::sleep(gather).await;
     }
 }
 
