@@ -272,8 +272,8 @@ pub async fn deliveries(db: &Location, status: &str) -> i64 {
     query_count(
         db,
         &format!(
-            "SELECT ((SELECT count(*) FROM deliveries WHERE status IN ('pending', 'queued'))
-                   + (SELECT coalesce(sum({logged}), 0) FROM forward_log))::bigint"
+            "SELECT (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'queued'))
+                  + (SELECT coalesce(sum({logged}), 0) FROM forward_log)"
         ),
         &[],
     )
