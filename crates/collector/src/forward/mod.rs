@@ -6,9 +6,11 @@
 //! row per post with fresh answers in the answers' own transaction
 //! ([`crate::store::NewAnswers::forward_to`]), so a crash loses neither or both.
 //! A fan-out task turns log rows into deliveries (one per answer and sink) in
-//! transactions of its own ([`crate::store::Store::fan_out`]), gathering what
-//! arrived over [`FAN_OUT_GATHER`] into one, so ingestion pays for one cheap row
-//! per post and nothing more, whatever the sinks do.
+//! transactions of its own ([`crate::store::Store::fan_out`]), at the sinks'
+//! pace: when a sink's claim finds fewer due deliveries than it has room for. So
+//! ingestion pays for one cheap row per post and nothing more, whatever the
+//! sinks do, and a sink that hangs leaves the log to grow (one row per post)
+//! instead of making the collector fan out rows it cannot send.
 //! One task per sink ([`Forwarder::start`]) claims due deliveries
 //! ([`crate::store::Store::claim_due`]), sends up to
 //! [`Timing::max_in_flight`] of them at a time, and marks each done, reschedules
@@ -36,9 +38,9 @@ use trickle_core::answer::Context;
 
 use crate::store::{unix_ms, Delivery, Store, StoreError};
 
-/// How long the fan-out task lets posts gather after it is woken before it moves
-/// them (at most [`Timing::poll`]): one larger transaction instead of one per
-/// post. It delays a delivery by at most this.
+/// How long the fan-out task lets posts gather after a sink asked for more
+/// before it moves them (at most [`Timing::poll`]): one larger transaction
+/// instead of one per post. It delays a delivery by at most this.
 pub const FAN_OUT_GATHER: Duration = Duration::from_millis(100);
 /// The most log rows (posts) one fan-out transaction moves.
 pub const FAN_OUT_BATCH: usize = 2000;
@@ -111,8 +113,9 @@ fn random_u64() -> u64 {
 pub struct Forwarder {
     sinks: Vec<Arc<Sink>>,
     wakers: Vec<Arc<Notify>>,
-    /// Wakes the fan-out task: posts with fresh answers were logged.
-    logged: Arc<Notify>,
+    /// Wakes the fan-out task: a sink's claim found fewer due deliveries than it
+    /// had room for.
+    hungry: Arc<Notify>,
     timing: Timing,
     client: reqwest::Client,
 }
@@ -152,7 +155,7 @@ impl Forwarder {
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Forwarder {
             wakers: sinks.iter().map(|_| Arc::new(Notify::new())).collect(),
-            logged: Arc::new(Notify::new()),
+            hungry: Arc::new(Notify::new()),
             sinks: sinks.into_iter().map(Arc::new).collect(),
             timing,
             client,
@@ -180,12 +183,9 @@ impl Forwarder {
             .collect()
     }
 
-    /// Tells the fan-out task that new answers are logged for forwarding.
+    /// Tells every sink's task that new answers are logged: one with room claims,
+    /// and if that finds too few, the fan-out task moves the log along.
     pub fn wake(&self) {
-        self.logged.notify_one();
-    }
-
-    fn wake_sinks(&self) {
         for waker in &self.wakers {
             waker.notify_one();
         }
@@ -224,31 +224,24 @@ impl Running {
     }
 }
 
-/// Moves logged answers into deliveries, then wakes the sink tasks. Runs when
-/// woken (a post) or every [`Timing::poll`] (another collector's posts, or log
-/// rows left by a crash), after letting posts gather for [`FAN_OUT_GATHER`].
+/// Moves logged answers into deliveries, then wakes the sink tasks. Runs when a
+/// sink asks for more (its claim came back short), after letting posts gather
+/// for [`FAN_OUT_GATHER`]; the sinks ask on every poll while they are idle, so
+/// another collector's posts and log rows left by a crash are moved too.
 async fn run_fan_out(fwd: Arc<Forwarder>, store: Store) {
     let gather = FAN_OUT_GATHER.min(fwd.timing.poll);
     loop {
+        fwd.hungry.notified().await;
+        tokio::time::sleep(gather).await;
         match store.fan_out(FAN_OUT_BATCH).await {
+            Ok(0) => {}
             Ok(moved) => {
-                if moved > 0 {
-                    tracing::debug!(posts = moved, "fanned out");
-                    fwd.wake_sinks();
-                }
-                if moved == FAN_OUT_BATCH {
-                    // More waiting: go on at once.
-                    continue;
-                }
+                tracing::debug!(posts = moved, "fanned out");
+                fwd.wake();
             }
             Err(StoreError::Closed) => return,
             Err(e) => tracing::warn!(error = %e, "fanning out logged answers failed"),
         }
-        tokio::select! {
-            () = fwd.logged.notified() => {}
-            () = tokio::time::sleep(fwd.timing.poll) => {}
-        }
-        tokio::time::sleep(gather).await;
     }
 }
 
@@ -262,6 +255,10 @@ async fn run_sink(fwd: Arc<Forwarder>, sink: Arc<Sink>, waker: Arc<Notify>, stor
         if room > 0 {
             match store.claim_due(&sink.key, unix_ms(), lease_ms, room).await {
                 Ok(batch) => {
+                    if batch.len() < room {
+                        // Too few due deliveries: more may be in the log.
+                        fwd.hungry.notify_one();
+                    }
                     for delivery in batch {
                         in_flight.spawn(deliver(
                             Arc::clone(&fwd),
