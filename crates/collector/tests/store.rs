@@ -193,7 +193,7 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' AND sql IS NOT NULL")
         .unwrap()
@@ -217,7 +217,7 @@ async fn a_database_from_a_newer_collector_is_refused() {
         .execute_batch("PRAGMA user_version = 99;")
         .unwrap();
     match Store::open(&db) {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 4),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 5),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }
