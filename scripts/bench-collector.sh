@@ -11,7 +11,9 @@
 # forwards every answer (--forward) to a webhook that never answers
 # (crates/collector/examples/hanging-sink.rs: accepts connections, never replies),
 # and prints each run's answers/s with no sink and with the hanging one, and their
-# ratio (the contract: within 10%). The forwarding timeout there is
+# ratio (the contract: within 10%): of the means, and of each round (the two
+# phases of a round run back to back, so a busy machine skews a round's ratio
+# less than the means). The forwarding timeout there is
 # BENCH_FORWARD_TIMEOUT (1 s), so the hanging requests time out and are rescheduled
 # (writes of their own) during the run instead of sitting idle.
 #
