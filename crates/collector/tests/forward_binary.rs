@@ -173,7 +173,13 @@ async fn sigkill_mid_retry_and_mid_delivery_loses_nothing(
         got == expected
     })
     .await;
-    let left = || query_count(&location, "SELECT count(*) FROM deliveries", &[]);
+    let left = || {
+        query_count(
+            &location,
+            "SELECT (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM forward_log)",
+            &[],
+        )
+    };
     for _ in 0..300 {
         if left().await == 0 {
             break;

@@ -304,7 +304,7 @@ async fn postgres_migrations_run_once_when_collectors_start_together() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     let rows = client
         .query("SELECT count(*) FROM schema_version", &[])
         .await
@@ -325,6 +325,7 @@ async fn postgres_migrations_run_once_when_collectors_start_together() {
         [
             "answers",
             "deliveries",
+            "forward_log",
             "profiles",
             "schema_version",
             "sinks"
@@ -343,7 +344,7 @@ async fn a_postgres_database_from_a_newer_collector_is_refused() {
         .await
         .unwrap();
     match Store::connect(&location).await {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 1),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 2),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }
@@ -452,31 +453,44 @@ async fn claims_from_two_collectors_never_hand_one_delivery_to_both_and_keep_eac
     const SINK: &str = "webhook:http://127.0.0.1:9/hook";
     const USERS: usize = 30;
     const PER_USER: usize = 5;
-    for n in 0..PER_USER {
-        for u in 0..USERS {
-            let mut b = batch(
-                &format!("user-{u}"),
-                vec![answer(
-                    &format!("a{n}"),
-                    "name",
-                    "answered",
-                    Some(json!(n)),
-                    "2026-11-30T15:00:00.000Z",
-                )],
-            );
-            b.forward_to = vec![SINK.into()];
-            one.record(b).await.unwrap();
-        }
-    }
-    // Both collectors claim and complete as fast as they can, concurrently.
+    // Posts arrive through both collectors (a user's answers alternately through
+    // one and the other) while both fan out and claim.
+    let posting = {
+        let (one, two) = (one.clone(), two.clone());
+        tokio::spawn(async move {
+            for n in 0..PER_USER {
+                for u in 0..USERS {
+                    let mut b = batch(
+                        &format!("user-{u}"),
+                        vec![answer(
+                            &format!("a{n}"),
+                            "name",
+                            "answered",
+                            Some(json!(n)),
+                            "2026-11-30T15:00:00.000Z",
+                        )],
+                    );
+                    b.forward_to = vec![SINK.into()];
+                    let via = if (n + u) % 2 == 0 { &one } else { &two };
+                    via.record(b).await.unwrap();
+                }
+            }
+        })
+    };
+    let posted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Both collectors fan out, claim and complete as fast as they can, concurrently.
     let worker = |store: Store| {
+        let posted = std::sync::Arc::clone(&posted);
         tokio::spawn(async move {
             let mut got = Vec::new();
-            for _ in 0..2000 {
+            for _ in 0..5000 {
+                store.fan_out(7).await.unwrap();
                 let now = trickle_collector::store::unix_ms();
                 let claimed = store.claim_due(SINK, now, 60_000, 4).await.unwrap();
                 if claimed.is_empty() {
-                    if store.pending_count().await.unwrap() == 0 {
+                    if posted.load(std::sync::atomic::Ordering::SeqCst)
+                        && store.pending_count().await.unwrap() == 0
+                    {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(2)).await;
@@ -491,6 +505,8 @@ async fn claims_from_two_collectors_never_hand_one_delivery_to_both_and_keep_eac
         })
     };
     let (a, b) = (worker(one.clone()), worker(two.clone()));
+    posting.await.unwrap();
+    posted.store(true, std::sync::atomic::Ordering::SeqCst);
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     assert!(
         !a.is_empty() && !b.is_empty(),

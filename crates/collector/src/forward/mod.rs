@@ -2,9 +2,15 @@
 //! on to the places where profiles live: signed webhooks, the Auth0 Management
 //! API, Segment.
 //!
-//! It is an outbox in the collector's own database: the store writes one pending
-//! delivery per fresh answer and sink in the answer's own transaction
+//! It is an outbox in the collector's own database: the store appends one log
+//! row per post with fresh answers in the answers' own transaction
 //! ([`crate::store::NewAnswers::forward_to`]), so a crash loses neither or both.
+//! A fan-out task turns log rows into deliveries (one per answer and sink) in
+//! transactions of its own ([`crate::store::Store::fan_out`]), at the sinks'
+//! pace: when a sink's claim finds fewer due deliveries than it has room for. So
+//! ingestion pays for one cheap row per post and nothing more, whatever the
+//! sinks do, and a sink that hangs leaves the log to grow (one row per post)
+//! instead of making the collector fan out rows it cannot send.
 //! One task per sink ([`Forwarder::start`]) claims due deliveries
 //! ([`crate::store::Store::claim_due`]), sends up to
 //! [`Timing::max_in_flight`] of them at a time, and marks each done, reschedules
@@ -31,6 +37,13 @@ use tokio::task::{JoinHandle, JoinSet};
 use trickle_core::answer::Context;
 
 use crate::store::{unix_ms, Delivery, Store, StoreError};
+
+/// How long the fan-out task lets posts gather after a sink asked for more
+/// before it moves them (at most [`Timing::poll`]): one larger transaction
+/// instead of one per post. It delays a delivery by at most this.
+pub const FAN_OUT_GATHER: Duration = Duration::from_millis(100);
+/// The most log rows (posts) one fan-out transaction moves.
+pub const FAN_OUT_BATCH: usize = 2000;
 
 pub use config::parse as parse_config;
 pub use sinks::{webhook_id, webhook_signature, Outcome, Sink};
@@ -100,6 +113,9 @@ fn random_u64() -> u64 {
 pub struct Forwarder {
     sinks: Vec<Arc<Sink>>,
     wakers: Vec<Arc<Notify>>,
+    /// Wakes the fan-out task: a sink's claim found fewer due deliveries than it
+    /// had room for.
+    hungry: Arc<Notify>,
     timing: Timing,
     client: reqwest::Client,
 }
@@ -139,6 +155,7 @@ impl Forwarder {
             .map_err(|e| format!("HTTP client: {e}"))?;
         Ok(Forwarder {
             wakers: sinks.iter().map(|_| Arc::new(Notify::new())).collect(),
+            hungry: Arc::new(Notify::new()),
             sinks: sinks.into_iter().map(Arc::new).collect(),
             timing,
             client,
@@ -166,27 +183,27 @@ impl Forwarder {
             .collect()
     }
 
-    /// Tells every sink's task that new deliveries are queued.
+    /// Tells every sink's task that new answers are logged: one with room claims,
+    /// and if that finds too few, the fan-out task moves the log along.
     pub fn wake(&self) {
         for waker in &self.wakers {
             waker.notify_one();
         }
     }
 
-    /// Starts one task per sink on the current tokio runtime.
+    /// Starts the fan-out task and one task per sink on the current tokio
+    /// runtime.
     pub fn start(self: &Arc<Self>, store: Store) -> Running {
-        let tasks = self
-            .sinks
-            .iter()
-            .zip(&self.wakers)
-            .map(|(sink, waker)| {
+        let fan_out = tokio::spawn(run_fan_out(Arc::clone(self), store.clone()));
+        let tasks = std::iter::once(fan_out)
+            .chain(self.sinks.iter().zip(&self.wakers).map(|(sink, waker)| {
                 tokio::spawn(run_sink(
                     Arc::clone(self),
                     Arc::clone(sink),
                     Arc::clone(waker),
                     store.clone(),
                 ))
-            })
+            }))
             .collect();
         Running { tasks }
     }
@@ -207,6 +224,27 @@ impl Running {
     }
 }
 
+/// Moves logged answers into deliveries, then wakes the sink tasks. Runs when a
+/// sink asks for more (its claim came back short), after letting posts gather
+/// for [`FAN_OUT_GATHER`]; the sinks ask on every poll while they are idle, so
+/// another collector's posts and log rows left by a crash are moved too.
+async fn run_fan_out(fwd: Arc<Forwarder>, store: Store) {
+    let gather = FAN_OUT_GATHER.min(fwd.timing.poll);
+    loop {
+        fwd.hungry.notified().await;
+        tokio::time::sleep(gather).await;
+        match store.fan_out(FAN_OUT_BATCH).await {
+            Ok(0) => {}
+            Ok(moved) => {
+                tracing::debug!(posts = moved, "fanned out");
+                fwd.wake();
+            }
+            Err(StoreError::Closed) => return,
+            Err(e) => tracing::warn!(error = %e, "fanning out logged answers failed"),
+        }
+    }
+}
+
 async fn run_sink(fwd: Arc<Forwarder>, sink: Arc<Sink>, waker: Arc<Notify>, store: Store) {
     let lease_ms = i64::try_from(fwd.timing.lease.as_millis()).unwrap_or(i64::MAX);
     // Dropping this set (the task aborted) aborts the deliveries in flight.
@@ -217,6 +255,10 @@ async fn run_sink(fwd: Arc<Forwarder>, sink: Arc<Sink>, waker: Arc<Notify>, stor
         if room > 0 {
             match store.claim_due(&sink.key, unix_ms(), lease_ms, room).await {
                 Ok(batch) => {
+                    if batch.len() < room {
+                        // Too few due deliveries: more may be in the log.
+                        fwd.hungry.notify_one();
+                    }
                     for delivery in batch {
                         in_flight.spawn(deliver(
                             Arc::clone(&fwd),

@@ -18,12 +18,17 @@
 //! - The merged profile is a cache of the answers: replaying a user's answers
 //!   with [`ProfileDoc::apply`] (the rule of `trickle_core::profile`) gives the same
 //!   document.
-//! - Forwarding outbox: a newly stored answer's pending deliveries
-//!   ([`NewAnswers::forward_to`]) commit with the answer. `claim_due` only hands
-//!   out the oldest pending delivery of a (sink, user), under a lease, and never
-//!   the same one to two claims (SQLite: its one writer thread serialises claims;
-//!   PostgreSQL: `FOR UPDATE SKIP LOCKED`); `mark_done`, `reschedule`,
-//!   `mark_failed`, `list_failed`, `requeue_failed` do what they say.
+//! - Forwarding outbox, in two steps so that ingestion pays for one cheap row:
+//!   a post with fresh answers and sinks ([`NewAnswers::forward_to`]) appends one
+//!   row to the forwarding log, committed with the answers; [`Store::fan_out`]
+//!   (the forwarder, in its own transactions) turns log rows into deliveries, one
+//!   per answer and sink, in the order each user's posts committed. Deliveries
+//!   of one (sink, user) form a line: only its first is 'pending' (the head),
+//!   the rest 'queued'; when the head is done or failed the next becomes the
+//!   head. `claim_due` reads heads only, under a lease, and never hands one to
+//!   two claims (SQLite: its one writer thread serialises claims; PostgreSQL:
+//!   `FOR UPDATE SKIP LOCKED`); `mark_done`, `reschedule`, `mark_failed`,
+//!   `list_failed`, `requeue_failed` do what they say.
 //!
 //! Adding an operation means one method on [`Backend`], one in each engine, and
 //! its forwarding method on [`Store`].
@@ -278,6 +283,8 @@ pub trait Backend: Send + Sync + 'static {
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError>;
+    /// See [`Store::fan_out`].
+    async fn fan_out(&self, limit: usize) -> Result<usize, StoreError>;
     /// See [`Store::mark_done`].
     async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError>;
     /// See [`Store::reschedule`].
@@ -372,7 +379,17 @@ impl Store {
         self.engine.claim_due(sink, now_ms, lease_ms, limit).await
     }
 
-    /// The delivery arrived: it leaves the outbox.
+    /// Turns up to `limit` rows of the forwarding log (one per post that stored
+    /// answers for some sink), oldest first, into deliveries, in one transaction
+    /// of its own; returns the log rows moved (fewer than `limit`: the log is
+    /// empty now). Safe to call from several tasks and collectors at once: on
+    /// PostgreSQL one collector fans out at a time, the others return 0.
+    pub async fn fan_out(&self, limit: usize) -> Result<usize, StoreError> {
+        self.engine.fan_out(limit).await
+    }
+
+    /// The delivery arrived: it leaves the outbox, and the next of its line
+    /// (same sink and user) becomes due.
     pub async fn mark_done(&self, delivery: &Delivery) -> Result<(), StoreError> {
         self.engine.mark_done(DeliveryKey::of(delivery)).await
     }
@@ -389,7 +406,8 @@ impl Store {
             .await
     }
 
-    /// The delivery gave up: kept as failed, listed by [`Store::list_failed`].
+    /// The delivery gave up: kept as failed, listed by [`Store::list_failed`];
+    /// the next of its line becomes due.
     pub async fn mark_failed(&self, delivery: &Delivery, error: String) -> Result<(), StoreError> {
         self.engine
             .mark_failed(DeliveryKey::of(delivery), error)
@@ -401,8 +419,8 @@ impl Store {
         self.engine.list_failed().await
     }
 
-    /// Makes every failed delivery pending again, due now, with a fresh retry
-    /// window; returns how many.
+    /// Puts every failed delivery back in its line (by its original order), due
+    /// now when it is first in line, with a fresh retry window; returns how many.
     pub async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
         self.engine.requeue_failed(now_ms).await
     }
@@ -412,7 +430,8 @@ impl Store {
         self.engine.next_due(sink).await
     }
 
-    /// Pending deliveries, all sinks.
+    /// Deliveries not yet done nor failed, all sinks, those still in the log
+    /// included.
     pub async fn pending_count(&self) -> Result<i64, StoreError> {
         self.engine.pending_count().await
     }

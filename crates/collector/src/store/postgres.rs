@@ -47,6 +47,14 @@ const MIGRATION_LOCK: i64 = 0x0074_7269_636b_6c65;
 /// The first half of the two-int advisory lock key of a user's writes ("trk"); the
 /// second half is `hashtext(user_id)`. The two-int form never meets the bigint one.
 const USER_LOCK_CLASS: i32 = 0x0074_726b;
+/// The first half of the advisory lock key of a user's forwarding lines ("trf"),
+/// the second `hashtext(user_id)`: the fan-out and the end of a head (done,
+/// failed) take it, so one never misses the other's row (a row queued behind a
+/// head that is being deleted would otherwise wait forever). Ingestion does not.
+const LINE_LOCK_CLASS: i32 = 0x0074_7266;
+/// The bigint advisory lock key of the fan-out ("fanout"): one collector fans out
+/// at a time, so deliveries get their seq in log order.
+const FAN_OUT_LOCK: i64 = 0x6661_6e6f_7574;
 
 /// Schema migrations, applied in order inside one transaction under
 /// [`MIGRATION_LOCK`]; `schema_version.version` counts those done. Append only:
@@ -95,6 +103,31 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX deliveries_due ON deliveries (sink_id, next_at, seq) WHERE status = 'pending';
     CREATE INDEX deliveries_in_order ON deliveries (sink_id, user_id, seq) WHERE status = 'pending';"#,
+    // 2: forwarding off the ingestion path (as SQLite's version 5). A post with
+    // fresh answers and sinks appends one row to `forward_log` (no secondary
+    // index); the forwarder fans log rows out into `deliveries` in its own
+    // transactions. In `deliveries` only the first row in line of a (sink, user)
+    // is 'pending' (the head, read by claims through `deliveries_due`); the rows
+    // behind it are 'queued'. Rows pending before this migration keep their seq;
+    // all but the oldest of each (sink, user) queue behind it.
+    r#"CREATE TABLE forward_log (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        user_id TEXT COLLATE "C" NOT NULL,
+        answer_ids TEXT[] NOT NULL,
+        sink_ids BIGINT[] NOT NULL,
+        created_at BIGINT NOT NULL
+    );
+    ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
+    ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
+        CHECK (status IN ('pending', 'queued', 'failed'));
+    ALTER TABLE deliveries ALTER COLUMN status SET DEFAULT 'queued';
+    UPDATE deliveries d SET status = 'queued'
+    WHERE d.status = 'pending'
+      AND EXISTS (SELECT 1 FROM deliveries e
+                  WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
+                    AND e.status = 'pending' AND e.seq < d.seq);
+    DROP INDEX deliveries_in_order;
+    CREATE INDEX deliveries_line ON deliveries (sink_id, user_id, seq) WHERE status <> 'failed';"#,
 ];
 
 /// The answer columns, in the order [`answer_of`] reads them.
@@ -261,6 +294,61 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    /// Ends a head of line with `sql` (its delivery done or failed; the statement
+    /// returns the row's `sink_id`, none if the row is gone) and makes the next
+    /// of the line its head, under the user's line lock (see
+    /// [`LINE_LOCK_CLASS`]).
+    async fn end_head(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        user_id: &str,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.cached_execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+            &[&LINE_LOCK_CLASS, &user_id],
+        )
+        .await?;
+        let ended = tx.cached_query_opt(sql, params).await?;
+        if let Some(row) = ended {
+            let sink_id: i64 = row.get(0);
+            promote(&tx, &[sink_id], &[user_id.to_owned()]).await?;
+        }
+        tx.commit().await.map_err(db)
+    }
+}
+
+/// Gives each line (`sinks[i]`, `users[i]`) that has no head one: its oldest
+/// queued row becomes 'pending'. Reads through `deliveries_line`.
+async fn promote(
+    client: &impl GenericClient,
+    sinks: &[i64],
+    users: &[String],
+) -> Result<(), StoreError> {
+    if sinks.is_empty() {
+        return Ok(());
+    }
+    client
+        .cached_execute(
+            "UPDATE deliveries d SET status = 'pending'
+             FROM (SELECT DISTINCT ON (q.sink_id, q.user_id) q.seq
+                   FROM (SELECT DISTINCT s, u FROM unnest($1::int8[], $2::text[]) AS t(s, u)) t
+                   JOIN deliveries q ON q.sink_id = t.s AND q.user_id = t.u
+                   WHERE q.status <> 'failed' AND q.status = 'queued'
+                     AND NOT EXISTS (SELECT 1 FROM deliveries p
+                                     WHERE p.sink_id = q.sink_id AND p.user_id = q.user_id
+                                       AND p.status <> 'failed' AND p.status = 'pending')
+                   ORDER BY q.sink_id, q.user_id, q.seq) head
+             WHERE d.seq = head.seq",
+            &[&sinks, &users],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Queries through the connection's statement cache: a statement is parsed and
 /// planned once per connection, and each later use is one round trip (a query
 /// given as text costs two: prepare, then execute).
@@ -410,22 +498,25 @@ impl Backend for Postgres {
             tx.commit().await.map_err(db)?;
             return Ok(recorded);
         }
-        // The outbox: one pending delivery per fresh answer and sink, committed
-        // with the answer itself (a crash loses neither or both).
-        if !sinks.is_empty() {
-            let ids: Vec<&str> = fresh.iter().map(|answer| answer.id.as_str()).collect();
-            // Answer by answer, sink by sink: the order the seqs are given in.
+        // Forwarding: one row in the log for the whole post (its fresh answers
+        // and sinks), committed with the answers (a crash loses neither or both);
+        // the forwarder fans it out later, in its own transactions. Sent in the
+        // same round trip as the profile's read (the client pipelines them).
+        let ids: Vec<&str> = fresh.iter().map(|answer| answer.id.as_str()).collect();
+        let log = async {
+            if sinks.is_empty() {
+                return Ok(0);
+            }
             tx.cached_execute(
-                "INSERT INTO deliveries (sink_id, user_id, answer_id, created_at, next_at)
-                 SELECT s.id, $2, a.id, $3, $3
-                 FROM unnest($1::text[]) WITH ORDINALITY AS a(id, n)
-                 CROSS JOIN unnest($4::int8[]) WITH ORDINALITY AS s(id, m)
-                 ORDER BY a.n, s.m",
-                &[&ids, &batch.user_id, &now_ms, &sinks],
+                "INSERT INTO forward_log (user_id, answer_ids, sink_ids, created_at)
+                 VALUES ($1, $2, $3, $4)",
+                &[&batch.user_id, &ids, &sinks, &now_ms],
             )
-            .await?;
-        }
-        let doc = match load_doc(&tx, &batch.user_id).await {
+            .await
+        };
+        let (logged, stored) = tokio::join!(log, load_doc(&tx, &batch.user_id));
+        logged?;
+        let doc = match stored {
             Ok(stored) => {
                 let mut doc = stored.map(|(doc, _)| doc).unwrap_or_default();
                 for answer in fresh {
@@ -532,6 +623,9 @@ impl Backend for Postgres {
         let client = self.client().await?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let lease_until = now_ms.saturating_add(lease_ms);
+        // Heads only ('pending'), through `deliveries_due`. A claimed row's
+        // `next_at` becomes its lease's end: later claims do not read it again
+        // until then (if its outcome never comes, a crash, it is due again).
         // One statement, so one implicit transaction: the heads of the line are
         // locked (rows another collector is claiming right now are skipped, not
         // waited for), leased, and returned with their answer and profile. A row
@@ -544,14 +638,12 @@ impl Backend for Postgres {
                         SELECT d.seq FROM deliveries d
                         WHERE d.sink_id = (SELECT id FROM sinks WHERE name = $1)
                           AND d.status = 'pending' AND d.next_at <= $2 AND d.lease_until <= $2
-                          AND NOT EXISTS (SELECT 1 FROM deliveries e
-                                          WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
-                                            AND e.status = 'pending' AND e.seq < d.seq)
                         ORDER BY d.next_at, d.seq
                         LIMIT $3
                         FOR UPDATE SKIP LOCKED
                     ), claimed AS (
-                        UPDATE deliveries d SET lease_until = $4, attempts = d.attempts + 1
+                        UPDATE deliveries d SET lease_until = $4, next_at = $4,
+                                                attempts = d.attempts + 1
                         FROM heads WHERE d.seq = heads.seq
                         RETURNING d.seq, d.user_id, d.answer_id, d.attempts, d.created_at, d.next_at
                     )
@@ -603,15 +695,83 @@ impl Backend for Postgres {
         Ok(out)
     }
 
-    async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
-        self.client()
+    async fn fan_out(&self, limit: usize) -> Result<usize, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        let mine: bool = tx
+            .cached_query_one("SELECT pg_try_advisory_xact_lock($1)", &[&FAN_OUT_LOCK])
             .await?
-            .cached_execute(
-                "DELETE FROM deliveries WHERE seq = $1 AND user_id = $2 AND answer_id = $3",
-                &[&of.seq, &of.user_id, &of.answer_id],
+            .get(0);
+        if !mine {
+            // Another collector is fanning out; it takes these rows too.
+            return Ok(0);
+        }
+        // A user's log rows commit in seq order (ingestion holds the user's lock
+        // while it appends), so this snapshot never has a user's later row
+        // without the earlier ones.
+        let rows = tx
+            .cached_query(
+                "SELECT seq, user_id, answer_ids, sink_ids, created_at FROM forward_log
+                 ORDER BY seq LIMIT $1",
+                &[&limit],
             )
             .await?;
-        Ok(())
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let (mut seqs, mut users) = (Vec::with_capacity(rows.len()), Vec::new());
+        let (mut sink_col, mut user_col, mut answer_col, mut created_col) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for row in &rows {
+            seqs.push(row.get::<_, i64>(0));
+            let user_id: String = row.get(1);
+            let answer_ids: Vec<String> = row.get(2);
+            let sink_ids: Vec<i64> = row.get(3);
+            let created_at: i64 = row.get(4);
+            for answer_id in &answer_ids {
+                for &sink_id in &sink_ids {
+                    sink_col.push(sink_id);
+                    user_col.push(user_id.clone());
+                    answer_col.push(answer_id.clone());
+                    created_col.push(created_at);
+                }
+            }
+            users.push(user_id);
+        }
+        // The lines of these users, locked against a head ending meanwhile
+        // (only one fan-out runs at a time, so taking several cannot deadlock).
+        tx.cached_execute(
+            "SELECT pg_advisory_xact_lock($1, h)
+             FROM (SELECT DISTINCT hashtext(u) AS h FROM unnest($2::text[]) AS u ORDER BY h) l",
+            &[&LINE_LOCK_CLASS, &users],
+        )
+        .await?;
+        // In the log's order: the seqs are given in it.
+        tx.cached_execute(
+            "INSERT INTO deliveries (sink_id, user_id, answer_id, status, created_at, next_at)
+             SELECT x.sink_id, x.user_id, x.answer_id, 'queued', x.created_at, x.created_at
+             FROM unnest($1::int8[], $2::text[], $3::text[], $4::int8[])
+                  WITH ORDINALITY AS x(sink_id, user_id, answer_id, created_at, n)
+             ORDER BY x.n",
+            &[&sink_col, &user_col, &answer_col, &created_col],
+        )
+        .await?;
+        promote(&tx, &sink_col, &user_col).await?;
+        tx.cached_execute("DELETE FROM forward_log WHERE seq = ANY($1)", &[&seqs])
+            .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows.len())
+    }
+
+    async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
+        self.end_head(
+            "DELETE FROM deliveries WHERE seq = $1 AND user_id = $2 AND answer_id = $3
+             RETURNING sink_id",
+            &[&of.seq, &of.user_id, &of.answer_id],
+            &of.user_id,
+        )
+        .await
     }
 
     async fn reschedule(
@@ -632,15 +792,14 @@ impl Backend for Postgres {
     }
 
     async fn mark_failed(&self, of: DeliveryKey, error: String) -> Result<(), StoreError> {
-        self.client()
-            .await?
-            .cached_execute(
-                "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = $2
-                 WHERE seq = $1 AND user_id = $3 AND answer_id = $4",
-                &[&of.seq, &error, &of.user_id, &of.answer_id],
-            )
-            .await?;
-        Ok(())
+        self.end_head(
+            "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = $2
+             WHERE seq = $1 AND user_id = $3 AND answer_id = $4
+             RETURNING sink_id",
+            &[&of.seq, &error, &of.user_id, &of.answer_id],
+            &of.user_id,
+        )
+        .await
     }
 
     async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
@@ -670,17 +829,27 @@ impl Backend for Postgres {
     }
 
     async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
-        let n = self
-            .client()
-            .await?
-            .cached_execute(
-                "UPDATE deliveries SET status = 'pending', attempts = 0, created_at = $1,
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        // Every writer of the outbox waits (an admin command, rare): no head
+        // ends and no fan-out queues while the lines are put back together.
+        tx.batch_execute("LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE")
+            .await
+            .map_err(db)?;
+        let rows = tx
+            .cached_query(
+                "UPDATE deliveries SET status = 'queued', attempts = 0, created_at = $1,
                         next_at = $1, lease_until = 0
-                 WHERE status = 'failed'",
+                 WHERE status = 'failed'
+                 RETURNING sink_id, user_id",
                 &[&now_ms],
             )
             .await?;
-        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        let sinks: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+        let users: Vec<String> = rows.iter().map(|row| row.get(1)).collect();
+        promote(&tx, &sinks, &users).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows.len())
     }
 
     async fn next_due(&self, sink: &str) -> Result<Option<i64>, StoreError> {
@@ -688,9 +857,13 @@ impl Backend for Postgres {
             .client()
             .await?
             .cached_query_one(
-                "SELECT min(greatest(next_at, lease_until)) FROM deliveries
+                // Log rows not fanned out yet are due now.
+                "SELECT CASE WHEN EXISTS (SELECT 1 FROM forward_log)
+                             THEN least(min(greatest(next_at, lease_until)), $2)
+                             ELSE min(greatest(next_at, lease_until)) END
+                 FROM deliveries
                  WHERE sink_id = (SELECT id FROM sinks WHERE name = $1) AND status = 'pending'",
-                &[&sink],
+                &[&sink, &unix_ms()],
             )
             .await?;
         Ok(row.get(0))
@@ -701,7 +874,9 @@ impl Backend for Postgres {
             .client()
             .await?
             .cached_query_one(
-                "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+                "SELECT (SELECT count(*) FROM deliveries WHERE status <> 'failed')
+                      + (SELECT coalesce(sum(cardinality(answer_ids) * cardinality(sink_ids)), 0)
+                         FROM forward_log)::int8",
                 &[],
             )
             .await?;

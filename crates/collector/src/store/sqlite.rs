@@ -162,6 +162,52 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX deliveries_in_order ON deliveries (sink_id, user_id) WHERE status = 'pending';",
         then: None,
     },
+    // 5: forwarding off the ingestion path. A post with fresh answers and sinks
+    // appends one row to `forward_log` (no secondary index: the rowid B-tree only
+    // grows at its right edge); the forwarder fans log rows out into `deliveries`
+    // in transactions of its own ([`fan_out`]), in log order, which is the order
+    // the single writer committed them. In `deliveries` only the first row in
+    // line of a (sink, user) is 'pending' (the head, what claims read through
+    // `deliveries_due`); the rows behind it are 'queued' and become the head in
+    // seq order when it is done or failed ([`promote`]). Rows pending before this
+    // migration keep their seq; all but the oldest of each (sink, user) queue.
+    Migration {
+        sql: "CREATE TABLE forward_log (
+            seq INTEGER PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            answer_ids TEXT NOT NULL,
+            sink_ids TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE TABLE deliveries_v5 (
+            seq INTEGER PRIMARY KEY,
+            sink_id INTEGER NOT NULL,
+            user_id TEXT NOT NULL,
+            answer_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'queued', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            next_at INTEGER NOT NULL,
+            lease_until INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        ) STRICT;
+        INSERT INTO deliveries_v5 (seq, sink_id, user_id, answer_id, status, attempts,
+                                   created_at, next_at, lease_until, last_error)
+            SELECT d.seq, d.sink_id, d.user_id, d.answer_id,
+                   CASE WHEN d.status = 'pending' AND EXISTS (
+                            SELECT 1 FROM deliveries e
+                            WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
+                              AND e.status = 'pending' AND e.seq < d.seq)
+                        THEN 'queued' ELSE d.status END,
+                   d.attempts, d.created_at, d.next_at, d.lease_until, d.last_error
+            FROM deliveries d
+            ORDER BY d.seq;
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_v5 RENAME TO deliveries;
+        CREATE INDEX deliveries_due ON deliveries (sink_id, next_at) WHERE status = 'pending';
+        CREATE INDEX deliveries_line ON deliveries (sink_id, user_id) WHERE status <> 'failed';",
+        then: None,
+    },
 ];
 
 /// What goes wrong inside this module.
@@ -342,12 +388,22 @@ impl Backend for Sqlite {
             .await
     }
 
+    async fn fan_out(&self, limit: usize) -> Result<usize, StoreError> {
+        self.write(move |tx| fan_out(tx, limit)).await
+    }
+
     async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
         self.write(move |tx| {
-            tx.prepare_cached(
-                "DELETE FROM deliveries WHERE seq = ?1 AND user_id = ?2 AND answer_id = ?3",
-            )?
-            .execute(params![of.seq, of.user_id, of.answer_id])?;
+            let sink_id: Option<i64> = tx
+                .prepare_cached(
+                    "DELETE FROM deliveries WHERE seq = ?1 AND user_id = ?2 AND answer_id = ?3
+                     RETURNING sink_id",
+                )?
+                .query_row(params![of.seq, of.user_id, of.answer_id], |row| row.get(0))
+                .optional()?;
+            if let Some(sink_id) = sink_id {
+                promote(tx, sink_id, &of.user_id)?;
+            }
             Ok(())
         })
         .await
@@ -372,11 +428,19 @@ impl Backend for Sqlite {
 
     async fn mark_failed(&self, of: DeliveryKey, error: String) -> Result<(), StoreError> {
         self.write(move |tx| {
-            tx.prepare_cached(
-                "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = ?2
-                 WHERE seq = ?1 AND user_id = ?3 AND answer_id = ?4",
-            )?
-            .execute(params![of.seq, error, of.user_id, of.answer_id])?;
+            let sink_id: Option<i64> = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = ?2
+                     WHERE seq = ?1 AND user_id = ?3 AND answer_id = ?4
+                     RETURNING sink_id",
+                )?
+                .query_row(params![of.seq, error, of.user_id, of.answer_id], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            if let Some(sink_id) = sink_id {
+                promote(tx, sink_id, &of.user_id)?;
+            }
             Ok(())
         })
         .await
@@ -384,13 +448,23 @@ impl Backend for Sqlite {
 
     async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
-            Ok(tx
+            // Back in line in their own place (by seq): each waits behind a
+            // pending head of its (sink, user), or becomes the head.
+            let lines: Vec<(i64, String)> = tx
                 .prepare_cached(
-                    "UPDATE deliveries SET status = 'pending', attempts = 0, created_at = ?1,
+                    "UPDATE deliveries SET status = 'queued', attempts = 0, created_at = ?1,
                             next_at = ?1, lease_until = 0
-                     WHERE status = 'failed'",
+                     WHERE status = 'failed'
+                     RETURNING sink_id, user_id",
                 )?
-                .execute([now_ms])?)
+                .query_map([now_ms], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let requeued = lines.len();
+            let lines: std::collections::BTreeSet<(i64, String)> = lines.into_iter().collect();
+            for (sink_id, user_id) in &lines {
+                promote(tx, *sink_id, user_id)?;
+            }
+            Ok(requeued)
         })
         .await
     }
@@ -424,11 +498,16 @@ impl Backend for Sqlite {
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached(
-                    "SELECT min(max(next_at, lease_until)) FROM deliveries
+                    // Log rows not fanned out yet are due now (their sinks are
+                    // not matched: the fan-out that makes them due is for all).
+                    "SELECT CASE WHEN EXISTS (SELECT 1 FROM forward_log)
+                                 THEN min(coalesce(min(max(next_at, lease_until)), ?2), ?2)
+                                 ELSE min(max(next_at, lease_until)) END
+                     FROM deliveries
                      WHERE sink_id = (SELECT id FROM sinks WHERE name = ?1)
                        AND status = 'pending'",
                 )?
-                .query_row([sink], |row| row.get::<_, Option<i64>>(0))?)
+                .query_row(params![sink, unix_ms()], |row| row.get::<_, Option<i64>>(0))?)
         })
         .await
     }
@@ -436,7 +515,10 @@ impl Backend for Sqlite {
     async fn pending_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| {
             Ok(conn.query_row(
-                "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+                "SELECT (SELECT count(*) FROM deliveries WHERE status <> 'failed')
+                      + (SELECT coalesce(sum(json_array_length(answer_ids)
+                                             * json_array_length(sink_ids)), 0)
+                         FROM forward_log)",
                 [],
                 |row| row.get(0),
             )?)
@@ -644,10 +726,12 @@ fn in_savepoint<T>(
     }
 }
 
-/// The outbox's claim: up to `limit` due rows of `sink` that are first in line
-/// for their user (no earlier pending row of the same user and sink, claimed or
-/// not), leased until `now + lease`, with the answer and the user's merged
-/// profile as they are now.
+/// The outbox's claim: up to `limit` due heads of line of `sink` (only a
+/// (sink, user)'s first row is 'pending'), leased until `now + lease`, with the
+/// answer and the user's merged profile as they are now. The lease's end is also
+/// the row's `next_at`, so a leased row leaves the due range of
+/// `deliveries_due` and later claims do not read it again; if its outcome never
+/// comes (a crash), it is due again when the lease ends.
 fn claim_due(
     tx: &Transaction<'_>,
     sink: &str,
@@ -661,9 +745,6 @@ fn claim_due(
             "SELECT d.seq, d.user_id, d.answer_id, d.attempts, d.created_at FROM deliveries d
              WHERE d.sink_id = (SELECT id FROM sinks WHERE name = ?1)
                AND d.status = 'pending' AND d.next_at <= ?2 AND d.lease_until <= ?2
-               AND NOT EXISTS (SELECT 1 FROM deliveries e
-                               WHERE e.sink_id = d.sink_id AND e.user_id = d.user_id
-                                 AND e.status = 'pending' AND e.seq < d.seq)
              ORDER BY d.next_at, d.seq LIMIT ?3",
         )?
         .query_map(params![sink, now_ms, limit], |row| {
@@ -679,7 +760,8 @@ fn claim_due(
     let mut out = Vec::with_capacity(heads.len());
     for (seq, user_id, answer_id, attempts, created_at_ms) in heads {
         tx.prepare_cached(
-            "UPDATE deliveries SET lease_until = ?2, attempts = attempts + 1 WHERE seq = ?1",
+            "UPDATE deliveries SET lease_until = ?2, next_at = ?2, attempts = attempts + 1
+             WHERE seq = ?1",
         )?
         .execute(params![seq, now_ms.saturating_add(lease_ms)])?;
         let answer = tx
@@ -711,6 +793,77 @@ fn claim_due(
         });
     }
     Ok(out)
+}
+
+/// Moves up to `limit` rows of `forward_log`, oldest first, into `deliveries`:
+/// one row per answer and sink, in the log's order (answers in their batch's
+/// order, sinks in the post's order), queued behind the (sink, user)'s line,
+/// then each touched line gets a head if it has none. One transaction (the
+/// caller's savepoint): a crash keeps the log rows or moves them all. Returns
+/// the log rows moved.
+fn fan_out(tx: &Transaction<'_>, limit: usize) -> Result<usize, Error> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows: Vec<(i64, String, String, String, i64)> = tx
+        .prepare_cached(
+            "SELECT seq, user_id, answer_ids, sink_ids, created_at FROM forward_log
+             ORDER BY seq LIMIT ?1",
+        )?
+        .query_map([limit], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    let Some(&(last, ..)) = rows.last() else {
+        return Ok(0);
+    };
+    let mut lines = std::collections::BTreeSet::new();
+    {
+        let mut enqueue = tx.prepare_cached(
+            "INSERT INTO deliveries (sink_id, user_id, answer_id, status, created_at, next_at)
+             VALUES (?1, ?2, ?3, 'queued', ?4, ?4)",
+        )?;
+        for (_, user_id, answer_ids, sink_ids, created_at) in &rows {
+            let answer_ids: Vec<String> = serde_json::from_str(answer_ids)?;
+            let sink_ids: Vec<i64> = serde_json::from_str(sink_ids)?;
+            for answer_id in &answer_ids {
+                for sink_id in &sink_ids {
+                    enqueue.execute(params![sink_id, user_id, answer_id, created_at])?;
+                }
+            }
+            for &sink_id in &sink_ids {
+                lines.insert((sink_id, user_id.as_str()));
+            }
+        }
+    }
+    for (sink_id, user_id) in lines {
+        promote(tx, sink_id, user_id)?;
+    }
+    tx.prepare_cached("DELETE FROM forward_log WHERE seq <= ?1")?
+        .execute([last])?;
+    Ok(rows.len())
+}
+
+/// Gives the line of (`sink_id`, `user_id`) a head if it has none: its oldest
+/// queued row becomes 'pending'. Both lookups go through `deliveries_line`
+/// (hence the `status <> 'failed'` term, the index's own condition).
+fn promote(tx: &Transaction<'_>, sink_id: i64, user_id: &str) -> Result<(), Error> {
+    tx.prepare_cached(
+        "UPDATE deliveries SET status = 'pending'
+         WHERE seq = (SELECT seq FROM deliveries
+                      WHERE sink_id = ?1 AND user_id = ?2 AND status <> 'failed'
+                        AND status = 'queued'
+                      ORDER BY seq LIMIT 1)
+           AND NOT EXISTS (SELECT 1 FROM deliveries
+                           WHERE sink_id = ?1 AND user_id = ?2 AND status <> 'failed'
+                             AND status = 'pending')",
+    )?
+    .execute(params![sink_id, user_id])?;
+    Ok(())
 }
 
 /// The id of the sink keyed `name` in `sinks`, added if it is new.
@@ -771,8 +924,9 @@ fn apply_batch(
     if fresh.is_empty() {
         return Ok(recorded);
     }
-    // The outbox: one pending delivery per fresh answer and sink, committed with
-    // the answer itself (a crash loses neither or both).
+    // Forwarding: one row in the log for the whole post (its fresh answers and
+    // sinks), committed with the answers (a crash loses neither or both); the
+    // forwarder fans it out into deliveries later, in its own transactions.
     if !batch.forward_to.is_empty() {
         let sinks = batch
             .forward_to
@@ -782,15 +936,17 @@ fn apply_batch(
                 None => sink_id(tx, name),
             })
             .collect::<Result<Vec<i64>, Error>>()?;
-        let mut enqueue = tx.prepare_cached(
-            "INSERT INTO deliveries (sink_id, user_id, answer_id, created_at, next_at)
-             VALUES (?1, ?2, ?3, ?4, ?4)",
-        )?;
-        for answer in &fresh {
-            for sink in &sinks {
-                enqueue.execute(params![sink, batch.user_id, answer.id, now_ms])?;
-            }
-        }
+        let answer_ids: Vec<&str> = fresh.iter().map(|answer| answer.id.as_str()).collect();
+        tx.prepare_cached(
+            "INSERT INTO forward_log (user_id, answer_ids, sink_ids, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            batch.user_id,
+            serde_json::to_string(&answer_ids)?,
+            serde_json::to_string(&sinks)?,
+            now_ms
+        ])?;
     }
     let doc = match load_doc(tx, &batch.user_id) {
         Ok(stored) => {

@@ -253,12 +253,29 @@ pub async fn all_answer_ids(db: &Location) -> Vec<String> {
     query_texts(db, "SELECT id FROM answers ORDER BY id", &[]).await
 }
 
-/// Outbox rows with this status (`pending`, `failed`).
+/// Deliveries with this status: `failed`, or `pending`: not done nor failed,
+/// wherever they are (first in line, queued behind it, or still in the
+/// forwarding log as one row per post).
 pub async fn deliveries(db: &Location, status: &str) -> i64 {
+    if status != "pending" {
+        return query_count(
+            db,
+            "SELECT count(*) FROM deliveries WHERE status = $1",
+            &[status],
+        )
+        .await;
+    }
+    let logged = match db {
+        Location::Sqlite(_) => "json_array_length(answer_ids) * json_array_length(sink_ids)",
+        Location::Postgres(_) => "cardinality(answer_ids) * cardinality(sink_ids)",
+    };
     query_count(
         db,
-        "SELECT count(*) FROM deliveries WHERE status = $1",
-        &[status],
+        &format!(
+            "SELECT (SELECT count(*) FROM deliveries WHERE status IN ('pending', 'queued'))
+                  + (SELECT coalesce(sum({logged}), 0) FROM forward_log)"
+        ),
+        &[],
     )
     .await
 }
