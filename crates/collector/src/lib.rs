@@ -21,11 +21,13 @@
 //! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
+//! - [`admin`]: `GET /admin`, the marketer's view (charts and tables).
 //! - [`forward`]: forwarding to webhooks, Auth0 and Segment through an outbox.
 //! - [`timestamp`]: canonical UTC timestamps (`trickle_core::time`) and the clock.
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod export;
@@ -71,7 +73,7 @@ pub struct Settings {
     /// Without one, anyone can post for and read any user: the binary runs so only
     /// when given `--dev`.
     pub secret: Option<Secret>,
-    /// Without a token the export is disabled (403).
+    /// Without a token the export is disabled (403) and `GET /admin` is off (404).
     pub admin_token: Option<AdminToken>,
     /// Origins allowed to call cross-origin, normalised by [`parse_origins`]
     /// (`scheme://host[:port]`). Empty: no CORS headers at all, same-origin use only.
@@ -198,6 +200,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/profiles/{user_id}", get(routes::get_profile))
         .route("/v1/export.csv", get(routes::export_csv))
         .route("/healthz", get(routes::healthz))
+        .route("/admin", get(admin::page))
+        .route(admin::page::STYLESHEET_PATH, get(admin::stylesheet))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -193,7 +193,7 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' AND sql IS NOT NULL")
         .unwrap()
@@ -201,7 +201,16 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(indexes, ["answers_by_user"]);
+    assert_eq!(
+        indexes,
+        [
+            "answers_by_user",
+            "answers_report_field",
+            "answers_report_question",
+            "answers_report_stage",
+            "answers_report_day"
+        ]
+    );
     assert_eq!(answer_rows(&db, "old-id"), 2);
 }
 
@@ -214,7 +223,7 @@ async fn a_database_from_a_newer_collector_is_refused() {
         .execute_batch("PRAGMA user_version = 99;")
         .unwrap();
     match Store::open(&db) {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 4),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 5),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }
@@ -323,7 +332,7 @@ async fn a_version_3_outbox_is_migrated_keeping_its_rows_their_order_and_sinks()
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     // The claim's queries still go through the outbox's indexes.
     let plan: Vec<String> = conn
         .prepare(

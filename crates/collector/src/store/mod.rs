@@ -1,6 +1,6 @@
 //! The store: answers (once per user and answer id) and one merged profile per
 //! user. Today it is SQLite ([`sqlite`], private); the public surface here (the
-//! [`Store`] handle with `open`, `record`, `user`, `export`, `ping`, `close`, the
+//! [`Store`] handle with `open`, `record`, `user`, `export`, `report`, `ping`, `close`, the
 //! data types and [`StoreError`]) names no SQLite type, so another backend can
 //! sit behind the same calls later.
 //!
@@ -21,6 +21,7 @@
 //!   (On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`; here the one writer
 //!   thread serialises it.)
 
+pub mod report;
 mod sqlite;
 
 use std::path::Path;
@@ -223,6 +224,12 @@ impl Store {
     /// Every user's profile, ordered by user id.
     pub async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
         self.engine.export().await
+    }
+
+    /// The aggregates of the marketer's view (`GET /admin`), all read from one
+    /// snapshot of the database.
+    pub async fn report(&self, query: report::ReportQuery) -> Result<report::Report, StoreError> {
+        self.engine.report(query).await
     }
 
     /// Whether the database answers a query and the writer is running.

@@ -20,6 +20,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::Value as Json;
 use tokio::sync::{mpsc, oneshot};
 
+use super::report::{Report, ReportQuery};
 use super::{
     Delivery, DeliveryKey, ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded,
     StoreError, UserRecord, MAX_LISTED_ANSWERS,
@@ -162,6 +163,14 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX deliveries_due ON deliveries (sink_id, next_at) WHERE status = 'pending';
         CREATE INDEX deliveries_in_order ON deliveries (sink_id, user_id) WHERE status = 'pending';",
         then: None,
+    },
+    // 5: the marketer's view (`GET /admin`). `at_ms`: when the answer counts as
+    // given (answeredAt clamped to its receipt), Unix ms, so days are integer
+    // arithmetic in any engine; filled in for stored answers, then the report's
+    // indexes (`report::INDEXES`).
+    Migration {
+        sql: "ALTER TABLE answers ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;",
+        then: Some(fill_at_ms_and_index),
     },
 ];
 
@@ -440,6 +449,17 @@ impl Sqlite {
         self.read(read_all).await
     }
 
+    pub(super) async fn report(&self, query: ReportQuery) -> Result<Report, StoreError> {
+        self.read(move |conn| {
+            // One read transaction: every chart counts the same answers.
+            let tx = conn.unchecked_transaction()?;
+            let report = super::report::read_sqlite(&tx, &query)?;
+            tx.finish()?;
+            Ok(report)
+        })
+        .await
+    }
+
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
         let running = lock(&self.inner.jobs)
             .as_ref()
@@ -534,6 +554,35 @@ fn rebuild_all_profiles(tx: &Transaction<'_>) -> Result<(), Error> {
         tracing::info!(users = users.len(), "profiles rebuilt from their answers");
     }
     Ok(())
+}
+
+/// Migration 5's step: `at_ms` of every stored answer, then the report's indexes.
+fn fill_at_ms_and_index(tx: &Transaction<'_>) -> Result<(), Error> {
+    let rows = {
+        let mut stmt = tx.prepare("SELECT user_id, id, answered_at, received_at FROM answers")?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    at_ms(&row.get::<_, String>(2)?, &row.get::<_, String>(3)?),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows
+    };
+    let mut update = tx.prepare("UPDATE answers SET at_ms = ?3 WHERE user_id = ?1 AND id = ?2")?;
+    for (user_id, id, at) in &rows {
+        update.execute(params![user_id, id, at])?;
+    }
+    tx.execute_batch(super::report::INDEXES)?;
+    Ok(())
+}
+
+/// When an answer counts as given, in Unix ms: its `answeredAt` clamped to its
+/// receipt (both canonical UTC, which always parses; 0 only if one did not).
+fn at_ms(answered_at: &str, received_at: &str) -> i64 {
+    trickle_core::time::parse_rfc3339(crate::profile::clamp(answered_at, received_at)).unwrap_or(0)
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
@@ -740,8 +789,8 @@ fn apply_batch(
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO answers (id, user_id, question_id, stage, field, status, value, other,
-                                  answered_at, logins_count, context, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                  answered_at, logins_count, context, received_at, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (user_id, id) DO NOTHING",
         )?;
         for (index, answer) in batch.answers.iter().enumerate() {
@@ -763,6 +812,7 @@ fn apply_batch(
                 answer.logins_count,
                 batch.context,
                 now,
+                at_ms(&answer.answered_at, now),
             ])?;
             if inserted == 1 {
                 fresh.push(answer);
