@@ -202,6 +202,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/admin", get(admin::page))
         .route(admin::page::STYLESHEET_PATH, get(admin::stylesheet))
+        .route(admin::page::ICON_PATH, get(admin::icon))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

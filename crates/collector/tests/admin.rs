@@ -103,12 +103,10 @@ async fn without_an_admin_token_the_page_and_its_stylesheet_do_not_exist() {
     let server = Server::start(settings()).await;
     let response = get_admin(&server, "x", Some("anything")).await;
     assert_eq!(response.status(), 404);
-    let css = client()
-        .get(server.url("/admin/admin.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(css.status(), 404);
+    for asset in ["/admin/admin.css", "/admin/icon.svg"] {
+        let response = client().get(server.url(asset)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{asset}");
+    }
     server.stop().await;
 }
 
@@ -187,6 +185,13 @@ async fn with_the_token_as_password_the_page_is_html_under_a_strict_csp_with_no_
     assert_eq!(css.status(), 200);
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
     assert!(css.text().await.unwrap().contains(".swatch.answered"));
+    let icon = client()
+        .get(server.url("/admin/icon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
     server.stop().await;
 }
 

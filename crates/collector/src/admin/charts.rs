@@ -24,7 +24,7 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
 
 /// Drawn width in SVG units; the stylesheet scales the SVG to its column.
 /// (plotters writes font sizes divided by 1.24: 16 here is 12.9 in the SVG.)
-const WIDTH: u32 = 720;
+const WIDTH: u32 = 600;
 const FONT: &str = "sans-serif";
 /// Light grid lines: decoration, not information.
 const GRID: RGBColor = RGBColor(0xdd, 0xdd, 0xdd);
@@ -106,7 +106,7 @@ pub fn horizontal(bars: &Bars) -> Result<String, ChartError> {
             .margin_right(56)
             .x_label_area_size(axis)
             .y_label_area_size(label_width)
-            .build_cartesian_2d(0f64..max, (0..n as i32).into_segmented())?;
+            .build_cartesian_2d(0f64..max, bands(n))?;
         let label_of = |value: &SegmentValue<i32>| match value {
             // Bands count up from the bottom; categories are listed top down.
             // (plotters also asks about segments just outside the range.)
@@ -195,7 +195,7 @@ pub fn columns(labels: &[String], series: &[Series]) -> Result<String, ChartErro
             .margin_right(16)
             .x_label_area_size(28)
             .y_label_area_size(48)
-            .build_cartesian_2d((0..n as i32).into_segmented(), 0f64..max)?;
+            .build_cartesian_2d(bands(n), 0f64..max)?;
         let label_of = |value: &SegmentValue<i32>| match value {
             SegmentValue::CenterOf(i) => usize::try_from(*i)
                 .ok()
@@ -236,6 +236,14 @@ pub fn columns(labels: &[String], series: &[Series]) -> Result<String, ChartErro
         root.present()?;
     }
     Ok(svg)
+}
+
+/// `n` (at least 1) category bands. plotters' integer ranges include their end,
+/// so `0..n - 1` holds n values, each of which becomes one segment.
+fn bands(
+    n: usize,
+) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordi32> {
+    (0..n.max(1) as i32 - 1).into_segmented()
 }
 
 /// The smallest of 1, 2, 5, 10, 20, 50, ... that is at least `value` (and 1 for
@@ -325,6 +333,27 @@ mod tests {
         // Four bars plus the white background.
         assert_eq!(svg.matches("<rect").count(), 5, "{svg}");
         assert!(svg.contains(" 75%"));
+    }
+
+    #[test]
+    fn one_category_or_none_still_draws_a_chart() {
+        for categories in [vec!["only".to_owned()], Vec::new()] {
+            let values = vec![2.0; categories.len()];
+            let svg = horizontal(&Bars {
+                categories,
+                series: vec![Series {
+                    colour: colour::ANSWERED,
+                    values,
+                }],
+                stacked: true,
+                max: 0.0,
+                tick: count_tick,
+                notes: Vec::new(),
+            })
+            .unwrap();
+            assert!(svg.trim_end().ends_with("</svg>"));
+        }
+        assert!(columns(&[], &[]).unwrap().trim_end().ends_with("</svg>"));
     }
 
     #[test]

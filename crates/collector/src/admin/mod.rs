@@ -40,6 +40,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 
 /// The stylesheet.
 const STYLESHEET: &str = include_str!("admin.css");
+/// The icon: three bars, the product's accent.
+const ICON: &str = include_str!("icon.svg");
 
 /// Renders the page for `report` under `config`, with the last day of the
 /// per-day chart the one holding `now_ms` (UTC).
@@ -165,6 +167,22 @@ impl IntoResponse for Refusal {
             }
         }
     }
+}
+
+/// `GET /admin/icon.svg`: the page's icon (public, and off without a token too).
+pub async fn icon(State(state): State<AppState>) -> Response {
+    if state.settings.admin_token.is_none() {
+        return Refusal::Off.into_response();
+    }
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (CACHE_CONTROL, HeaderValue::from_static("max-age=86400")),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 /// Basic credentials with the admin token as password (any user name).

@@ -9,6 +9,9 @@ use super::view::{Dashboard, Distribution, DAYS_SHOWN};
 
 /// Where the page's stylesheet is served (by the collector, same origin).
 pub const STYLESHEET_PATH: &str = "/admin/admin.css";
+/// Where the page's icon is served: without one, browsers ask for
+/// `/favicon.ico` and log its 404 as an error.
+pub const ICON_PATH: &str = "/admin/icon.svg";
 
 /// The whole page.
 pub fn render(dashboard: &Dashboard, generated_at: &str) -> Result<Markup, ChartError> {
@@ -20,6 +23,7 @@ pub fn render(dashboard: &Dashboard, generated_at: &str) -> Result<Markup, Chart
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Trickle: what the questions have learned" }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" href=(ICON_PATH) type="image/svg+xml";
             }
             body {
                 header {
