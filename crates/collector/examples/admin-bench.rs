@@ -30,6 +30,9 @@ struct Args {
     /// Timed page loads (and in-process runs of each half).
     #[arg(long, default_value_t = 20)]
     rounds: usize,
+    /// Keep the database at this path (a new file) instead of a temporary one.
+    #[arg(long)]
+    db: Option<std::path::PathBuf>,
 }
 
 const CONFIG: &str = include_str!("../../core/fixtures/seed.config.json");
@@ -40,7 +43,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let config = validate::load_config(CONFIG).map_err(|e| e.message)?;
     let dir = tempfile::tempdir()?;
-    let store = Store::open(&dir.path().join("bench.db"))?;
+    let path = args
+        .db
+        .clone()
+        .unwrap_or_else(|| dir.path().join("bench.db"));
+    if path.exists() {
+        return Err(format!("{} exists; give a new path", path.display()).into());
+    }
+    let store = Store::open(&path)?;
 
     let started = Instant::now();
     let now_ms = trickle_collector::store::unix_ms();

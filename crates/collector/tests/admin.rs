@@ -390,3 +390,41 @@ async fn a_database_from_before_the_report_gets_its_answers_dated_when_migrated(
     assert_eq!(version, 5);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_report_query_reads_an_index_of_its_own_and_no_table() {
+    use trickle_collector::store::report::{
+        choices_sql, stages_sql, DAYS_SQL, FIELDS_SQL, RESPONSES_SQL,
+    };
+    let server = Server::start(with_token()).await;
+    post(&server, "ivy", vec![answered("i1", "name", json!("Ivy"))]).await;
+    let dir = server.stop().await;
+    let conn = rusqlite::Connection::open(dir.path().join("profiles.db")).unwrap();
+    let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt
+            .query_map(params, |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        rows.join("; ")
+    };
+    let (a, b) = ("name", "role");
+    let cases = [
+        ("answers_report_field", plan(FIELDS_SQL, &[])),
+        ("answers_report_question", plan(RESPONSES_SQL, &[])),
+        ("answers_report_day", plan(DAYS_SQL, &[&1, &2])),
+        ("answers_report_stage", plan(&stages_sql(2), &[&a, &b])),
+        ("answers_report_question", plan(&choices_sql(1), &[&b])),
+    ];
+    for (index, plan) in cases {
+        assert!(
+            plan.contains(&format!("USING COVERING INDEX {index}")),
+            "{index}: {plan}"
+        );
+        assert!(
+            !plan.contains("SCAN answers;") && !plan.ends_with("SCAN answers"),
+            "{plan}"
+        );
+    }
+}

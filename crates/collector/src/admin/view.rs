@@ -136,7 +136,8 @@ pub fn query(config: &Config, now_ms: i64) -> ReportQuery {
             .filter(|(_, q)| q.kind.is_choice())
             .map(|(_, q)| q.id.clone())
             .collect(),
-        since_ms: (today - (DAYS_SHOWN - 1)) * MS_PER_DAY,
+        first_day: today - (DAYS_SHOWN - 1),
+        last_day: today,
     }
 }
 
@@ -168,7 +169,10 @@ impl Dashboard {
             .iter()
             .map(|stage| {
                 let n = stage.questions.len() as u64;
-                let rows = report.stages.iter().filter(|row| row.stage == stage.id);
+                let rows = report
+                    .stages
+                    .iter()
+                    .filter(|row| row.stage == stage.id && row.responded);
                 let (reached, completed) = rows.fold((0, 0), |(reached, completed), row| {
                     let done = if row.settled >= n { row.users } else { 0 };
                     (reached + row.users, completed + done)
@@ -393,21 +397,32 @@ mod tests {
                 StageSettled {
                     stage: "basics".into(),
                     settled: 0,
+                    responded: true,
                     users: 5,
+                },
+                // Responses only to questions no longer configured: not reached.
+                StageSettled {
+                    stage: "basics".into(),
+                    settled: 0,
+                    responded: false,
+                    users: 4,
                 },
                 StageSettled {
                     stage: "basics".into(),
                     settled: 1,
+                    responded: true,
                     users: 3,
                 },
                 StageSettled {
                     stage: "basics".into(),
                     settled: 2,
+                    responded: true,
                     users: 2,
                 },
                 StageSettled {
                     stage: "more".into(),
                     settled: 1,
+                    responded: true,
                     users: 1,
                 },
             ],
@@ -563,6 +578,7 @@ mod tests {
         assert!(dashboard.days[1..29]
             .iter()
             .all(|d| d.answered + d.declined + d.snoozed == 0));
-        assert_eq!(query(&config(), NOW).since_ms, (today - 29) * MS_PER_DAY);
+        let asked = query(&config(), NOW);
+        assert_eq!((asked.first_day, asked.last_day), (today - 29, today));
     }
 }

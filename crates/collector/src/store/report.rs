@@ -27,12 +27,13 @@ pub const MS_PER_DAY: i64 = 86_400_000;
 /// - `answers_report_question`: responses per question and status
 ///   ([`RESPONSES_SQL`]) and the values of choice questions ([`choices_sql`]);
 /// - `answers_report_stage`: the stage funnel ([`stages_sql`]);
-/// - `answers_report_day`: answers per day ([`DAYS_SQL`]).
+/// - `answers_report_day`: answers per day ([`DAYS_SQL`]): one range count per
+///   status and day.
 pub const INDEXES: &str = "
     CREATE INDEX answers_report_field ON answers (status, field, user_id);
     CREATE INDEX answers_report_question ON answers (question_id, status, value, other);
     CREATE INDEX answers_report_stage ON answers (stage, user_id, question_id, status);
-    CREATE INDEX answers_report_day ON answers (at_ms, status);";
+    CREATE INDEX answers_report_day ON answers (status, at_ms);";
 
 /// Per field, how many users have an answered value for it; and one row with a
 /// `NULL` field holding how many users the collector knows (has anything for).
@@ -52,28 +53,52 @@ pub const RESPONSES_SQL: &str = "
     FROM answers
     GROUP BY question_id, status";
 
-/// Per day (UTC, days since the Unix epoch) and status, the responses given from
-/// `$1` (Unix ms) on, by when each counts as given (`at_ms`).
+/// Per day (UTC, days since the Unix epoch) from `$1` to `$2` and status, the
+/// responses given that day, by when each counts as given (`at_ms`); days
+/// without any are rows with 0.
+///
+/// Written as one range count per day and status rather than a `GROUP BY` of
+/// `at_ms / 86400000`: each count is a range of `answers_report_day`, where the
+/// grouping would sort every row of the month (measured at 100,000 answers on
+/// SQLite: 4 ms against 48 ms).
 pub const DAYS_SQL: &str = "
-    SELECT CAST(at_ms / 86400000 AS BIGINT), status, CAST(COUNT(*) AS BIGINT)
-    FROM answers WHERE at_ms >= $1
-    GROUP BY at_ms / 86400000, status";
+    WITH RECURSIVE days (day) AS (
+        SELECT CAST($1 AS BIGINT)
+        UNION ALL
+        SELECT day + 1 FROM days WHERE day < CAST($2 AS BIGINT)
+    )
+    SELECT days.day, statuses.status,
+           (SELECT CAST(COUNT(*) AS BIGINT) FROM answers
+            WHERE answers.status = statuses.status
+              AND answers.at_ms >= days.day * 86400000
+              AND answers.at_ms < (days.day + 1) * 86400000)
+    FROM days
+    CROSS JOIN (SELECT 'answered' AS status
+                UNION ALL SELECT 'declined'
+                UNION ALL SELECT 'snoozed') AS statuses";
 
 /// Per stage, how many users settled (answered or declined) how many of the
-/// questions `$1..$n` in it: a histogram of (stage, settled, users). A user with
-/// any response in a stage (a snooze included) reached it; one who settled every
+/// configured questions `$1..$n`, and whether they responded to any of them: a
+/// histogram of (stage, settled, responded, users). A user who responded to a
+/// question of a stage (a snooze included) reached it; one who settled every
 /// question of the stage completed it. `n` must be at least 1.
+///
+/// The question filter is inside the aggregates, not a `WHERE`: that way the
+/// query reads `answers_report_stage` in (stage, user) order and groups as it
+/// goes (a `WHERE question_id IN` made SQLite pick the question index and sort,
+/// 220 ms against 60 ms at 100,000 answers).
 pub fn stages_sql(n: usize) -> String {
+    let questions = placeholders(1, n);
     format!(
-        "SELECT stage, settled, CAST(COUNT(*) AS BIGINT) FROM (
+        "SELECT stage, settled, responded, CAST(COUNT(*) AS BIGINT) FROM (
             SELECT stage, user_id,
-                   CAST(COUNT(DISTINCT CASE WHEN status <> 'snoozed' THEN question_id END)
-                        AS BIGINT) AS settled
-            FROM answers WHERE question_id IN ({})
+                   CAST(COUNT(DISTINCT CASE WHEN status <> 'snoozed' AND question_id IN ({questions})
+                                            THEN question_id END) AS BIGINT) AS settled,
+                   MAX(CASE WHEN question_id IN ({questions}) THEN 1 ELSE 0 END) AS responded
+            FROM answers
             GROUP BY stage, user_id
         ) AS per_user
-        GROUP BY stage, settled",
-        placeholders(1, n)
+        GROUP BY stage, settled, responded"
     )
 }
 
@@ -106,8 +131,10 @@ pub struct ReportQuery {
     pub questions: Vec<String>,
     /// The ids of choice and multichoice questions.
     pub choice_questions: Vec<String>,
-    /// Count answers per day from this instant on (Unix ms).
-    pub since_ms: i64,
+    /// The first day counted per day (days since 1970-01-01, UTC).
+    pub first_day: i64,
+    /// The last day counted per day.
+    pub last_day: i64,
 }
 
 /// The aggregates behind the marketer's view, as the queries return them.
@@ -141,8 +168,10 @@ pub struct FieldUsers {
 pub struct StageSettled {
     /// The stage id.
     pub stage: String,
-    /// Questions of the stage answered or declined by each of these users.
+    /// Configured questions of the stage answered or declined by each of these users.
     pub settled: u64,
+    /// Whether these users responded to a configured question of the stage.
+    pub responded: bool,
     /// How many users.
     pub users: u64,
 }
@@ -230,7 +259,7 @@ pub(super) fn read_sqlite(
     }
 
     let mut stmt = conn.prepare_cached(DAYS_SQL)?;
-    let mut rows = stmt.query([query.since_ms])?;
+    let mut rows = stmt.query([query.first_day, query.last_day])?;
     while let Some(row) = rows.next()? {
         if let Some(status) = parse_status(&row.get::<_, String>(1)?) {
             report.days.push(DayResponses {
@@ -248,7 +277,8 @@ pub(super) fn read_sqlite(
             report.stages.push(StageSettled {
                 stage: row.get(0)?,
                 settled: count(row.get(1)?),
-                users: count(row.get(2)?),
+                responded: row.get::<_, i64>(2)? != 0,
+                users: count(row.get(3)?),
             });
         }
     }
@@ -282,11 +312,13 @@ mod tests {
     fn sqlite_binds_dollar_n_placeholders_by_position() {
         // The report's SQL is PostgreSQL's `$n` style; SQLite must bind them in
         // order, or the IN lists would get the wrong question ids.
+        // A placeholder used again (the stage query's two IN lists) binds the same.
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let sql = format!("SELECT {}", placeholders(1, 3).replace(", ", " || '-' || "));
+        let list = placeholders(1, 3).replace(", ", " || '-' || ");
+        let sql = format!("SELECT {list} || '/' || {list}");
         let joined: String = conn
             .query_row(&sql, rusqlite::params!["a", "b", "c"], |row| row.get(0))
             .unwrap();
-        assert_eq!(joined, "a-b-c");
+        assert_eq!(joined, "a-b-c/a-b-c");
     }
 }
