@@ -14,16 +14,22 @@ use trickle_core::config::{Config, Kind, Question};
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Free texts typed under "Other", by how often they come up.
+/// Free texts typed under "Other" for a role, most frequent first.
+const OTHER_ROLES: &[&str] = &[
+    "Founder",
+    "Freelancer",
+    "Consultant",
+    "Student",
+    "Contractor",
+];
+/// And for anything else (an industry, say).
 const OTHER_TEXTS: &[&str] = &[
     "Consulting",
-    "Founder",
     "Healthcare",
-    "Freelancer",
-    "Non-profit",
     "Logistics",
-    "Student",
+    "Non-profit",
     "Government",
+    "Manufacturing",
 ];
 
 /// One simulated user and the envelope they would have posted (all their
@@ -178,7 +184,12 @@ fn value_for(question: &Question, n: usize, rng: &mut fastrand::Rng) -> (Value, 
     let options = &question.options;
     match question.kind {
         Kind::Choice if question.allow_other && rng.u32(0..100) < 12 => {
-            let text = OTHER_TEXTS[skewed(rng, OTHER_TEXTS.len())];
+            let texts = if question.field.ends_with("role") {
+                OTHER_ROLES
+            } else {
+                OTHER_TEXTS
+            };
+            let text = texts[skewed(rng, texts.len())];
             (json!(text), true)
         }
         Kind::Choice => (json!(options[skewed(rng, options.len())].value), false),
