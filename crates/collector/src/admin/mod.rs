@@ -8,7 +8,7 @@
 //!   [`CONTENT_SECURITY_POLICY`]; its only stylesheet is served here
 //!   ([`page::STYLESHEET_PATH`]).
 //! - The numbers come from [`crate::store::Store::report`] (one aggregate query
-//!   per chart); [`view`] turns them into rows, [`charts`] draws, [`page`] writes
+//!   per chart); [`view`] turns them into rows, [`charts`] draws, [`page`](mod@page) writes
 //!   the HTML.
 
 pub mod charts;
