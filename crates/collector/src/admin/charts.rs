@@ -43,7 +43,7 @@ pub mod colour {
     /// Snoozed ("Not now").
     pub const SNOOZED: RGBColor = RGBColor(0x6b, 0x72, 0x80);
     /// A stage's users who reached it.
-    pub const REACHED: RGBColor = RGBColor(0x7a, 0x9c, 0xc6);
+    pub const REACHED: RGBColor = RGBColor(0x6a, 0x8f, 0xc0);
 }
 
 /// One series of bars: a value per category.
@@ -354,6 +354,32 @@ mod tests {
             assert!(svg.trim_end().ends_with("</svg>"));
         }
         assert!(columns(&[], &[]).unwrap().trim_end().ends_with("</svg>"));
+    }
+
+    #[test]
+    fn every_bar_colour_has_3_to_1_contrast_on_white() {
+        // WCAG 2.x relative luminance and contrast ratio.
+        fn luminance(RGBColor(r, g, b): RGBColor) -> f64 {
+            let channel = |c: u8| {
+                let c = f64::from(c) / 255.0;
+                if c <= 0.03928 {
+                    c / 12.92
+                } else {
+                    ((c + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+        }
+        for c in [
+            colour::ANSWERED,
+            colour::DECLINED,
+            colour::SNOOZED,
+            colour::REACHED,
+        ] {
+            let contrast = 1.05 / (luminance(c) + 0.05);
+            assert!(contrast >= 3.0, "{c:?}: {contrast:.2}");
+        }
+        assert!(1.05 / (luminance(INK) + 0.05) >= 4.5);
     }
 
     #[test]
