@@ -48,6 +48,13 @@ command -v brotli >/dev/null || missing+=(brotli)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
 command -v Xvfb >/dev/null || missing+=(xvfb)
+# PostgreSQL's server binaries, for the collector's tests on PostgreSQL
+# (scripts/pg-cluster.sh runs a private cluster of them). Debian keeps initdb and
+# pg_ctl in /usr/lib/postgresql/<version>/bin, off PATH.
+if ! { command -v initdb && command -v pg_ctl; } >/dev/null 2>&1 &&
+  ! ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]} from Debian"
   sudo=""

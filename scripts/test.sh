@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test layer and builds every deliverable, so a broken build fails:
-#   1. native cargo test (trickle-core, trickle-collector, the widget's pure modules)
+#   1. native cargo test (trickle-core, trickle-collector on SQLite and on a private
+#      PostgreSQL cluster, the widget's pure modules)
 #   2. wasm-bindgen-test of the widget in headless Chromium
 #   3. the script-tag bundle (and its test-panic twin), the npm package, the demo
 #      dist; then Playwright e2e
@@ -12,8 +13,10 @@ export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - t0))"; }
 
-step "native tests: trickle-core, trickle-collector"
-cargo test -p trickle-core -p trickle-collector --all-features
+step "native tests: trickle-core, trickle-collector (SQLite and PostgreSQL)"
+# A private PostgreSQL cluster (temporary directory, free port on 127.0.0.1) for
+# the collector's tests on PostgreSQL, stopped and removed when they end.
+./scripts/pg-cluster.sh run cargo test -p trickle-core -p trickle-collector --all-features
 step "native tests: the widget's pure modules (form reducer, autofill, ...)"
 # yew and web-sys compile natively; only calls into JS would fail at run time.
 cargo test -p trickle --lib

@@ -2,9 +2,9 @@
 //! refuses it (storage disabled, quota full, some private modes).
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 
 use super::Log;
+use trickle_core::sorted::Map;
 
 /// The storage key of the outbox (shared by every user and tab of the origin).
 pub const OUTBOX_KEY: &str = "trickle:v1:outbox";
@@ -25,7 +25,7 @@ pub struct Store {
     local: Option<web_sys::Storage>,
     // Set after the first failed write: from then on memory is the newer copy.
     degraded: Cell<bool>,
-    memory: RefCell<BTreeMap<String, String>>,
+    memory: RefCell<Map<String>>,
     log: Log,
 }
 
@@ -45,7 +45,7 @@ impl Store {
         Self {
             local,
             degraded: Cell::new(false),
-            memory: RefCell::new(BTreeMap::new()),
+            memory: RefCell::new(Map::new()),
             log,
         }
     }

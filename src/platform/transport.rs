@@ -1,9 +1,8 @@
 //! Posting envelopes: `fetch` while the page lives, `sendBeacon` (or a keepalive
 //! `fetch`) while it unloads.
 
-use std::collections::BTreeMap;
-
 use trickle_core::delivery::SendResult;
+use trickle_core::sorted::Map;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -16,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 /// [`SendResult::Unsendable`], never retried as if it were the network.
 pub async fn send(
     endpoint: &str,
-    headers: &BTreeMap<String, String>,
+    headers: &Map<String>,
     body: String,
     signal: Option<&web_sys::AbortSignal>,
 ) -> SendResult {
@@ -52,7 +51,7 @@ pub async fn send(
 /// it failed.
 pub async fn read(
     url: &str,
-    headers: &BTreeMap<String, String>,
+    headers: &Map<String>,
     extra: &[(&str, &str)],
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<String, SendResult> {
@@ -101,10 +100,7 @@ fn fetch(
 
 // A POST with the JSON content type and the configured headers; why not, when
 // the browser refuses a header.
-fn request_init(
-    headers: &BTreeMap<String, String>,
-    body: &str,
-) -> Result<web_sys::RequestInit, String> {
+fn request_init(headers: &Map<String>, body: &str) -> Result<web_sys::RequestInit, String> {
     request(
         "POST",
         &[("Content-Type", "application/json")],
@@ -120,7 +116,7 @@ fn request_init(
 fn request(
     method: &str,
     leading: &[(&str, &str)],
-    headers: &BTreeMap<String, String>,
+    headers: &Map<String>,
     trailing: &[(&str, &str)],
     body: Option<&str>,
 ) -> Result<web_sys::RequestInit, String> {
@@ -149,7 +145,7 @@ fn request(
 /// wait for). A beacon cannot carry headers, so with custom headers it uses `fetch`
 /// with `keepalive: true`, which outlives the page. Returns whether the browser
 /// accepted the request for sending.
-pub fn beacon(endpoint: &str, headers: &BTreeMap<String, String>, body: &str) -> bool {
+pub fn beacon(endpoint: &str, headers: &Map<String>, body: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
@@ -165,7 +161,7 @@ pub fn beacon(endpoint: &str, headers: &BTreeMap<String, String>, body: &str) ->
 fn keepalive_fetch(
     window: &web_sys::Window,
     endpoint: &str,
-    headers: &BTreeMap<String, String>,
+    headers: &Map<String>,
     body: &str,
 ) -> bool {
     let Ok(init) = request_init(headers, body) else {

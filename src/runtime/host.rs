@@ -8,9 +8,9 @@
 //! so a re-entrant call finds the runtime free instead of panicking on a `RefCell`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
+use trickle_core::sorted::Set;
 
 use std::rc::Rc;
 
@@ -43,7 +43,7 @@ pub struct Early {
     /// The last user passed to `identify`.
     pub user: Option<trickle_core::config::User>,
     /// Events passed to `track`.
-    pub events: BTreeSet<String>,
+    pub events: Set,
 }
 
 /// The page's storage, opened on first use (`log` decides whether the fallback to

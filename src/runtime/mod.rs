@@ -22,7 +22,6 @@
 
 pub mod host;
 
-use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -35,6 +34,7 @@ use trickle_core::delivery::{
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
+use trickle_core::sorted::Set;
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
@@ -111,7 +111,7 @@ impl Runtime {
     pub fn new(
         config: Config,
         early_user: Option<User>,
-        early_events: BTreeSet<String>,
+        early_events: Set,
         fingerprint: String,
     ) -> Self {
         let generation = host::next_generation();

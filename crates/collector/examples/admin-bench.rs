@@ -1,7 +1,8 @@
 //! How long `GET /admin` takes at a given number of stored answers (the issue's
 //! bound: under 200 ms at 100,000).
 //!
-//! Fills a fresh SQLite database (in a temporary directory) with simulated users'
+//! Fills a fresh database (SQLite in a temporary directory, or the empty
+//! PostgreSQL database given by `--db postgres://...`) with simulated users'
 //! answers under the seed config, validated and stored as a post would be, until
 //! at least `--answers` are stored; then serves it on a loopback port and times
 //! `--rounds` page loads over HTTP (what a marketer waits for), and as many
@@ -10,6 +11,7 @@
 //!
 //! ```text
 //! cargo run --release -p trickle-collector --example admin-bench -- --answers 100000
+//! cargo run --release -p trickle-collector --example admin-bench -- --db postgres://127.0.0.1:5432/empty
 //! ```
 
 #[path = "common/simulated_users.rs"]
@@ -19,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use trickle_collector::auth::AdminToken;
-use trickle_collector::store::{NewAnswers, Store};
+use trickle_collector::store::{Location, NewAnswers, Store};
 use trickle_collector::{admin, validate, AppState, Settings};
 
 #[derive(Debug, Parser)]
@@ -30,9 +32,10 @@ struct Args {
     /// Timed page loads (and in-process runs of each half).
     #[arg(long, default_value_t = 20)]
     rounds: usize,
-    /// Keep the database at this path (a new file) instead of a temporary one.
+    /// Keep the database at this path (a new SQLite file) instead of a temporary
+    /// one, or use this PostgreSQL database (`postgres://...`, holding no answers).
     #[arg(long)]
-    db: Option<std::path::PathBuf>,
+    db: Option<String>,
 }
 
 const CONFIG: &str = include_str!("../../core/fixtures/seed.config.json");
@@ -43,17 +46,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let config = validate::load_config(CONFIG).map_err(|e| e.message)?;
     let dir = tempfile::tempdir()?;
-    let path = args
-        .db
-        .clone()
-        .unwrap_or_else(|| dir.path().join("bench.db"));
-    if path.exists() {
-        return Err(format!("{} exists; give a new path", path.display()).into());
+    let location = match &args.db {
+        Some(db) => Location::parse(db),
+        None => Location::Sqlite(dir.path().join("bench.db")),
+    };
+    if let Location::Sqlite(path) = &location {
+        if path.exists() {
+            return Err(format!("{} exists; give a new path", path.display()).into());
+        }
     }
-    let store = Store::open(&path)?;
+    let store = Store::connect(&location).await?;
+    let now_ms = trickle_collector::store::unix_ms();
+    if store
+        .report(admin::view::query(&config, now_ms))
+        .await?
+        .known_users
+        > 0
+    {
+        return Err(format!("{location} already holds answers; give an empty database").into());
+    }
 
     let started = Instant::now();
-    let now_ms = trickle_collector::store::unix_ms();
     let mut stored = 0;
     let mut users = 0;
     let mut round = 0u64;
@@ -91,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!(
-        "stored {stored} answers of {users} users in {:.1} s",
+        "{location}: stored {stored} answers of {users} users in {:.1} s",
         started.elapsed().as_secs_f64()
     );
 

@@ -1,6 +1,6 @@
 //! `trickle-collector`: the reference endpoint of contract section 6. It receives
 //! what the widget posts, validates it with `trickle-core` against the same config
-//! the widget uses, and keeps one enriched profile per user in SQLite.
+//! the widget uses, and keeps one enriched profile per user in SQLite or PostgreSQL.
 //!
 //! The binary (`src/main.rs`) only reads flags and the environment; everything else
 //! is here so tests run the real server in-process on a loopback port:
@@ -17,7 +17,8 @@
 //! Modules:
 //! - [`routes`]: the handlers; [`error`]: the JSON error body.
 //! - [`validate`]: config and envelope parsing, answer checks (via `trickle-core`).
-//! - [`store`]: SQLite with migrations and a group-committing writer thread.
+//! - [`store`]: the storage trait and its engines: SQLite (migrations, a group-committing
+//!   writer thread) and PostgreSQL (a pool, advisory-locked migrations).
 //! - [`profile`]: the merged profile and prompt state of a user (the rule is `trickle_core::profile`).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.

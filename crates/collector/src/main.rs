@@ -1,4 +1,4 @@
-//! `trickle-collector --config FILE --db FILE --listen ADDR`: reads flags and the
+//! `trickle-collector --config FILE --db FILE|URL --listen ADDR`: reads flags and the
 //! environment, then runs [`trickle_collector::serve`] until SIGTERM or Ctrl-C.
 //!
 //! Secure by default: without a secret (`TRICKLE_SECRET` or `--secret`) it refuses
@@ -13,7 +13,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use trickle_collector::auth::{AdminToken, Secret};
 use trickle_collector::forward::{Forwarder, Timing};
-use trickle_collector::store::Store;
+use trickle_collector::store::{Location, Store};
 use trickle_collector::{parse_origins, AppState, Settings};
 
 /// Trickle's reference collector: receives answers, keeps enriched profiles.
@@ -25,9 +25,18 @@ struct Args {
     /// The widget config (JSON, contract section 1) to validate answers against.
     #[arg(long, value_name = "FILE", required = true)]
     config: Option<PathBuf>,
-    /// The SQLite database; created and migrated on first start.
-    #[arg(long, value_name = "FILE", required = true)]
-    db: Option<PathBuf>,
+    /// Where profiles are kept: a SQLite file (created on first start), or a
+    /// PostgreSQL URL `postgres://user:password@host:port/database` (the database
+    /// must exist; several collectors may share it). Migrated on start. Prefer the
+    /// environment for a URL with a password: flags show in `ps`.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "TRICKLE_DB",
+        hide_env_values = true,
+        required = true
+    )]
+    db: Option<String>,
     /// Forward every newly stored answer to the sinks in this file (webhooks,
     /// Auth0, Segment; see the README). Secrets may be written "env:NAME".
     #[arg(long, value_name = "FILE")]
@@ -92,9 +101,15 @@ enum Command {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("action").required(true).args(["failed", "retry"])))]
 struct ForwardArgs {
-    /// The collector's database.
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    /// The collector's database: a SQLite file or a PostgreSQL URL, as for the
+    /// server.
+    #[arg(
+        long,
+        value_name = "FILE|URL",
+        env = "TRICKLE_DB",
+        hide_env_values = true
+    )]
+    db: String,
     /// List the deliveries that gave up (one tab-separated line each).
     #[arg(long)]
     failed: bool,
@@ -158,15 +173,20 @@ fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
 
 /// `trickle-collector forward --failed | --retry --db FILE`.
 fn outbox(args: &ForwardArgs) -> Result<(), String> {
+    let location = Location::parse(&args.db);
     // Opening would create an empty database: a mistyped path must not look empty.
-    if !args.db.exists() {
-        return Err(format!("{}: no such database", args.db.display()));
+    if let Location::Sqlite(path) = &location {
+        if !path.exists() {
+            return Err(format!("{}: no such database", path.display()));
+        }
     }
-    let store = Store::open(&args.db).map_err(|e| format!("{}: {e}", args.db.display()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let store = runtime
+        .block_on(Store::connect(&location))
+        .map_err(|e| format!("{location}: {e}"))?;
     let result = runtime.block_on(async {
         if args.retry {
             let n = store
@@ -257,16 +277,17 @@ fn run(args: Args) -> Result<(), String> {
         tracing::info!(sinks = ?forwarder.sink_keys(), "forwarding answers");
         settings.forward = Some(std::sync::Arc::new(forwarder));
     }
-    let store = Store::open(&db).map_err(|e| format!("{}: {e}", db.display()))?;
+    let location = Location::parse(&db);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        let store = Store::connect(&location).await.map_err(|e| format!("{location}: {e}"))?;
         let listener =
             tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| format!("listen on {}: {e}", args.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%addr, db = %db.display(), origins = settings.allowed_origins.len(),
+        tracing::info!(%addr, db = %location, origins = settings.allowed_origins.len(),
             secret = settings.secret.is_some(), dev = args.dev, export = settings.admin_token.is_some(), "listening");
         // One plain line on stdout so scripts (and tests) can learn the port.
         println!("trickle-collector listening on http://{addr}");

@@ -5,7 +5,8 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{client, envelope, settings, Server};
+use common::{client, envelope, pg, settings, Engine, Location, Postgres, Server, Sqlite};
+use rstest::rstest;
 use scraper::{Html, Selector};
 use serde_json::{json, Value};
 use trickle_collector::auth::AdminToken;
@@ -98,9 +99,12 @@ fn cells<'a>(table: &'a HashMap<String, Vec<String>>, key: &str) -> Vec<&'a str>
         .collect()
 }
 
+#[rstest]
 #[tokio::test]
-async fn without_an_admin_token_the_page_and_its_stylesheet_do_not_exist() {
-    let server = Server::start(settings()).await;
+async fn without_an_admin_token_the_page_and_its_stylesheet_do_not_exist(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let response = get_admin(&server, "x", Some("anything")).await;
     assert_eq!(response.status(), 404);
     for asset in ["/admin/admin.css", "/admin/icon.svg"] {
@@ -110,9 +114,12 @@ async fn without_an_admin_token_the_page_and_its_stylesheet_do_not_exist() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn without_credentials_or_with_a_wrong_password_the_page_is_401_asking_for_basic() {
-    let server = Server::start(with_token()).await;
+async fn without_credentials_or_with_a_wrong_password_the_page_is_401_asking_for_basic(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, with_token()).await;
     for password in [None, Some("wrong"), Some(""), Some("admin-s3cre")] {
         let response = get_admin(&server, "marketing", password).await;
         assert_eq!(response.status(), 401, "{password:?}");
@@ -140,10 +147,12 @@ async fn without_credentials_or_with_a_wrong_password_the_page_is_401_asking_for
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
 async fn with_the_token_as_password_the_page_is_html_under_a_strict_csp_with_no_script_or_inline_style(
+    #[values(Sqlite, Postgres)] engine: Engine,
 ) {
-    let server = Server::start(with_token()).await;
+    let server = Server::start(engine, with_token()).await;
     // Any user name will do, an empty one too.
     for user in ["marketing", ""] {
         let response = get_admin(&server, user, Some(TOKEN)).await;
@@ -195,9 +204,10 @@ async fn with_the_token_as_password_the_page_is_html_under_a_strict_csp_with_no_
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_tables_hold_the_numbers_that_were_posted() {
-    let server = Server::start(with_token()).await;
+async fn the_tables_hold_the_numbers_that_were_posted(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, with_token()).await;
     // ann: both basics answered (role senior), email answered, phone declined.
     post(
         &server,
@@ -307,9 +317,12 @@ async fn the_tables_hold_the_numbers_that_were_posted() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_answer_dated_in_the_future_counts_on_the_day_it_arrived() {
-    let server = Server::start(with_token()).await;
+async fn an_answer_dated_in_the_future_counts_on_the_day_it_arrived(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, with_token()).await;
     let mut future = answered("f1", "name", json!("Flo"));
     future["answeredAt"] = json!("9999-12-31T00:00:00.000Z");
     let mut past = answered("p1", "email", json!("flo@example.com"));
@@ -333,9 +346,10 @@ async fn an_answer_dated_in_the_future_counts_on_the_day_it_arrived() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn free_text_answers_are_escaped_on_the_page() {
-    let server = Server::start(with_token()).await;
+async fn free_text_answers_are_escaped_on_the_page(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, with_token()).await;
     post(
         &server,
         "eve",
@@ -355,48 +369,75 @@ async fn free_text_answers_are_escaped_on_the_page() {
     server.stop().await;
 }
 
+/// Runs `sql` (several statements) straight on the database.
+async fn execute(db: &Location, sql: &str) {
+    match db {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+        Location::Postgres(url) => pg::connect(url).await.batch_execute(sql).await.unwrap(),
+    }
+}
+
+#[rstest]
 #[tokio::test]
-async fn a_database_from_before_the_report_gets_its_answers_dated_when_migrated() {
-    let server = Server::start(with_token()).await;
+async fn a_database_from_before_the_report_gets_its_answers_dated_when_migrated(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, with_token()).await;
+    let mut future = answered("g3", "email", json!("gus@example.com"));
+    future["answeredAt"] = json!("9999-12-31T00:00:00.000Z");
     post(
         &server,
         "gus",
         vec![
             answered("g1", "name", json!("Gus")),
             response("g2", "phone", "snoozed", None, false),
+            future,
         ],
     )
     .await;
+    let db = server.db.clone();
     let dir = server.stop().await;
-    // Back to schema 4: no at_ms column, no report indexes.
-    {
-        let conn = rusqlite::Connection::open(dir.path().join("profiles.db")).unwrap();
-        conn.execute_batch(
+    // Back to the schema before the report: no at_ms column, no report indexes.
+    let (downgrade, version_sql, version) = match engine {
+        Sqlite => (
             "DROP INDEX answers_report_field; DROP INDEX answers_report_question;
              DROP INDEX answers_report_stage; DROP INDEX answers_report_day;
              ALTER TABLE answers DROP COLUMN at_ms;
              PRAGMA user_version = 4;",
-        )
-        .unwrap();
-    }
-    let server = Server::start_in(with_token(), dir).await;
+            "PRAGMA user_version",
+            "5",
+        ),
+        Postgres => (
+            "DROP INDEX answers_report_field; DROP INDEX answers_report_question;
+             DROP INDEX answers_report_stage; DROP INDEX answers_report_day;
+             ALTER TABLE answers DROP COLUMN at_ms;
+             UPDATE schema_version SET version = 1;",
+            "SELECT version FROM schema_version",
+            "2",
+        ),
+    };
+    execute(&db, downgrade).await;
+    let server = Server::start_at(db, with_token(), dir).await;
     let html = page(&server).await;
     let days = table(&html, "days");
-    assert_eq!(cells(&days, &now()[..10]), ["1", "0", "1"]);
-    let conn = rusqlite::Connection::open(&server.db).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |row| row.get(0))
-        .unwrap();
-    assert_eq!(version, 5);
+    // The far-future answer counts on the day it arrived, as a new one would.
+    assert_eq!(cells(&days, &now()[..10]), ["2", "0", "1"]);
+    assert_eq!(
+        common::query_texts(&server.db, version_sql, &[]).await,
+        [version]
+    );
     server.stop().await;
 }
 
 #[tokio::test]
-async fn every_report_query_reads_an_index_of_its_own_and_no_table() {
+async fn every_sqlite_report_query_reads_an_index_of_its_own_and_no_table() {
     use trickle_collector::store::report::{
         choices_sql, stages_sql, DAYS_SQL, FIELDS_SQL, RESPONSES_SQL,
     };
-    let server = Server::start(with_token()).await;
+    let server = Server::start(Sqlite, with_token()).await;
     post(&server, "ivy", vec![answered("i1", "name", json!("Ivy"))]).await;
     let dir = server.stop().await;
     let conn = rusqlite::Connection::open(dir.path().join("profiles.db")).unwrap();

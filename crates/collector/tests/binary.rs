@@ -146,7 +146,7 @@ async fn sigterm_during_a_stream_of_posts_loses_no_acknowledged_answer() {
         "only {} answers were acknowledged before SIGTERM",
         acked.len()
     );
-    let stored = all_answer_ids(&running.db);
+    let stored = all_answer_ids(&Location::Sqlite(running.db.clone())).await;
     let missing: Vec<_> = acked
         .iter()
         .filter(|id| stored.binary_search(id).is_err())
@@ -210,7 +210,10 @@ async fn the_environment_sets_secret_admin_token_and_allowed_origins() {
     assert!(export.text().await.unwrap().contains("env-user,Ada"));
     sigterm(&running.child);
     assert!(wait_exit(&mut running.child, Duration::from_secs(10)).success());
-    assert_eq!(answer_rows(&running.db, "env1"), 1);
+    assert_eq!(
+        answer_rows(&Location::Sqlite(running.db.clone()), "env1").await,
+        1
+    );
 }
 
 #[test]

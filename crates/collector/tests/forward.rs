@@ -2,8 +2,8 @@
 //! reaches each sink once per id under 503s and timeouts, in order per user; the
 //! Auth0 token is reused and refreshed on 401, and `company` goes whole; Segment
 //! gets `messageId`; marketing sinks skip GPC and no-consent answers; failed
-//! deliveries are listed and requeued by the CLI. The SIGKILL test is in
-//! `forward_binary.rs`.
+//! deliveries are listed and requeued by the CLI. Each test runs on both stores.
+//! The SIGKILL test is in `forward_binary.rs`.
 
 mod common;
 
@@ -15,6 +15,7 @@ use base64::Engine as _;
 use common::fakes::{Fake, Reply};
 use common::*;
 use hmac::{Hmac, Mac};
+use rstest::rstest;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use trickle_collector::forward::{Forwarder, Timing};
@@ -35,13 +36,13 @@ fn fast() -> Timing {
     }
 }
 
-async fn forwarding(forward: Value, timing: Timing) -> Server {
+async fn forwarding(engine: Engine, forward: Value, timing: Timing) -> Server {
     let mut settings = settings();
     let env = |name: &str| (name == "TEST_WRITE_KEY").then(|| "wk-from-env".to_owned());
     settings.forward = Some(Arc::new(
         Forwarder::from_json(&forward.to_string(), env, timing).expect("forward.json"),
     ));
-    Server::start(settings).await
+    Server::start(engine, settings).await
 }
 
 async fn post(server: &Server, body: Value) {
@@ -52,16 +53,6 @@ async fn post(server: &Server, body: Value) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
-}
-
-fn deliveries(server: &Server, status: &str) -> i64 {
-    let conn = rusqlite::Connection::open(&server.db).unwrap();
-    conn.query_row(
-        "SELECT count(*) FROM deliveries WHERE status = ?1",
-        [status],
-        |r| r.get(0),
-    )
-    .unwrap()
 }
 
 /// Checks a Standard Webhooks signature with a plain HMAC (the Node test checks
@@ -89,8 +80,11 @@ fn body(seen: &common::fakes::Seen) -> Value {
     serde_json::from_str(&seen.body).unwrap()
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_answer_reaches_a_webhook_once_per_id_under_503s_and_timeouts() {
+async fn every_answer_reaches_a_webhook_once_per_id_under_503s_and_timeouts(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     // Two 503s for every id, then a hang (longer than the 300 ms timeout) for
     // about a third of them, then 200.
@@ -102,6 +96,7 @@ async fn every_answer_reaches_a_webhook_once_per_id_under_503s_and_timeouts() {
         _ => Reply::Status(200, vec![]),
     });
     let server = forwarding(
+        engine,
         json!({ "webhooks": [{ "url": format!("{}/hook", fake.base), "secret": WHSEC }] }),
         fast(),
     )
@@ -127,13 +122,13 @@ async fn every_answer_reaches_a_webhook_once_per_id_under_503s_and_timeouts() {
     .await;
     // Nothing left to send, nothing failed.
     for _ in 0..300 {
-        if deliveries(&server, "pending") == 0 {
+        if deliveries(&server.db, "pending").await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(deliveries(&server, "pending"), 0);
-    assert_eq!(deliveries(&server, "failed"), 0);
+    assert_eq!(deliveries(&server.db, "pending").await, 0);
+    assert_eq!(deliveries(&server.db, "failed").await, 0);
 
     let seen = fake.seen("webhook");
     let accepted = fake.accepted("webhook");
@@ -190,8 +185,11 @@ async fn every_answer_reaches_a_webhook_once_per_id_under_503s_and_timeouts() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_users_deliveries_to_one_sink_stay_in_order() {
+async fn one_users_deliveries_to_one_sink_stay_in_order(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     // Every other id fails twice (one of those a hang); the rest go through.
     fake.set_plan(|_, key, attempt| {
@@ -203,6 +201,7 @@ async fn one_users_deliveries_to_one_sink_stay_in_order() {
         }
     });
     let server = forwarding(
+        engine,
         json!({ "webhooks": [{ "url": format!("{}/hook", fake.base), "secret": WHSEC }] }),
         fast(),
     )
@@ -272,10 +271,14 @@ async fn one_users_deliveries_to_one_sink_stay_in_order() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn marketing_sinks_never_get_answers_under_gpc_or_without_consent() {
+async fn marketing_sinks_never_get_answers_under_gpc_or_without_consent(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     let server = forwarding(
+        engine,
         json!({ "webhooks": [
             { "url": format!("{}/hook", fake.base), "secret": WHSEC },
             { "url": format!("{}/hook2", fake.base), "secret": WHSEC, "marketing": true }
@@ -300,12 +303,12 @@ async fn marketing_sinks_never_get_answers_under_gpc_or_without_consent() {
     .await;
     // Everything queued was sent: what the marketing sinks did not get was never queued.
     for _ in 0..300 {
-        if deliveries(&server, "pending") == 0 {
+        if deliveries(&server.db, "pending").await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(deliveries(&server, "pending"), 0);
+    assert_eq!(deliveries(&server.db, "pending").await, 0);
     let users = |route: &str| -> HashSet<String> {
         fake.accepted(route)
             .iter()
@@ -325,8 +328,11 @@ async fn marketing_sinks_never_get_answers_under_gpc_or_without_consent() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
+async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     // u-final's answer gets a final 400; u-slow's keeps getting 503 until it gives up.
     fake.set_plan(|_, _, _| Reply::Status(503, vec![]));
@@ -335,6 +341,7 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
         ..fast()
     };
     let server = forwarding(
+        engine,
         json!({ "webhooks": [{ "url": format!("{}/hook", fake.base), "secret": WHSEC }],
                 "segment": { "writeKey": "wk", "url": format!("{}/v1/identify", fake.base) } }),
         timing,
@@ -350,12 +357,12 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
     )
     .await;
     for _ in 0..500 {
-        if deliveries(&server, "failed") == 2 {
+        if deliveries(&server.db, "failed").await == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(deliveries(&server, "failed"), 2);
+    assert_eq!(deliveries(&server.db, "failed").await, 2);
     assert_eq!(fake.seen("segment").len(), 1, "a 400 is final: not retried");
     assert!(
         fake.seen("webhook").len() >= 2,
@@ -364,7 +371,7 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
 
     let listing = std::process::Command::new(BIN)
         .args(["forward", "--failed", "--db"])
-        .arg(&server.db)
+        .arg(server.db_arg())
         .output()
         .unwrap();
     assert!(listing.status.success());
@@ -386,7 +393,7 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
     fake.set_plan(|_, _, _| Reply::Status(200, vec![]));
     let retry = std::process::Command::new(BIN)
         .args(["forward", "--retry", "--db"])
-        .arg(&server.db)
+        .arg(server.db_arg())
         .output()
         .unwrap();
     assert!(retry.status.success());
@@ -399,13 +406,13 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
     })
     .await;
     for _ in 0..300 {
-        if deliveries(&server, "pending") == 0 {
+        if deliveries(&server.db, "pending").await == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(
-        deliveries(&server, "failed") + deliveries(&server, "pending"),
+        deliveries(&server.db, "failed").await + deliveries(&server.db, "pending").await,
         0
     );
     let missing = std::process::Command::new(BIN)
@@ -416,10 +423,14 @@ async fn final_errors_and_expired_retries_are_listed_and_requeued_by_the_cli() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth0_token_is_reused_refreshed_once_on_401_and_company_goes_whole() {
+async fn auth0_token_is_reused_refreshed_once_on_401_and_company_goes_whole(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     let server = forwarding(
+        engine,
         json!({ "auth0": { "domain": fake.base, "clientId": "cid", "clientSecret": "csecret" } }),
         fast(),
     )
@@ -503,8 +514,9 @@ async fn auth0_token_is_reused_refreshed_once_on_401_and_company_goes_whole() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn auth0_429_waits_until_x_ratelimit_reset() {
+async fn auth0_429_waits_until_x_ratelimit_reset(#[values(Sqlite, Postgres)] engine: Engine) {
     let fake = Fake::start().await;
     let reset = Arc::new(std::sync::Mutex::new(0i64));
     let reset_in_plan = Arc::clone(&reset);
@@ -521,6 +533,7 @@ async fn auth0_429_waits_until_x_ratelimit_reset() {
         _ => Reply::Status(200, vec![]),
     });
     let server = forwarding(
+        engine,
         json!({ "auth0": { "domain": fake.base, "clientId": "cid", "clientSecret": "cs" } }),
         fast(),
     )
@@ -545,8 +558,11 @@ async fn auth0_429_waits_until_x_ratelimit_reset() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn segment_identify_carries_the_answer_id_as_message_id() {
+async fn segment_identify_carries_the_answer_id_as_message_id(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     fake.set_plan(|_, _, attempt| {
         if attempt == 1 {
@@ -556,6 +572,7 @@ async fn segment_identify_carries_the_answer_id_as_message_id() {
         }
     });
     let server = forwarding(
+        engine,
         json!({ "segment": { "writeKey": "env:TEST_WRITE_KEY", "url": format!("{}/v1/identify", fake.base) } }),
         fast(),
     )

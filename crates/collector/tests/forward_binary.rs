@@ -1,7 +1,8 @@
 //! The real binary with `--forward`: start-up errors name the file, the path and
 //! the missing environment variable; and a collector killed with SIGKILL while
 //! deliveries are being retried, and again while they succeed, loses none and
-//! (after the receiver's dedupe by `webhook-id`) delivers each answer once.
+//! (after the receiver's dedupe by `webhook-id`) delivers each answer once, on
+//! both stores.
 
 mod common;
 
@@ -13,20 +14,20 @@ use std::time::Duration;
 
 use common::fakes::{Fake, Reply};
 use common::*;
+use rstest::rstest;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trickle-collector");
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-fn command(dir: &Path, forward: &str, envs: &[(&str, &str)]) -> Command {
+fn command(dir: &Path, db: &str, forward: &str, envs: &[(&str, &str)]) -> Command {
     std::fs::write(dir.join("config.json"), CONFIG).unwrap();
     std::fs::write(dir.join("forward.json"), forward).unwrap();
     let mut command = Command::new(BIN);
     command
         .arg("--config")
         .arg(dir.join("config.json"))
-        .arg("--db")
-        .arg(dir.join("p.db"))
+        .args(["--db", db])
         .arg("--forward")
         .arg(dir.join("forward.json"))
         .args([
@@ -53,8 +54,8 @@ fn command(dir: &Path, forward: &str, envs: &[(&str, &str)]) -> Command {
     command
 }
 
-fn start(dir: &Path, forward: &str, envs: &[(&str, &str)]) -> (Child, String) {
-    let mut child = command(dir, forward, envs)
+fn start(dir: &Path, db: &str, forward: &str, envs: &[(&str, &str)]) -> (Child, String) {
+    let mut child = command(dir, db, forward, envs)
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -76,7 +77,8 @@ fn sigkill(child: &mut Child) {
 fn forward_json_errors_stop_the_start_and_name_path_and_variable() {
     let dir = tempfile::tempdir().unwrap();
     let run = |forward: &str| {
-        let out = command(dir.path(), forward, &[])
+        let db = dir.path().join("p.db").display().to_string();
+        let out = command(dir.path(), &db, forward, &[])
             .env_remove("HOOK_SECRET")
             .output()
             .unwrap();
@@ -108,15 +110,20 @@ fn forward_json_errors_stop_the_start_and_name_path_and_variable() {
     assert!(err.contains("webhooks[0].secret: "), "{err}");
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigkill_mid_retry_and_mid_delivery_loses_nothing() {
+async fn sigkill_mid_retry_and_mid_delivery_loses_nothing(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let fake = Fake::start().await;
     // Phase 1: the receiver is down (503) while the collector retries.
     fake.set_plan(|_, _, _| Reply::Status(503, vec![]));
     let dir = tempfile::tempdir().unwrap();
+    let location = fresh_db(engine, dir.path()).await;
+    let db = db_arg(&location);
     let forward = json!({ "webhooks": [{ "url": format!("{}/hook", fake.base), "secret": "env:HOOK_SECRET" }] }).to_string();
     let envs = [("HOOK_SECRET", WHSEC)];
-    let (mut child, base) = start(dir.path(), &forward, &envs);
+    let (mut child, base) = start(dir.path(), &db, &forward, &envs);
     let client = client();
     let mut expected = HashSet::new();
     for n in 0..40 {
@@ -149,14 +156,14 @@ async fn sigkill_mid_retry_and_mid_delivery_loses_nothing() {
     // Phase 2: the receiver is back but slow (each 2xx takes 40 ms); the
     // collector restarts on the same database and is killed again mid-flow.
     fake.set_plan(|_, _, _| Reply::SlowOk(Duration::from_millis(40)));
-    let (mut child, _base) = start(dir.path(), &forward, &envs);
+    let (mut child, _base) = start(dir.path(), &db, &forward, &envs);
     fake.wait_until("some deliveries", |f| f.accepted("webhook").len() >= 10)
         .await;
     sigkill(&mut child);
 
     // Phase 3: restart once more and let it finish.
     fake.set_plan(|_, _, _| Reply::Status(200, vec![]));
-    let (mut child, _base) = start(dir.path(), &forward, &envs);
+    let (mut child, _base) = start(dir.path(), &db, &forward, &envs);
     fake.wait_until("every answer delivered", |f| {
         let got: HashSet<String> = f
             .accepted("webhook")
@@ -166,19 +173,14 @@ async fn sigkill_mid_retry_and_mid_delivery_loses_nothing() {
         got == expected
     })
     .await;
-    let conn = rusqlite::Connection::open(dir.path().join("p.db")).unwrap();
+    let left = || query_count(&location, "SELECT count(*) FROM deliveries", &[]);
     for _ in 0..300 {
-        let left: i64 = conn
-            .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
-            .unwrap();
-        if left == 0 {
+        if left().await == 0 {
             break;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let left: i64 = conn
-        .query_row("SELECT count(*) FROM deliveries", [], |r| r.get(0))
-        .unwrap();
+    let left = left().await;
     assert_eq!(left, 0, "outbox drained");
     sigkill(&mut child);
 
@@ -190,7 +192,8 @@ async fn sigkill_mid_retry_and_mid_delivery_loses_nothing() {
         "after dedupe by webhook-id: each answer once"
     );
     eprintln!(
-        "FIGURES SIGKILL: {} answers, {} requests ({} x 503 before the first kill), {} accepted, {} repeats the receiver dropped by webhook-id, 0 lost",
+        "FIGURES SIGKILL ({:?}): {} answers, {} requests ({} x 503 before the first kill), {} accepted, {} repeats the receiver dropped by webhook-id, 0 lost",
+        engine,
         expected.len(),
         fake.seen("webhook").len(),
         before_kill,

@@ -1,4 +1,5 @@
-//! Every route and every refusal of the collector, over real HTTP on loopback.
+//! Every route and every refusal of the collector, over real HTTP on loopback,
+//! each test on both stores (SQLite and PostgreSQL) unless it is about one.
 
 mod common;
 
@@ -6,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use reqwest::StatusCode;
+use rstest::rstest;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trickle_collector::auth::{AdminToken, Secret};
@@ -44,9 +46,10 @@ async fn json_of(response: reqwest::Response) -> Value {
     response.json().await.expect("json body")
 }
 
+#[rstest]
 #[tokio::test]
-async fn healthz_is_ok_while_the_store_answers() {
-    let server = Server::start(settings()).await;
+async fn healthz_is_ok_while_the_store_answers(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     let response = client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(json_of(response).await, json!({ "status": "ok" }));
@@ -55,9 +58,12 @@ async fn healthz_is_ok_while_the_store_answers() {
 
 #[tokio::test]
 async fn the_database_file_is_created_and_migrated_on_first_start() {
-    let server = Server::start(settings()).await;
-    assert!(server.db.exists());
-    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    let server = Server::start(Sqlite, settings()).await;
+    let Location::Sqlite(path) = &server.db else {
+        unreachable!("started on SQLite")
+    };
+    assert!(path.exists());
+    let conn = rusqlite::Connection::open(path).unwrap();
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
@@ -69,9 +75,12 @@ async fn the_database_file_is_created_and_migrated_on_first_start() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
-    let server = Server::start(settings()).await;
+async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope(
         "auth0|5f7c8ec7",
         vec![
@@ -109,9 +118,12 @@ async fn an_answer_is_stored_and_merged_into_the_profile_at_its_dot_path() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_repeated_answer_id_with_the_same_content_is_accepted_and_ignored() {
-    let server = Server::start(settings()).await;
+async fn a_repeated_answer_id_with_the_same_content_is_accepted_and_ignored(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let first = envelope("u1", vec![answered("same-id", "name", json!("First"))]);
     assert_eq!(
         json_of(post(&server, &first).await).await,
@@ -126,17 +138,19 @@ async fn a_repeated_answer_id_with_the_same_content_is_accepted_and_ignored() {
         json_of(response).await,
         json!({ "stored": 0, "duplicates": 1 })
     );
-    assert_eq!(answer_rows(&server.db, "same-id"), 1);
+    assert_eq!(answer_rows(&server.db, "same-id").await, 1);
     let body = json_of(profile(&server, "u1").await).await;
     assert_eq!(body["profile"]["name"], "First");
     assert_eq!(body["answers"].as_array().unwrap().len(), 1);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
 async fn a_repeated_answer_id_with_other_content_is_a_409_naming_it_and_nothing_of_that_post_is_stored(
+    #[values(Sqlite, Postgres)] engine: Engine,
 ) {
-    let server = Server::start(settings()).await;
+    let server = Server::start(engine, settings()).await;
     let first = envelope("u1", vec![answered("same-id", "role", json!("senior"))]);
     assert_eq!(post(&server, &first).await.status(), StatusCode::OK);
 
@@ -160,7 +174,7 @@ async fn a_repeated_answer_id_with_other_content_is_a_409_naming_it_and_nothing_
         let error = json_of(response).await;
         assert_eq!(error["error"], "id_conflict", "{key}");
         assert_eq!(error["path"], "answers[1].id", "{key}");
-        assert_eq!(answer_rows(&server.db, "fresh-id"), 0, "{key}");
+        assert_eq!(answer_rows(&server.db, "fresh-id").await, 0, "{key}");
     }
     // Another question under the same id is a conflict too.
     let other_question = envelope("u1", vec![answered("same-id", "name", json!("Ada"))]);
@@ -174,9 +188,12 @@ async fn a_repeated_answer_id_with_other_content_is_a_409_naming_it_and_nothing_
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_same_id_twice_in_one_post_with_different_content_is_a_409_and_nothing_is_stored() {
-    let server = Server::start(settings()).await;
+async fn the_same_id_twice_in_one_post_with_different_content_is_a_409_and_nothing_is_stored(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope(
         "u1",
         vec![
@@ -187,13 +204,16 @@ async fn the_same_id_twice_in_one_post_with_different_content_is_a_409_and_nothi
     let response = post(&server, &body).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert_eq!(json_of(response).await["path"], "answers[1].id");
-    assert_eq!(answer_rows(&server.db, "dup"), 0);
+    assert_eq!(answer_rows(&server.db, "dup").await, 0);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_same_answer_id_posted_for_two_users_is_stored_for_each() {
-    let server = Server::start(settings()).await;
+async fn the_same_answer_id_posted_for_two_users_is_stored_for_each(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     for (user, name) in [("alice", "Alice"), ("bob", "Bob")] {
         let body = envelope(user, vec![answered("shared-id", "name", json!(name))]);
         let response = post(&server, &body).await;
@@ -204,7 +224,7 @@ async fn the_same_answer_id_posted_for_two_users_is_stored_for_each() {
             "{user}"
         );
     }
-    assert_eq!(answer_rows(&server.db, "shared-id"), 2);
+    assert_eq!(answer_rows(&server.db, "shared-id").await, 2);
     for (user, name) in [("alice", "Alice"), ("bob", "Bob")] {
         let body = json_of(profile(&server, user).await).await;
         assert_eq!(body["profile"]["name"], name, "{user}");
@@ -213,9 +233,10 @@ async fn the_same_answer_id_posted_for_two_users_is_stored_for_each() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_same_id_twice_in_one_post_is_stored_once() {
-    let server = Server::start(settings()).await;
+async fn the_same_id_twice_in_one_post_is_stored_once(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope(
         "u1",
         vec![
@@ -227,13 +248,16 @@ async fn the_same_id_twice_in_one_post_is_stored_once() {
         json_of(post(&server, &body).await).await,
         json!({ "stored": 1, "duplicates": 1 })
     );
-    assert_eq!(answer_rows(&server.db, "dup"), 1);
+    assert_eq!(answer_rows(&server.db, "dup").await, 1);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_posts_of_one_answer_id_from_many_clients_store_exactly_one_row() {
-    let server = Server::start(settings()).await;
+async fn concurrent_posts_of_one_answer_id_from_many_clients_store_exactly_one_row(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope("racer", vec![answered("raced-id", "role", json!("junior"))]);
     let mut tasks = Vec::new();
     for _ in 0..16 {
@@ -253,15 +277,18 @@ async fn concurrent_posts_of_one_answer_id_from_many_clients_store_exactly_one_r
         duplicates += result["duplicates"].as_u64().unwrap();
     }
     assert_eq!((stored, duplicates), (1, 15));
-    assert_eq!(answer_rows(&server.db, "raced-id"), 1);
+    assert_eq!(answer_rows(&server.db, "raced-id").await, 1);
     let body = json_of(profile(&server, "racer").await).await;
     assert_eq!(body["answers"].as_array().unwrap().len(), 1);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn declines_and_snoozes_become_prompt_state_not_profile_values() {
-    let server = Server::start(settings()).await;
+async fn declines_and_snoozes_become_prompt_state_not_profile_values(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope(
         "u2",
         vec![
@@ -281,11 +308,14 @@ async fn declines_and_snoozes_become_prompt_state_not_profile_values() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_snooze_holds_until_its_logins_count_plus_the_configured_snooze_logins() {
+async fn a_snooze_holds_until_its_logins_count_plus_the_configured_snooze_logins(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.config.cadence.snooze_logins = 3;
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let mut snooze = without_value("s1", "size", "snoozed");
     snooze["loginsCount"] = json!(7);
     let body = envelope("u2", vec![snooze]);
@@ -298,9 +328,12 @@ async fn a_snooze_holds_until_its_logins_count_plus_the_configured_snooze_logins
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
-    let server = Server::start(settings()).await;
+async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut newer = answered("n", "name", json!("Newer"));
     newer["answeredAt"] = json!("2026-11-30T16:00:00.000Z");
     let mut older = answered("o", "name", json!("Older"));
@@ -317,9 +350,12 @@ async fn an_answer_that_arrives_late_does_not_overwrite_a_newer_one() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_far_future_answered_at_cannot_pin_a_field_and_a_later_real_answer_wins() {
-    let server = Server::start(settings()).await;
+async fn a_far_future_answered_at_cannot_pin_a_field_and_a_later_real_answer_wins(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut pinned = answered("future", "name", json!("Pinned"));
     pinned["answeredAt"] = json!("9999-12-31T00:00:00.000Z");
     assert_eq!(
@@ -351,9 +387,12 @@ async fn a_far_future_answered_at_cannot_pin_a_field_and_a_later_real_answer_win
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused() {
-    let server = Server::start(settings()).await;
+async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut offset = answered("t1", "name", json!("Ada"));
     offset["answeredAt"] = json!("2026-12-01T01:30:00+02:00");
     assert_eq!(
@@ -371,9 +410,12 @@ async fn answered_at_is_stored_as_utc_and_a_bad_timestamp_is_refused() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn json_sent_as_text_plain_by_a_beacon_is_accepted() {
-    let server = Server::start(settings()).await;
+async fn json_sent_as_text_plain_by_a_beacon_is_accepted(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope("beacon", vec![answered("b1", "name", json!("Bea"))]);
     let response = client()
         .post(server.url("/v1/answers"))
@@ -383,13 +425,16 @@ async fn json_sent_as_text_plain_by_a_beacon_is_accepted() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(answer_rows(&server.db, "b1"), 1);
+    assert_eq!(answer_rows(&server.db, "b1").await, 1);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_unknown_field_is_refused_with_422_naming_its_path_and_nothing_is_stored() {
-    let server = Server::start(settings()).await;
+async fn an_unknown_field_is_refused_with_422_naming_its_path_and_nothing_is_stored(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut wrong = answered("w1", "name", json!("Ada"));
     wrong["field"] = json!("nickname");
     let body = envelope("u4", vec![answered("ok1", "role", json!("junior")), wrong]);
@@ -406,13 +451,16 @@ async fn an_unknown_field_is_refused_with_422_naming_its_path_and_nothing_is_sto
         "{error}"
     );
     // The whole post is refused: the valid first answer is not stored either.
-    assert_eq!(answer_rows(&server.db, "ok1"), 0);
+    assert_eq!(answer_rows(&server.db, "ok1").await, 0);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths() {
-    let server = Server::start(settings()).await;
+async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut unknown_question = answered("q1", "name", json!("Ada"));
     unknown_question["questionId"] = json!("nickname");
     let response = post(&server, &envelope("u5", vec![unknown_question])).await;
@@ -442,13 +490,16 @@ async fn an_unknown_question_and_an_unknown_option_are_refused_with_their_paths(
     .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(json_of(response).await["path"], "answers[0].value");
-    assert!(all_answer_ids(&server.db).is_empty());
+    assert!(all_answer_ids(&server.db).await.is_empty());
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn other_text_is_accepted_only_where_allow_other_is_set() {
-    let server = Server::start(settings()).await;
+async fn other_text_is_accepted_only_where_allow_other_is_set(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut other = answered("x1", "role", json!("Chief tinkerer"));
     other["other"] = json!(true);
     assert_eq!(
@@ -467,9 +518,10 @@ async fn other_text_is_accepted_only_where_allow_other_is_set() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_value_of_the_wrong_kind_is_refused() {
-    let server = Server::start(settings()).await;
+async fn a_value_of_the_wrong_kind_is_refused(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     for (id, question, value) in [
         ("k1", "size", json!("many")),
         ("k2", "email", json!("not-an-email")),
@@ -495,9 +547,12 @@ async fn a_value_of_the_wrong_kind_is_refused() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_body_that_is_not_an_envelope_gets_422_with_the_path_and_broken_json_400() {
-    let server = Server::start(settings()).await;
+async fn a_body_that_is_not_an_envelope_gets_422_with_the_path_and_broken_json_400(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let mut body = envelope("u8", vec![answered("s1", "name", json!("Ada"))]);
     body["answers"][0]["status"] = json!("maybe");
     let response = post(&server, &body).await;
@@ -523,9 +578,10 @@ async fn a_body_that_is_not_an_envelope_gets_422_with_the_path_and_broken_json_4
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_form_content_type_is_refused_with_415() {
-    let server = Server::start(settings()).await;
+async fn a_form_content_type_is_refused_with_415(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     let response = client()
         .post(server.url("/v1/answers"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -538,9 +594,12 @@ async fn a_form_content_type_is_refused_with_415() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_body_over_64_kib_gets_413_and_one_at_the_limit_does_not() {
-    let server = Server::start(settings()).await;
+async fn a_body_over_64_kib_gets_413_and_one_at_the_limit_does_not(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let base = envelope("big", vec![answered("big1", "name", json!("Ada"))]).to_string();
     // Pad with whitespace (valid JSON) to exactly the limit, then one byte over.
     let at_limit = format!("{base}{}", " ".repeat(64 * 1024 - base.len()));
@@ -565,11 +624,12 @@ async fn a_body_over_64_kib_gets_413_and_one_at_the_limit_does_not() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn more_answers_than_the_cap_in_one_post_get_413() {
+async fn more_answers_than_the_cap_in_one_post_get_413(#[values(Sqlite, Postgres)] engine: Engine) {
     let mut settings = settings();
     settings.max_answers_per_request = 3;
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let answers = (0..4)
         .map(|i| answered(&format!("c{i}"), "name", json!("Ada")))
         .collect();
@@ -578,7 +638,7 @@ async fn more_answers_than_the_cap_in_one_post_get_413() {
     let error = json_of(response).await;
     assert_eq!(error["error"], "too_many_answers");
     assert_eq!(error["path"], "answers");
-    assert!(all_answer_ids(&server.db).is_empty());
+    assert!(all_answer_ids(&server.db).await.is_empty());
     let answers = (0..3)
         .map(|i| answered(&format!("c{i}"), "name", json!("Ada")))
         .collect();
@@ -589,12 +649,15 @@ async fn more_answers_than_the_cap_in_one_post_get_413() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn with_a_secret_a_wrong_or_missing_user_hash_gets_401_and_nothing_is_stored() {
+async fn with_a_secret_a_wrong_or_missing_user_hash_gets_401_and_nothing_is_stored(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     let secret = Secret::new("topsecret");
     settings.secret = Some(secret.clone());
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let user = "auth0|5f7c8ec7";
     let good = secret.sign(user);
 
@@ -628,20 +691,23 @@ async fn with_a_secret_a_wrong_or_missing_user_hash_gets_401_and_nothing_is_stor
         post(&server, &unsigned_bad).await.status(),
         StatusCode::UNAUTHORIZED
     );
-    assert!(all_answer_ids(&server.db).is_empty());
+    assert!(all_answer_ids(&server.db).await.is_empty());
 
     let signed = signed_envelope(user, &good, vec![answered("h5", "name", json!("Ada"))]);
     assert_eq!(post(&server, &signed).await.status(), StatusCode::OK);
-    assert_eq!(all_answer_ids(&server.db), vec!["h5".to_string()]);
+    assert_eq!(all_answer_ids(&server.db).await, vec!["h5".to_string()]);
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn with_a_secret_a_profile_read_needs_the_hash_header() {
+async fn with_a_secret_a_profile_read_needs_the_hash_header(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     let secret = Secret::new("topsecret");
     settings.secret = Some(secret.clone());
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let user = "auth0|abc";
     let hash = secret.sign(user);
     post(
@@ -679,12 +745,15 @@ async fn with_a_secret_a_profile_read_needs_the_hash_header() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn with_a_secret_a_profile_read_without_a_valid_hash_gets_401_and_none_of_the_stored_data() {
+async fn with_a_secret_a_profile_read_without_a_valid_hash_gets_401_and_none_of_the_stored_data(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     let secret = Secret::new("topsecret");
     settings.secret = Some(secret.clone());
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let user = "auth0|private";
     let hash = secret.sign(user);
     let mut role = answered("p1", "role", json!("Quartermaster Zebulon"));
@@ -741,9 +810,12 @@ async fn with_a_secret_a_profile_read_without_a_valid_hash_gets_401_and_none_of_
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_user_with_nothing_stored_reads_as_200_with_an_empty_profile() {
-    let server = Server::start(settings()).await;
+async fn a_user_with_nothing_stored_reads_as_200_with_an_empty_profile(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let response = profile(&server, "auth0|nobody").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -759,12 +831,15 @@ async fn a_user_with_nothing_stored_reads_as_200_with_an_empty_profile() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn with_a_secret_a_user_with_nothing_stored_still_needs_the_hash() {
+async fn with_a_secret_a_user_with_nothing_stored_still_needs_the_hash(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     let secret = Secret::new("topsecret");
     settings.secret = Some(secret.clone());
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     assert_eq!(
         profile(&server, "nobody").await.status(),
         StatusCode::UNAUTHORIZED
@@ -780,9 +855,10 @@ async fn with_a_secret_a_user_with_nothing_stored_still_needs_the_hash() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_known_user_reads_with_the_contract_shape() {
-    let server = Server::start(settings()).await;
+async fn a_known_user_reads_with_the_contract_shape(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     let body = envelope(
         "auth0|shape",
         vec![
@@ -815,9 +891,12 @@ async fn a_known_user_reads_with_the_contract_shape() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn unknown_routes_and_methods_get_json_404s_and_405s() {
-    let server = Server::start(settings()).await;
+async fn unknown_routes_and_methods_get_json_404s_and_405s(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let response = client()
         .get(server.url("/v2/nothing"))
         .send()
@@ -835,11 +914,12 @@ async fn unknown_routes_and_methods_get_json_404s_and_405s() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_export_needs_the_admin_token() {
+async fn the_export_needs_the_admin_token(#[values(Sqlite, Postgres)] engine: Engine) {
     let mut settings = settings();
     settings.admin_token = Some(AdminToken::new("admin-123"));
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let url = server.url("/v1/export.csv");
     let none = client().get(&url).send().await.unwrap();
     assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
@@ -862,9 +942,10 @@ async fn the_export_needs_the_admin_token() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn without_an_admin_token_the_export_is_disabled() {
-    let server = Server::start(settings()).await;
+async fn without_an_admin_token_the_export_is_disabled(#[values(Sqlite, Postgres)] engine: Engine) {
+    let server = Server::start(engine, settings()).await;
     let response = client()
         .get(server.url("/v1/export.csv"))
         .bearer_auth("anything")
@@ -876,11 +957,14 @@ async fn without_an_admin_token_the_export_is_disabled() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn the_export_has_one_row_per_user_and_one_column_per_field_properly_quoted() {
+async fn the_export_has_one_row_per_user_and_one_column_per_field_properly_quoted(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.admin_token = Some(AdminToken::new("admin-123"));
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     post(
         &server,
         &envelope(
@@ -962,9 +1046,12 @@ fn cors_settings() -> trickle_collector::Settings {
     settings
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_preflight_from_an_allowed_origin_allows_the_post_with_its_headers() {
-    let server = Server::start(cors_settings()).await;
+async fn a_preflight_from_an_allowed_origin_allows_the_post_with_its_headers(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, cors_settings()).await;
     let response = client()
         .request(reqwest::Method::OPTIONS, server.url("/v1/answers"))
         .header("origin", "https://app.example.com")
@@ -994,9 +1081,12 @@ async fn a_preflight_from_an_allowed_origin_allows_the_post_with_its_headers() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_origin_not_in_the_list_gets_no_cors_headers() {
-    let server = Server::start(cors_settings()).await;
+async fn an_origin_not_in_the_list_gets_no_cors_headers(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, cors_settings()).await;
     let preflight = client()
         .request(reqwest::Method::OPTIONS, server.url("/v1/answers"))
         .header("origin", "https://evil.example.net")
@@ -1022,9 +1112,12 @@ async fn an_origin_not_in_the_list_gets_no_cors_headers() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn refusals_to_an_allowed_origin_carry_cors_headers_so_the_widget_can_read_the_status() {
-    let server = Server::start(cors_settings()).await;
+async fn refusals_to_an_allowed_origin_carry_cors_headers_so_the_widget_can_read_the_status(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, cors_settings()).await;
     let response = client()
         .post(server.url("/v1/answers"))
         .header("origin", "http://localhost:8080")
@@ -1043,9 +1136,12 @@ async fn refusals_to_an_allowed_origin_carry_cors_headers_so_the_widget_can_read
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn without_configured_origins_no_cors_headers_are_sent() {
-    let server = Server::start(settings()).await;
+async fn without_configured_origins_no_cors_headers_are_sent(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     let response = client()
         .get(server.url("/healthz"))
         .header("origin", "https://app.example.com")
@@ -1116,11 +1212,14 @@ fn an_origin_with_a_path_query_fragment_userinfo_or_another_scheme_is_refused_by
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_request_that_stalls_past_the_timeout_gets_a_json_408() {
+async fn a_request_that_stalls_past_the_timeout_gets_a_json_408(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.request_timeout = Duration::from_millis(300);
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
     // Promise 100 bytes of body and send 10: the handler waits for the rest.
@@ -1147,16 +1246,20 @@ async fn a_request_that_stalls_past_the_timeout_gets_a_json_408() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn stored_answers_survive_a_restart_on_the_same_database() {
-    let server = Server::start(settings()).await;
+async fn stored_answers_survive_a_restart_on_the_same_database(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
+    let server = Server::start(engine, settings()).await;
     post(
         &server,
         &envelope("keep", vec![answered("k1", "name", json!("Kept"))]),
     )
     .await;
+    let db = server.db.clone();
     let dir = server.stop().await;
-    let server = Server::start_in(settings(), dir).await;
+    let server = Server::start_at(db, settings(), dir).await;
     let body = json_of(profile(&server, "keep").await).await;
     assert_eq!(body["profile"]["name"], "Kept");
     // And a retry after the restart is still a duplicate.
@@ -1172,10 +1275,13 @@ async fn stored_answers_survive_a_restart_on_the_same_database() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_closed_store_makes_health_and_posts_503_with_json_bodies() {
+async fn a_closed_store_makes_health_and_posts_503_with_json_bodies(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let store = trickle_collector::store::Store::open(&dir.path().join("p.db")).unwrap();
+    let (store, _) = open_store(engine, dir.path()).await;
     store.close();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -1207,11 +1313,14 @@ async fn a_closed_store_makes_health_and_posts_503_with_json_bodies() {
     task.await.unwrap().unwrap();
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown() {
+async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.shutdown_grace = Duration::from_millis(300);
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
     stalled
@@ -1224,11 +1333,14 @@ async fn a_connection_that_never_finishes_its_headers_cannot_block_shutdown() {
     assert!(stopped.is_ok(), "shutdown waited on a stalled connection");
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_idle_timeout() {
+async fn a_client_that_never_finishes_its_headers_is_disconnected_after_the_idle_timeout(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.idle_timeout = Duration::from_millis(300);
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
     slow.write_all(b"POST /v1/answers HTTP/1.1\r\nHost: x\r\n")
@@ -1278,11 +1390,14 @@ async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
     }
 }
 
+#[rstest]
 #[tokio::test]
-async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
+async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.idle_timeout = Duration::from_millis(400);
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
     for _ in 0..2 {
@@ -1316,11 +1431,14 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_keep_alive_connection_used_again_within_the_idle_timeout_stays_open() {
+async fn a_keep_alive_connection_used_again_within_the_idle_timeout_stays_open(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let mut settings = settings();
     settings.idle_timeout = Duration::from_millis(600);
-    let server = Server::start(settings).await;
+    let server = Server::start(engine, settings).await;
     let addr = server.base.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
     // Four requests 300 ms apart: 1.2 s in all, twice the idle timeout.
@@ -1336,10 +1454,13 @@ async fn a_keep_alive_connection_used_again_within_the_idle_timeout_stays_open()
     server.stop().await;
 }
 
+#[rstest]
 #[tokio::test]
-async fn a_503_carries_retry_after_and_cors_exposes_it_to_the_widget() {
+async fn a_503_carries_retry_after_and_cors_exposes_it_to_the_widget(
+    #[values(Sqlite, Postgres)] engine: Engine,
+) {
     let dir = tempfile::tempdir().unwrap();
-    let store = trickle_collector::store::Store::open(&dir.path().join("p.db")).unwrap();
+    let (store, _) = open_store(engine, dir.path()).await;
     store.close();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

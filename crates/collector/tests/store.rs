@@ -66,7 +66,7 @@ async fn a_failing_job_is_rolled_back_alone_and_the_others_in_its_commit_stand()
         }
     }
     store.close();
-    let ids = all_answer_ids(&db);
+    let ids = all_answer_ids(&Location::Sqlite(db.clone())).await;
     assert!(
         !ids.contains(&"job-10".to_string()),
         "the failing job's answer row was rolled back with it"
@@ -211,7 +211,10 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
             "answers_report_day"
         ]
     );
-    assert_eq!(answer_rows(&db, "old-id"), 2);
+    assert_eq!(
+        answer_rows(&Location::Sqlite(db.clone()), "old-id").await,
+        2
+    );
 }
 
 #[tokio::test]

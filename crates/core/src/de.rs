@@ -12,9 +12,79 @@
 //! innermost value it passed through, a key error at that key.
 
 use std::cell::Cell;
+use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Unexpected, Visitor};
-use serde_json::{Error, Map, Value};
+use serde_json::{Map, Value};
+
+/// What went wrong, in serde's words (`invalid type: integer `5`, expected a
+/// string`), the same text `serde_json::Error` would carry for a `Value`.
+///
+/// Its own type rather than `serde_json::Error`: displaying that one compiles in
+/// the text of every JSON syntax and I/O error, which a `Value` never produces.
+///
+/// One pointer wide, as `serde_json::Error` is: every `Result` of every
+/// deserializer carries it, and a two- or three-word error measured 1.5 to 8 KB
+/// more wasm (brotli) than this boxed `String`.
+#[derive(Debug)]
+#[allow(clippy::box_collection)]
+pub(crate) struct Error(Box<String>);
+
+impl Error {
+    /// The message.
+    pub(crate) fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(Box::new(msg.to_string()))
+    }
+
+    // These two as serde_json words them: `null` for unit, and floats written by
+    // serde_json's own formatter (serde's default would compile in `f64`'s
+    // `Display`, several kilobytes).
+    fn invalid_type(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error::custom(format_args!(
+            "invalid type: {}, expected {}",
+            Shown(unexp),
+            exp
+        ))
+    }
+
+    fn invalid_value(unexp: Unexpected, exp: &dyn de::Expected) -> Self {
+        Error::custom(format_args!(
+            "invalid value: {}, expected {}",
+            Shown(unexp),
+            exp
+        ))
+    }
+}
+
+/// An unexpected value, shown as serde_json shows it.
+struct Shown<'a>(Unexpected<'a>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Unexpected::Float(n) => match serde_json::Number::from_f64(n) {
+                Some(n) => write!(f, "floating point `{n}`"),
+                None => f.write_str("floating point"),
+            },
+            Unexpected::Unit => f.write_str("null"),
+            ref other => fmt::Display::fmt(other, f),
+        }
+    }
+}
 
 /// The path of the first error, set by the innermost [`De`] it passes through.
 type Track = Cell<Option<String>>;
@@ -32,12 +102,6 @@ pub(crate) fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, (String
         track: &track,
     };
     T::deserialize(de).map_err(|e| (track.take().unwrap_or_default(), e))
-}
-
-/// `T` from JSON text, or `None` for bad JSON or a bad shape (for storage, which
-/// is not trusted and falls back to a clean state).
-pub(crate) fn from_str_lossy<T: DeserializeOwned>(json: &str) -> Option<T> {
-    from_value(serde_json::from_str(json).ok()?).ok()
 }
 
 fn record(track: &Track, path: &str) {
@@ -150,7 +214,7 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         let result = match value {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(b),
-            Value::Number(n) => de::Deserializer::deserialize_any(n, visitor),
+            Value::Number(n) => visit_number(&n, visitor),
             Value::String(s) => visitor.visit_string(s),
             Value::Array(items) => Self::visit_array(items, &path, track, visitor),
             Value::Object(map) => Self::visit_object(map, &path, track, visitor),
@@ -209,23 +273,16 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         )
     }
 
-    // A struct may also be written as an array of its fields, as serde_json's own
-    // `Value` allows.
+    // Objects only: serde_json's own `Value` also takes a struct written as an
+    // array of its fields, which no config or stored value uses; accepting it
+    // compiled every type's `visit_seq` into the wasm.
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.expect(
-            visitor,
-            |v| v.is_object() || v.is_array(),
-            |v, path, track, visitor| match v {
-                Value::Object(map) => Self::visit_object(map, path, track, visitor),
-                Value::Array(items) => Self::visit_array(items, path, track, visitor),
-                _ => visitor.visit_unit(),
-            },
-        )
+        self.deserialize_map(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -235,32 +292,18 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         }
     }
 
-    // Unit variants as strings; `{ "variant": null }` is accepted too, as by
-    // serde_json's own `Value`.
+    // Unit variants, written as strings: the only enums in these types. (serde_json's
+    // own `Value` also takes `{ "variant": null }`; no config or stored value uses it.)
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        let De { value, path, track } = self;
-        let result = match value {
+        self.expect(visitor, Value::is_string, |v, _, _, visitor| match v {
             Value::String(s) => visitor.visit_enum(s.into_deserializer()),
-            Value::Object(map) if map.len() == 1 => visitor.visit_enum(Variant {
-                map,
-                path: &path,
-                track,
-            }),
-            Value::Object(_) => Err(de::Error::invalid_value(
-                Unexpected::Map,
-                &"map with a single key",
-            )),
-            other => Err(de::Error::invalid_type(
-                unexpected(&other),
-                &"string or map",
-            )),
-        };
-        result.inspect_err(|_| record(track, &path))
+            _ => visitor.visit_unit(),
+        })
     }
 
     serde::forward_to_deserialize_any! {
@@ -273,9 +316,22 @@ impl<'de> de::Deserializer<'de> for De<'_> {
 impl De<'_> {
     fn number<'de, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.expect(visitor, Value::is_number, |v, _, _, visitor| match v {
-            Value::Number(n) => de::Deserializer::deserialize_any(n, visitor),
+            Value::Number(n) => visit_number(&n, visitor),
             _ => visitor.visit_unit(),
         })
+    }
+}
+
+/// A number as serde_json's own `Number` deserializer hands it over: unsigned,
+/// else signed, else float.
+fn visit_number<'de, V: Visitor<'de>>(
+    n: &serde_json::Number,
+    visitor: V,
+) -> Result<V::Value, Error> {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => visitor.visit_u64(u),
+        (None, Some(i)) => visitor.visit_i64(i),
+        _ => visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN)),
     }
 }
 
@@ -355,79 +411,5 @@ impl<'de> de::MapAccess<'de> for Entries<'_, '_> {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.entries.len())
-    }
-}
-
-/// `{ "variant": value }`: only unit variants exist in these types.
-struct Variant<'a, 't> {
-    map: Map<String, Value>,
-    path: &'a str,
-    track: &'t Track,
-}
-
-impl<'de, 't> de::EnumAccess<'de> for Variant<'_, 't> {
-    type Error = Error;
-    type Variant = UnitOnly<'t>;
-
-    fn variant_seed<S: DeserializeSeed<'de>>(
-        self,
-        seed: S,
-    ) -> Result<(S::Value, UnitOnly<'t>), Error> {
-        let Some((key, value)) = self.map.into_iter().next() else {
-            return Err(de::Error::invalid_length(0, &"map with a single key"));
-        };
-        let path = join(self.path, &key);
-        let variant = seed.deserialize(key.into_deserializer())?;
-        Ok((
-            variant,
-            UnitOnly {
-                value,
-                path,
-                track: self.track,
-            },
-        ))
-    }
-}
-
-struct UnitOnly<'t> {
-    value: Value,
-    path: String,
-    track: &'t Track,
-}
-
-impl<'de> de::VariantAccess<'de> for UnitOnly<'_> {
-    type Error = Error;
-
-    fn unit_variant(self) -> Result<(), Error> {
-        if self.value.is_null() {
-            return Ok(());
-        }
-        record(self.track, &self.path);
-        Err(de::Error::invalid_type(unexpected(&self.value), &"unit"))
-    }
-
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, _seed: T) -> Result<T::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"newtype variant",
-        ))
-    }
-
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, _visitor: V) -> Result<V::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"tuple variant",
-        ))
-    }
-
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        _visitor: V,
-    ) -> Result<V::Value, Error> {
-        Err(de::Error::invalid_type(
-            Unexpected::UnitVariant,
-            &"struct variant",
-        ))
     }
 }

@@ -260,7 +260,7 @@ impl Outbox {
             return (outbox, apart);
         }
         let mut apart = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = crate::sorted::Set::new();
         for entry in queue {
             match crate::de::from_value::<Queued>(entry.clone()) {
                 Ok(q) if seen.insert(q.answer.id.clone()) => outbox.queue.push(q),
@@ -350,7 +350,7 @@ impl Outbox {
     /// [`Outbox::all_queued`] without the answers `skip` (e.g. beaconed moments ago).
     pub fn all_queued_except(&self, user_id: &str, skip: &[String]) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::new();
-        let mut taken: std::collections::BTreeSet<String> = skip.iter().cloned().collect();
+        let mut taken: crate::sorted::Set = skip.iter().cloned().collect();
         while let Some(first) = self
             .queue
             .iter()

@@ -2,11 +2,10 @@
 //! other question is not. Also the per-user prompt state the rule reads, which
 //! the widget keeps in storage.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Question, Stage, User};
+use crate::sorted::{Map, Set};
 
 /// The version written into stored prompt state; any other version is discarded.
 pub const STATE_VERSION: u32 = 1;
@@ -20,8 +19,8 @@ pub const STATE_MAX_IDLE_MS: u64 = 90 * 24 * 60 * 60_000;
 ///
 /// Kept per user id in the browser's storage. Change it only through the
 /// `record_*` / `begin_login` transitions; the rule functions tolerate any value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PromptState {
     /// Always [`STATE_VERSION`] for a state this code wrote.
     pub version: u32,
@@ -37,20 +36,20 @@ pub struct PromptState {
     pub ended_this_login: bool,
     /// Question id -> in how many logins it was shown (answered or not).
     #[serde(default)]
-    pub shown: BTreeMap<String, u32>,
+    pub shown: Map<u32>,
     /// Stage id -> the `loginsCount` at which the user chose "Not now" in it.
     #[serde(default)]
-    pub snoozed: BTreeMap<String, u32>,
+    pub snoozed: Map<u32>,
     /// Fields the user answered here (known even before the host's profile has them).
     #[serde(default)]
-    pub answered: BTreeSet<String>,
+    pub answered: Set,
     /// Fields the user declined ("Prefer not to say"): never asked again.
     #[serde(default)]
-    pub declined: BTreeSet<String>,
+    pub declined: Set,
     /// Events tracked for this user; they reach stages that list them. Only
     /// events the config lists are kept (see [`lists_event`]).
     #[serde(default)]
-    pub events: BTreeSet<String>,
+    pub events: Set,
     /// When a page view last used this state (ms since the epoch; 0: not known,
     /// a state stored before this field existed). See [`PromptState::is_stale`].
     #[serde(default)]
@@ -61,14 +60,14 @@ pub struct PromptState {
     /// `server_*` sets are left out of the stored form while empty, so a state
     /// without them is stored as before. (Three plain fields rather than one
     /// nested struct: one more derived deserializer costs the wasm more bytes.)
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub server_known: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Set::is_empty")]
+    pub server_known: Set,
     /// Fields declined on any device, as the server-kept prompt state says.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub server_declined: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Set::is_empty")]
+    pub server_declined: Set,
     /// Stage id -> the `loginsCount` the server-kept prompt state snoozes it until.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub server_snoozed: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub server_snoozed: Map<u32>,
 }
 
 /// What the server-kept profile says about one user (contract section 2, "one
@@ -81,11 +80,11 @@ pub struct PromptState {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Remote {
     /// Configured fields with a value in the server-kept profile.
-    pub known: BTreeSet<String>,
+    pub known: Set,
     /// Configured fields the user declined on some device.
-    pub declined: BTreeSet<String>,
+    pub declined: Set,
     /// Stage id -> the `loginsCount` the stage is snoozed until (exclusive).
-    pub snoozed: BTreeMap<String, u32>,
+    pub snoozed: Map<u32>,
 }
 
 impl Remote {
@@ -100,7 +99,7 @@ impl Remote {
         self.known.extend(other.known.iter().cloned());
         self.declined.extend(other.declined.iter().cloned());
         for (stage, &until) in &other.snoozed {
-            let held = self.snoozed.entry(stage.clone()).or_insert(until);
+            let held = self.snoozed.get_or_insert(stage, until);
             *held = (*held).max(until);
         }
     }
@@ -139,7 +138,7 @@ impl Remote {
             if let (Some(stage), Some(until)) = (stage, until) {
                 if config.stages.iter().any(|s| s.id == stage) {
                     remote.join(&Remote {
-                        snoozed: BTreeMap::from([(stage.to_owned(), until)]),
+                        snoozed: Map::from_iter([(stage.to_owned(), until)]),
                         ..Remote::default()
                     });
                 }
@@ -163,15 +162,15 @@ impl PromptState {
             login: None,
             shown_this_login: Vec::new(),
             ended_this_login: false,
-            shown: BTreeMap::new(),
-            snoozed: BTreeMap::new(),
-            answered: BTreeSet::new(),
-            declined: BTreeSet::new(),
-            events: BTreeSet::new(),
+            shown: Map::new(),
+            snoozed: Map::new(),
+            answered: Set::new(),
+            declined: Set::new(),
+            events: Set::new(),
             seen_at: 0,
-            server_known: BTreeSet::new(),
-            server_declined: BTreeSet::new(),
-            server_snoozed: BTreeMap::new(),
+            server_known: Set::new(),
+            server_declined: Set::new(),
+            server_snoozed: Map::new(),
         }
     }
 
@@ -179,10 +178,39 @@ impl PromptState {
     /// by this code gives a clean state: storage is not trusted, and losing prompt
     /// history only means a question may be asked again.
     pub fn from_json(json: &str) -> PromptState {
-        match crate::de::from_str_lossy::<PromptState>(json) {
-            Some(state) if state.version == STATE_VERSION => state,
-            _ => PromptState::new(),
-        }
+        serde_json::from_str(json)
+            .ok()
+            .and_then(|value| PromptState::read(&value))
+            .filter(|state| state.version == STATE_VERSION)
+            .unwrap_or_default()
+    }
+
+    /// The stored form's members, as [`PromptState::to_json`] writes them (absent
+    /// ones take their defaults, `version` is required, an unknown one refuses
+    /// the whole state).
+    fn read(value: &serde_json::Value) -> Option<PromptState> {
+        use crate::read::{set, strings, u32_map, u32_of};
+        let mut state = PromptState::new();
+        crate::read::members(value, &["version"], |key, v| {
+            match key {
+                "version" => state.version = u32_of(v)?,
+                "login" => state.login = if v.is_null() { None } else { Some(u32_of(v)?) },
+                "shownThisLogin" => state.shown_this_login = strings(v)?,
+                "endedThisLogin" => state.ended_this_login = v.as_bool()?,
+                "shown" => state.shown = u32_map(v)?,
+                "snoozed" => state.snoozed = u32_map(v)?,
+                "answered" => state.answered = set(v)?,
+                "declined" => state.declined = set(v)?,
+                "events" => state.events = set(v)?,
+                "seenAt" => state.seen_at = v.as_u64()?,
+                "serverKnown" => state.server_known = set(v)?,
+                "serverDeclined" => state.server_declined = set(v)?,
+                "serverSnoozed" => state.server_snoozed = u32_map(v)?,
+                _ => return None,
+            }
+            Some(())
+        })?;
+        Some(state)
     }
 
     /// The stored form (read back with [`PromptState::from_json`]).
@@ -214,7 +242,7 @@ impl PromptState {
             return;
         }
         self.shown_this_login.push(question_id.to_owned());
-        *self.shown.entry(question_id.to_owned()).or_insert(0) += 1;
+        *self.shown.get_or_insert(question_id, 0) += 1;
     }
 
     /// The user answered the question that fills `field`.
@@ -409,7 +437,7 @@ pub fn is_known(user: &User, state: &PromptState, field: &str) -> bool {
 
 /// The configured fields that are known or were declined: the closed loop of
 /// contract section 2 (an answer counts at once, delivered or still queued).
-pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> BTreeSet<String> {
+pub fn known_fields(config: &Config, user: &User, state: &PromptState) -> Set {
     config
         .questions()
         .filter(|(_, q)| is_known(user, state, &q.field) || state.is_declined(&q.field))
@@ -441,12 +469,7 @@ fn view<'a>(user: &User, state: &'a PromptState) -> View<'a> {
     }
 }
 
-fn stage_reached(
-    stage: &Stage,
-    user: &User,
-    state: &PromptState,
-    events: &BTreeSet<String>,
-) -> bool {
+fn stage_reached(stage: &Stage, user: &User, state: &PromptState, events: &Set) -> bool {
     user.logins_count >= stage.min_logins
         || stage
             .events
@@ -472,7 +495,7 @@ fn reason_for(
     question: &Question,
     user: &User,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
     view: &View,
 ) -> Option<Reason> {
     if is_known(user, state, &question.field) {
@@ -515,7 +538,7 @@ pub fn explain(
     config: &Config,
     user: Option<&User>,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state));
     config
@@ -546,7 +569,7 @@ pub fn next_question(
     config: &Config,
     user: &User,
     state: &PromptState,
-    events: &BTreeSet<String>,
+    events: &Set,
 ) -> Option<Due> {
     let view = view(user, state);
     let mut due: Option<(&Stage, &Question)> = None;

@@ -9,13 +9,12 @@
 //! The prompt state lives in storage, shared by the site's tabs: it is re-read
 //! through [`Storage`] before every decision and written back at once.
 
-use std::collections::BTreeSet;
-
 use serde_json::{json, Value as Json};
 
 use crate::answer::{Answer, Status, Value};
 use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
+use crate::sorted::Set;
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2); past this it decides from this browser's state and
@@ -202,7 +201,7 @@ pub struct Session {
     user: Option<User>,
     state: PromptState,
     // Events tracked while no user was identified: recorded for the next one.
-    events: BTreeSet<String>,
+    events: Set,
     // The question on screen, and one told to show but not yet displayed.
     current: Option<Due>,
     pending: Option<Due>,
@@ -214,7 +213,7 @@ impl Session {
     /// A session for a validated config; `user` and `events` are what `init`
     /// found (the config's user, or one identified before `init`; events tracked
     /// before). Nothing happens until [`Input::Start`].
-    pub fn new(config: Config, user: Option<User>, events: BTreeSet<String>) -> Session {
+    pub fn new(config: Config, user: Option<User>, events: Set) -> Session {
         let mut session = Session {
             events: events
                 .into_iter()

@@ -174,6 +174,20 @@ fn endpoint_of_the_wrong_type_is_rejected() {
 }
 
 #[test]
+fn wrong_types_are_named_as_json_names_them() {
+    assert_error(
+        with("/endpoint", json!(1.5)),
+        "endpoint",
+        "invalid type: floating point `1.5`, expected a string",
+    );
+    assert_error(
+        with("/endpoint", json!(null)),
+        "endpoint",
+        "invalid type: null, expected a string",
+    );
+}
+
+#[test]
 fn empty_stages_are_rejected() {
     assert_error(with("/stages", json!([])), "stages", "must not be empty");
 }
@@ -350,6 +364,24 @@ fn unknown_kind_is_rejected() {
         with("/stages/0/questions/0/kind", json!("slider")),
         "stages[0].questions[0].kind",
         "unknown variant `slider`",
+    );
+}
+
+#[test]
+fn kind_written_as_an_object_is_rejected() {
+    assert_error(
+        with("/stages/0/questions/0/kind", json!({ "text": null })),
+        "stages[0].questions[0].kind",
+        "invalid type: map",
+    );
+}
+
+#[test]
+fn stage_written_as_an_array_of_its_fields_is_rejected() {
+    assert_error(
+        with("/stages/0", json!(["profile", 0, []])),
+        "stages[0]",
+        "invalid type: sequence, expected",
     );
 }
 

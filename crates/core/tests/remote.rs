@@ -3,7 +3,7 @@
 //! any order, any number of times, the same state; nothing known on either side
 //! becomes open.
 
-use std::collections::{BTreeMap, BTreeSet};
+use trickle_core::sorted::{Map, Set};
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -24,14 +24,14 @@ fn user(logins: u32) -> User {
 }
 
 fn reason(config: &Config, user: &User, state: &PromptState, question: &str) -> Option<Reason> {
-    explain(config, Some(user), state, &BTreeSet::new())
+    explain(config, Some(user), state, &Set::new())
         .into_iter()
         .find(|e| e.question_id == question)
         .unwrap()
         .reason
 }
 
-fn fields(names: &[&str]) -> BTreeSet<String> {
+fn fields(names: &[&str]) -> Set {
     names.iter().map(|s| s.to_string()).collect()
 }
 
@@ -55,7 +55,7 @@ fn a_profile_read_gives_known_fields_declines_and_snoozes_of_the_config_only() {
         "an empty string is not known"
     );
     assert_eq!(remote.declined, fields(&["phone"]));
-    assert_eq!(remote.snoozed, BTreeMap::from([("contact".to_string(), 4)]));
+    assert_eq!(remote.snoozed, Map::from_iter([("contact".to_string(), 4)]));
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn a_field_known_on_another_device_is_known_here() {
         Some(Reason::Known)
     );
     assert_eq!(
-        next_question(&config, &user(1), &state, &BTreeSet::new())
+        next_question(&config, &user(1), &state, &Set::new())
             .unwrap()
             .question_id,
         "email"
@@ -131,7 +131,7 @@ fn a_snooze_on_another_device_holds_until_its_login() {
     let config = seed();
     let mut state = PromptState::new();
     let remote = Remote {
-        snoozed: BTreeMap::from([("contact".into(), 4)]),
+        snoozed: Map::from_iter([("contact".into(), 4)]),
         ..Remote::default()
     };
     state.merge_server(&remote);
@@ -171,7 +171,7 @@ fn the_merged_state_survives_storage_and_an_empty_one_is_stored_as_before() {
     state.merge_server(&Remote {
         known: fields(&["name"]),
         declined: fields(&["phone"]),
-        snoozed: BTreeMap::from([("contact".into(), 3)]),
+        snoozed: Map::from_iter([("contact".into(), 3)]),
     });
     assert_eq!(PromptState::from_json(&state.to_json()), state);
 }
@@ -266,7 +266,7 @@ proptest! {
         let before = local(&here, logins, &shown);
         let mut after = before.clone();
         after.merge_server(&there);
-        let none = BTreeSet::new();
+        let none = Set::new();
         let was = explain(&config, Some(&user), &before, &none);
         let now = explain(&config, Some(&user), &after, &none);
         for (w, n) in was.iter().zip(&now) {

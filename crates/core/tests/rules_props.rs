@@ -5,6 +5,8 @@
 
 use std::collections::BTreeSet;
 
+use trickle_core::sorted::Set;
+
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use trickle_core::config::{Config, User};
@@ -81,7 +83,7 @@ fn config(cap: u32, snooze: u32, max_asks: u32) -> Config {
     Config::from_value(v).unwrap()
 }
 
-fn event_set() -> impl Strategy<Value = BTreeSet<String>> {
+fn event_set() -> impl Strategy<Value = Set> {
     proptest::sample::subsequence(vec!["purchase".to_string(), "signup".to_string()], 0..=2)
         .prop_map(|v| v.into_iter().collect())
 }
@@ -206,7 +208,7 @@ proptest! {
             if state.begin_login(user.logins_count) && is_new && !newest_began {
                 newest_began = true;
             }
-            if let Some(due) = next_question(&config, &user, &state, &BTreeSet::new()) {
+            if let Some(due) = next_question(&config, &user, &state, &Set::new()) {
                 if !state.shown_this_login.contains(&due.question_id) && newest_began {
                     shown_in_newest += 1;
                 }

@@ -2,7 +2,9 @@
 //! outputs the widget must carry out, and the prompt state in a simulated storage.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use trickle_core::sorted::Set;
 
 use serde_json::{json, Value as Json};
 use trickle_core::answer::{Status, Value};
@@ -52,7 +54,7 @@ struct Widget {
 impl Widget {
     fn new(config: Config, user: Option<User>) -> Self {
         Widget {
-            session: Session::new(config, user, BTreeSet::new()),
+            session: Session::new(config, user, Set::new()),
             store: Mem::default(),
             now: 1_000,
             ids: 0,
@@ -146,7 +148,7 @@ fn start_shows_the_due_question_once_it_is_mounted() {
     );
     let out = w.session.on(&w.store, Input::Displayed(true), w.now);
     assert_eq!(shown(&out), ["name"]);
-    assert_eq!(w.state("u").shown["name"], 1);
+    assert_eq!(w.state("u").shown.get("name").copied().unwrap_or(0), 1);
     assert_eq!(w.state("u").seen_at, 1_000);
 }
 
@@ -256,19 +258,19 @@ fn only_listed_events_are_kept_and_one_tracked_before_a_user_counts_for_them() {
     w.step(Input::Identify(user("u", 1)));
     assert_eq!(
         w.state("u").events,
-        BTreeSet::from(["purchase".to_string()])
+        Set::from_iter(["purchase".to_string()])
     );
     // Events passed to `new` (tracked before init) are filtered the same way.
     let s = Session::new(
         config(|_| {}),
         None,
-        BTreeSet::from(["x".into(), "purchase".into()]),
+        Set::from_iter(["x".into(), "purchase".into()]),
     );
     let store = Mem::default();
     let mut s = s;
     s.on(&store, Input::Identify(user("v", 1)), 0);
     let state = PromptState::from_json(&store.get(&state_key("v")).unwrap());
-    assert_eq!(state.events, BTreeSet::from(["purchase".to_string()]));
+    assert_eq!(state.events, Set::from_iter(["purchase".to_string()]));
 }
 
 #[test]

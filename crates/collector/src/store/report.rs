@@ -3,10 +3,11 @@
 //!
 //! The SQL here is written to run unchanged on SQLite and PostgreSQL:
 //! - no engine-specific functions: days are integer arithmetic on `at_ms`
-//!   (Unix milliseconds, see migration 5), counts are `CAST(... AS BIGINT)` (so
-//!   both engines hand back a 64-bit integer), `other` is read through
-//!   `CAST(other AS INTEGER)` (an integer here, possibly a boolean there) and
-//!   `value` through `CAST(value AS TEXT)` (JSON text here, possibly `jsonb` there);
+//!   (Unix milliseconds, see the engines' migrations), every number is
+//!   `CAST(... AS BIGINT)` (so both engines hand back a 64-bit integer), `other` is
+//!   read through `CASE WHEN other THEN 1 ELSE 0 END` (an integer on SQLite, a
+//!   boolean on PostgreSQL) and `value` through `CAST(value AS TEXT)` (JSON text
+//!   on both today; the cast keeps the query right should it become `jsonb`);
 //! - placeholders are `$1`, `$2`, ..., each first written in numeric order. That is
 //!   PostgreSQL's own style; SQLite reads `$1` as a named parameter and numbers
 //!   named parameters by first appearance, so `$n` is also the n-th positional
@@ -14,14 +15,15 @@
 //! - a derived table has an alias (PostgreSQL requires one); the days of the
 //!   per-day counts come from `WITH RECURSIVE`, which both engines have.
 //!
-//! Checked by hand on PostgreSQL 15 against a copy of a SQLite database's rows
-//! (with `value` as `jsonb` and as `text`, `other` as `boolean` and as
-//! `integer`): every query returned the same rows.
+//! Both engines run them (`Backend::report`); tests/admin.rs checks the page's
+//! numbers on each.
 //!
-//! The indexes these queries use are migration 5 of the SQLite engine
-//! ([`INDEXES`]); a PostgreSQL schema needs the same ones.
+//! The indexes these queries use are migration 5 of the SQLite engine and
+//! migration 2 of the PostgreSQL one ([`INDEXES`]).
 
 use trickle_core::answer::Status;
+
+use super::{parse_status, StoreError};
 
 /// Milliseconds in a (UTC) day: the day buckets of [`DAYS_SQL`].
 pub const MS_PER_DAY: i64 = 86_400_000;
@@ -99,7 +101,8 @@ pub fn stages_sql(n: usize) -> String {
             SELECT stage, user_id,
                    CAST(COUNT(DISTINCT CASE WHEN status <> 'snoozed' AND question_id IN ({questions})
                                             THEN question_id END) AS BIGINT) AS settled,
-                   MAX(CASE WHEN question_id IN ({questions}) THEN 1 ELSE 0 END) AS responded
+                   CAST(MAX(CASE WHEN question_id IN ({questions}) THEN 1 ELSE 0 END) AS BIGINT)
+                       AS responded
             FROM answers
             GROUP BY stage, user_id
         ) AS per_user
@@ -112,7 +115,7 @@ pub fn stages_sql(n: usize) -> String {
 /// "Other". `n` must be at least 1.
 pub fn choices_sql(n: usize) -> String {
     format!(
-        "SELECT question_id, CAST(value AS TEXT), CAST(other AS INTEGER),
+        "SELECT question_id, CAST(value AS TEXT), CAST(CASE WHEN other THEN 1 ELSE 0 END AS BIGINT),
                 CAST(COUNT(*) AS BIGINT)
          FROM answers WHERE status = 'answered' AND question_id IN ({})
          GROUP BY question_id, value, other",
@@ -216,91 +219,76 @@ pub struct DayResponses {
     pub count: u64,
 }
 
-/// A status as stored (`answered`, `declined`, `snoozed`).
-pub(super) fn parse_status(text: &str) -> Option<Status> {
-    match text {
-        "answered" => Some(Status::Answered),
-        "declined" => Some(Status::Declined),
-        "snoozed" => Some(Status::Snoozed),
-        _ => None,
-    }
-}
-
 /// A count as both engines return it (`BIGINT`); never negative.
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Runs the report's queries on a SQLite connection (a read snapshot: the caller
-/// wraps them in one transaction so every chart counts the same answers).
-pub(super) fn read_sqlite(
-    conn: &rusqlite::Connection,
-    query: &ReportQuery,
-) -> rusqlite::Result<Report> {
-    use rusqlite::params_from_iter;
+/// Builds a [`Report`] from the rows of the queries above, one call per row, in
+/// the column order of each query: the engines read rows their own way, the
+/// meaning of each column is decided here once.
+#[derive(Debug, Default)]
+pub(super) struct ReportRows(Report);
 
-    let mut report = Report::default();
-    let mut stmt = conn.prepare_cached(FIELDS_SQL)?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let users = count(row.get(1)?);
-        match row.get::<_, Option<String>>(0)? {
-            Some(field) => report.fields.push(FieldUsers { field, users }),
-            None => report.known_users = users,
+impl ReportRows {
+    /// A row of [`FIELDS_SQL`].
+    pub(super) fn field(&mut self, field: Option<String>, users: i64) {
+        let users = count(users);
+        match field {
+            Some(field) => self.0.fields.push(FieldUsers { field, users }),
+            None => self.0.known_users = users,
         }
     }
 
-    let mut stmt = conn.prepare_cached(RESPONSES_SQL)?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        // The table's CHECK allows only the three statuses.
-        if let Some(status) = parse_status(&row.get::<_, String>(1)?) {
-            report.responses.push(Responses {
-                question_id: row.get(0)?,
-                status,
-                count: count(row.get(2)?),
-            });
-        }
+    /// A row of [`RESPONSES_SQL`].
+    pub(super) fn responses(
+        &mut self,
+        question_id: String,
+        status: &str,
+        n: i64,
+    ) -> Result<(), StoreError> {
+        self.0.responses.push(Responses {
+            question_id,
+            status: parse_status(status)?,
+            count: count(n),
+        });
+        Ok(())
     }
 
-    let mut stmt = conn.prepare_cached(DAYS_SQL)?;
-    let mut rows = stmt.query([query.first_day, query.last_day])?;
-    while let Some(row) = rows.next()? {
-        if let Some(status) = parse_status(&row.get::<_, String>(1)?) {
-            report.days.push(DayResponses {
-                day: row.get(0)?,
-                status,
-                count: count(row.get(2)?),
-            });
-        }
+    /// A row of [`DAYS_SQL`].
+    pub(super) fn day(&mut self, day: i64, status: &str, n: i64) -> Result<(), StoreError> {
+        self.0.days.push(DayResponses {
+            day,
+            status: parse_status(status)?,
+            count: count(n),
+        });
+        Ok(())
     }
 
-    if !query.questions.is_empty() {
-        let mut stmt = conn.prepare(&stages_sql(query.questions.len()))?;
-        let mut rows = stmt.query(params_from_iter(&query.questions))?;
-        while let Some(row) = rows.next()? {
-            report.stages.push(StageSettled {
-                stage: row.get(0)?,
-                settled: count(row.get(1)?),
-                responded: row.get::<_, i64>(2)? != 0,
-                users: count(row.get(3)?),
-            });
-        }
+    /// A row of [`stages_sql`].
+    pub(super) fn stage(&mut self, stage: String, settled: i64, responded: i64, users: i64) {
+        self.0.stages.push(StageSettled {
+            stage,
+            settled: count(settled),
+            responded: responded != 0,
+            users: count(users),
+        });
     }
 
-    if !query.choice_questions.is_empty() {
-        let mut stmt = conn.prepare(&choices_sql(query.choice_questions.len()))?;
-        let mut rows = stmt.query(params_from_iter(&query.choice_questions))?;
-        while let Some(row) = rows.next()? {
-            report.choices.push(ChoiceValue {
-                question_id: row.get(0)?,
-                value: row.get(1)?,
-                other: row.get::<_, i64>(2)? != 0,
-                count: count(row.get(3)?),
-            });
-        }
+    /// A row of [`choices_sql`].
+    pub(super) fn choice(&mut self, question_id: String, value: String, other: i64, n: i64) {
+        self.0.choices.push(ChoiceValue {
+            question_id,
+            value,
+            other: other != 0,
+            count: count(n),
+        });
     }
-    Ok(report)
+
+    /// The report.
+    pub(super) fn finish(self) -> Report {
+        self.0
+    }
 }
 
 #[cfg(test)]

@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use serde_json::Value as Json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::report::{Report, ReportQuery};
+use super::report::{self, Report, ReportQuery, ReportRows};
 use super::{
-    Delivery, DeliveryKey, ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded,
-    StoreError, UserRecord, MAX_LISTED_ANSWERS,
+    at_ms, parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey,
+    ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord,
+    MAX_LISTED_ANSWERS,
 };
 use crate::profile::{ProfileDoc, StoredAnswer};
 
@@ -294,16 +294,6 @@ impl Sqlite {
         })
     }
 
-    pub(super) async fn record(&self, batch: NewAnswers) -> Result<Recorded, StoreError> {
-        let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
-        let (reply, done) = oneshot::channel();
-        sender
-            .send(Job::Record { batch, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        done.await.map_err(|_| StoreError::Closed)?
-    }
-
     /// Runs `f` on the writer, in its own savepoint of the next group commit;
     /// resolves once that commit is done.
     async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -325,18 +315,44 @@ impl Sqlite {
             .map_err(|_| StoreError::Task("a write returned the wrong type".into()))
     }
 
-    pub(super) async fn claim_due(
+    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
+    {
+        let reader = Arc::clone(&self.inner.reader);
+        let result = tokio::task::spawn_blocking(move || f(&lock(&reader)))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        Ok(result?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Sqlite {
+    async fn record(&self, batch: NewAnswers) -> Result<Recorded, StoreError> {
+        let sender = lock(&self.inner.jobs).clone().ok_or(StoreError::Closed)?;
+        let (reply, done) = oneshot::channel();
+        sender
+            .send(Job::Record { batch, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        done.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn claim_due(
         &self,
-        sink: String,
+        sink: &str,
         now_ms: i64,
         lease_ms: i64,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
+        let sink = sink.to_owned();
         self.write(move |tx| claim_due(tx, &sink, now_ms, lease_ms, limit))
             .await
     }
 
-    pub(super) async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
+    async fn mark_done(&self, of: DeliveryKey) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.prepare_cached(
                 "DELETE FROM deliveries WHERE seq = ?1 AND user_id = ?2 AND answer_id = ?3",
@@ -347,7 +363,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn reschedule(
+    async fn reschedule(
         &self,
         of: DeliveryKey,
         next_at_ms: i64,
@@ -364,11 +380,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn mark_failed(
-        &self,
-        of: DeliveryKey,
-        error: String,
-    ) -> Result<(), StoreError> {
+    async fn mark_failed(&self, of: DeliveryKey, error: String) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.prepare_cached(
                 "UPDATE deliveries SET status = 'failed', lease_until = 0, last_error = ?2
@@ -380,7 +392,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
+    async fn requeue_failed(&self, now_ms: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             Ok(tx
                 .prepare_cached(
@@ -393,7 +405,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
+    async fn list_failed(&self) -> Result<Vec<FailedDelivery>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT d.seq, s.name, d.user_id, d.answer_id, d.attempts, d.created_at,
@@ -417,7 +429,8 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn next_due(&self, sink: String) -> Result<Option<i64>, StoreError> {
+    async fn next_due(&self, sink: &str) -> Result<Option<i64>, StoreError> {
+        let sink = sink.to_owned();
         self.read(move |conn| {
             Ok(conn
                 .prepare_cached(
@@ -430,7 +443,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn pending_count(&self) -> Result<i64, StoreError> {
+    async fn pending_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| {
             Ok(conn.query_row(
                 "SELECT count(*) FROM deliveries WHERE status = 'pending'",
@@ -441,26 +454,27 @@ impl Sqlite {
         .await
     }
 
-    pub(super) async fn user(&self, user_id: String) -> Result<Option<UserRecord>, StoreError> {
+    async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let user_id = user_id.to_owned();
         self.read(move |conn| read_user(conn, &user_id)).await
     }
 
-    pub(super) async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
+    async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
         self.read(read_all).await
     }
 
-    pub(super) async fn report(&self, query: ReportQuery) -> Result<Report, StoreError> {
+    async fn report(&self, query: ReportQuery) -> Result<Report, StoreError> {
         self.read(move |conn| {
             // One read transaction: every chart counts the same answers.
             let tx = conn.unchecked_transaction()?;
-            let report = super::report::read_sqlite(&tx, &query)?;
+            let report = read_report(&tx, &query)?;
             tx.finish()?;
             Ok(report)
         })
         .await
     }
 
-    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+    async fn ping(&self) -> Result<(), StoreError> {
         let running = lock(&self.inner.jobs)
             .as_ref()
             .is_some_and(|tx| !tx.is_closed());
@@ -474,7 +488,7 @@ impl Sqlite {
         .await
     }
 
-    pub(super) fn close(&self) {
+    fn close(&self) {
         // Dropping the last sender ends the writer's loop once the queue is empty.
         drop(lock(&self.inner.jobs).take());
         if let Some(handle) = lock(&self.inner.writer).take() {
@@ -482,18 +496,6 @@ impl Sqlite {
                 tracing::error!("store writer thread panicked");
             }
         }
-    }
-
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, Error> + Send + 'static,
-    {
-        let reader = Arc::clone(&self.inner.reader);
-        let result = tokio::task::spawn_blocking(move || f(&lock(&reader)))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?;
-        Ok(result?)
     }
 }
 
@@ -575,14 +577,46 @@ fn fill_at_ms_and_index(tx: &Transaction<'_>) -> Result<(), Error> {
     for (user_id, id, at) in &rows {
         update.execute(params![user_id, id, at])?;
     }
-    tx.execute_batch(super::report::INDEXES)?;
+    tx.execute_batch(report::INDEXES)?;
     Ok(())
 }
 
-/// When an answer counts as given, in Unix ms: its `answeredAt` clamped to its
-/// receipt (both canonical UTC, which always parses; 0 only if one did not).
-fn at_ms(answered_at: &str, received_at: &str) -> i64 {
-    trickle_core::time::parse_rfc3339(crate::profile::clamp(answered_at, received_at)).unwrap_or(0)
+/// Runs the report's queries (`store/report.rs`) on `conn`; the caller wraps them
+/// in one transaction so every chart counts the same answers.
+fn read_report(conn: &Connection, query: &ReportQuery) -> Result<Report, Error> {
+    use rusqlite::params_from_iter;
+
+    let mut report = ReportRows::default();
+    let mut stmt = conn.prepare_cached(report::FIELDS_SQL)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        report.field(row.get(0)?, row.get(1)?);
+    }
+    let mut stmt = conn.prepare_cached(report::RESPONSES_SQL)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        report.responses(row.get(0)?, &row.get::<_, String>(1)?, row.get(2)?)?;
+    }
+    let mut stmt = conn.prepare_cached(report::DAYS_SQL)?;
+    let mut rows = stmt.query([query.first_day, query.last_day])?;
+    while let Some(row) = rows.next()? {
+        report.day(row.get(0)?, &row.get::<_, String>(1)?, row.get(2)?)?;
+    }
+    if !query.questions.is_empty() {
+        let mut stmt = conn.prepare(&report::stages_sql(query.questions.len()))?;
+        let mut rows = stmt.query(params_from_iter(&query.questions))?;
+        while let Some(row) = rows.next()? {
+            report.stage(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        }
+    }
+    if !query.choice_questions.is_empty() {
+        let mut stmt = conn.prepare(&report::choices_sql(query.choice_questions.len()))?;
+        let mut rows = stmt.query(params_from_iter(&query.choice_questions))?;
+        while let Some(row) = rows.next()? {
+            report.choice(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        }
+    }
+    Ok(report.finish())
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
@@ -669,14 +703,6 @@ fn commit_jobs(conn: &mut Connection, jobs: &mut Vec<Job>, sink_ids: &mut SinkId
             }
         }
     }
-}
-
-/// Milliseconds since the Unix epoch (the outbox's clock).
-pub(super) fn unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// One job inside its own savepoint, so a failing job (an id conflict included)
@@ -875,60 +901,14 @@ fn apply_batch(
 }
 
 /// Whether the answer stored under (`user_id`, `answer.id`) has the same content
-/// as `answer`: question, stage, field, status, value, other, answeredAt and
-/// loginsCount. The envelope's context and the received time are not content: a
-/// retry from another page is still the same answer.
+/// as `answer` (see [`same_content`]).
 fn same_as_stored(conn: &Connection, user_id: &str, answer: &StoredAnswer) -> Result<bool, Error> {
     let stored = conn
-        .prepare_cached(
-            "SELECT question_id, stage, field, status, value, other, answered_at, logins_count
-             FROM answers WHERE user_id = ?1 AND id = ?2",
-        )?
-        .query_row(params![user_id, answer.id], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, Option<String>>(4)?,
-                row.get::<_, bool>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, u32>(7)?,
-            ))
-        })?;
-    let (question_id, stage, field, status, value, other, answered_at, logins_count) = stored;
-    let value: Option<Json> = value.map(|v| serde_json::from_str(&v)).transpose()?;
-    let same_value = match (&value, &answer.value) {
-        (None, None) => true,
-        (Some(stored), Some(given)) => same_json(stored, given),
-        _ => false,
-    };
-    Ok(question_id == answer.question_id
-        && stage == answer.stage
-        && field == answer.field
-        && status == status_str(answer.status)
-        && same_value
-        && other == answer.other
-        && answered_at == answer.answered_at
-        && logins_count == answer.logins_count)
-}
-
-/// JSON equality with numbers compared by value (`42` equals `42.0`), so a value
-/// stored by an older build that wrote numbers differently still matches.
-fn same_json(a: &Json, b: &Json) -> bool {
-    match (a, b) {
-        (Json::Number(x), Json::Number(y)) => x == y || x.as_f64() == y.as_f64(),
-        (Json::Array(xs), Json::Array(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
-        }
-        (Json::Object(xs), Json::Object(ys)) => {
-            xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .all(|(k, x)| ys.get(k).is_some_and(|y| same_json(x, y)))
-        }
-        _ => a == b,
-    }
+        .prepare_cached(&format!(
+            "SELECT {ANSWER_COLUMNS} FROM answers WHERE user_id = ?1 AND id = ?2"
+        ))?
+        .query_row(params![user_id, answer.id], answer_row)?;
+    Ok(same_content(&listed(stored)?.answer, answer))
 }
 
 fn load_doc(conn: &Connection, user_id: &str) -> Result<Option<(ProfileDoc, String)>, Error> {
@@ -1050,32 +1030,4 @@ fn read_all(conn: &Connection) -> Result<Vec<ExportRow>, Error> {
         });
     }
     Ok(out)
-}
-
-fn status_str(status: trickle_core::answer::Status) -> &'static str {
-    use trickle_core::answer::Status;
-    match status {
-        Status::Answered => "answered",
-        Status::Declined => "declined",
-        Status::Snoozed => "snoozed",
-    }
-}
-
-fn parse_status(text: &str) -> Result<trickle_core::answer::Status, Error> {
-    Ok(serde_json::from_value(Json::String(text.to_owned()))?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn json_values_compare_numbers_by_value() {
-        assert!(same_json(&json!(42), &json!(42.0)));
-        assert!(same_json(&json!(["a", "b"]), &json!(["a", "b"])));
-        assert!(!same_json(&json!(["a", "b"]), &json!(["b", "a"])));
-        assert!(!same_json(&json!("42"), &json!(42)));
-        assert!(!same_json(&json!(2.5), &json!(2)));
-    }
 }

@@ -1,17 +1,53 @@
 //! Helpers shared by the integration tests: a real collector on a loopback port
-//! with a fresh database, and envelope builders.
+//! with a fresh database of either engine, queries straight into that database,
+//! and envelope builders.
+//!
+//! PostgreSQL: with `TRICKLE_TEST_POSTGRES` set (`scripts/test.sh` sets it, via
+//! `scripts/pg-cluster.sh run`), each test gets a new database on that server;
+//! without it, the first test that needs PostgreSQL starts a private cluster
+//! (`scripts/pg-cluster.sh start`, stopped and removed once this test process
+//! ends). No PostgreSQL binaries: those tests fail, saying how to get them.
 
 #![allow(dead_code)] // each test file uses a different subset
 
 pub mod fakes;
+pub mod pg;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+pub use trickle_collector::store::Location;
 use trickle_collector::store::Store;
 use trickle_collector::{AppState, Settings};
+
+/// The database engine a test runs on (`#[values(Sqlite, Postgres)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// A SQLite file in the test's temporary directory.
+    Sqlite,
+    /// A new database on the test PostgreSQL server.
+    Postgres,
+}
+
+#[allow(unused_imports)] // not every test file names both
+pub use Engine::{Postgres, Sqlite};
+
+/// A fresh, empty database of `engine` (a file under `dir` for SQLite).
+pub async fn fresh_db(engine: Engine, dir: &Path) -> Location {
+    match engine {
+        Engine::Sqlite => Location::Sqlite(dir.join("profiles.db")),
+        Engine::Postgres => Location::Postgres(pg::fresh_database().await),
+    }
+}
+
+/// A fresh store of `engine`, kept in `dir`.
+pub async fn open_store(engine: Engine, dir: &Path) -> (Store, Location) {
+    let db = fresh_db(engine, dir).await;
+    let store = Store::connect(&db).await.expect("open store");
+    (store, db)
+}
 
 /// The fixture config's text.
 pub const CONFIG: &str = include_str!("../fixtures/config.json");
@@ -27,25 +63,25 @@ pub fn settings() -> Settings {
 pub struct Server {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
-    /// The database file.
-    pub db: PathBuf,
-    /// Holds the temporary directory (and database) alive.
+    /// The database (also what `--db` of the binary takes: [`Server::db_arg`]).
+    pub db: Location,
+    /// Holds the temporary directory (and a SQLite database) alive.
     pub dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Server {
-    /// Starts on a fresh database.
-    pub async fn start(settings: Settings) -> Server {
+    /// Starts on a fresh database of `engine`.
+    pub async fn start(engine: Engine, settings: Settings) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        Self::start_in(settings, dir).await
+        let db = fresh_db(engine, dir.path()).await;
+        Self::start_at(db, settings, dir).await
     }
 
-    /// Starts on `dir/profiles.db` (which may already hold data).
-    pub async fn start_in(settings: Settings, dir: tempfile::TempDir) -> Server {
-        let db = dir.path().join("profiles.db");
-        let store = Store::open(&db).expect("open store");
+    /// Starts on `db` (which may already hold data, or be another collector's).
+    pub async fn start_at(db: Location, settings: Settings, dir: tempfile::TempDir) -> Server {
+        let store = Store::connect(&db).await.expect("open store");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -62,6 +98,11 @@ impl Server {
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// The database as the binary's `--db` takes it.
+    pub fn db_arg(&self) -> String {
+        db_arg(&self.db)
     }
 
     /// The URL of `path`.
@@ -146,24 +187,78 @@ pub fn signed_envelope(user: &str, hash: &str, answers: Vec<Value>) -> Value {
     env
 }
 
-/// Rows in the answers table, read straight from the database file.
-pub fn answer_rows(db: &Path, id: &str) -> i64 {
-    let conn = rusqlite::Connection::open(db).expect("open db");
-    conn.query_row("SELECT count(*) FROM answers WHERE id = ?1", [id], |row| {
-        row.get(0)
-    })
-    .expect("count")
+/// `location` as the binary's `--db` takes it.
+pub fn db_arg(location: &Location) -> String {
+    match location {
+        Location::Sqlite(path) => path.display().to_string(),
+        Location::Postgres(url) => url.clone(),
+    }
 }
 
-/// All answer ids in the database.
-pub fn all_answer_ids(db: &Path) -> Vec<String> {
-    let conn = rusqlite::Connection::open(db).expect("open db");
-    let mut stmt = conn
-        .prepare("SELECT id FROM answers ORDER BY id")
-        .expect("prepare");
-    let ids = stmt
-        .query_map([], |row| row.get(0))
-        .expect("query")
-        .collect::<Result<Vec<String>, _>>();
-    ids.expect("rows")
+/// The first column of the rows `sql` selects, read straight from the database
+/// (not through the collector), as text. `$1`, `$2`... work on both engines
+/// (SQLite numbers `$N` parameters in order of appearance).
+pub async fn query_texts(db: &Location, sql: &str, args: &[&str]) -> Vec<String> {
+    match db {
+        Location::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).expect("open db");
+            let mut stmt = conn.prepare(sql).expect("prepare");
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |row| {
+                    let value: rusqlite::types::Value = row.get(0)?;
+                    Ok(match value {
+                        rusqlite::types::Value::Integer(n) => n.to_string(),
+                        rusqlite::types::Value::Text(t) => t,
+                        other => format!("{other:?}"),
+                    })
+                })
+                .expect("query")
+                .collect::<Result<Vec<String>, _>>();
+            rows.expect("rows")
+        }
+        Location::Postgres(url) => {
+            let client = pg::connect(url).await;
+            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = args
+                .iter()
+                .map(|a| a as &(dyn tokio_postgres::types::ToSql + Sync))
+                .collect();
+            client
+                .query(sql, &params)
+                .await
+                .expect("query")
+                .iter()
+                .map(|row| match row.try_get::<_, String>(0) {
+                    Ok(text) => text,
+                    Err(_) => row.get::<_, i64>(0).to_string(),
+                })
+                .collect()
+        }
+    }
+}
+
+/// One integer `sql` selects (a count), read straight from the database.
+pub async fn query_count(db: &Location, sql: &str, args: &[&str]) -> i64 {
+    let rows = query_texts(db, sql, args).await;
+    assert_eq!(rows.len(), 1, "{sql}: {rows:?}");
+    rows[0].parse().expect("an integer")
+}
+
+/// Rows in the answers table with answer id `id`.
+pub async fn answer_rows(db: &Location, id: &str) -> i64 {
+    query_count(db, "SELECT count(*) FROM answers WHERE id = $1", &[id]).await
+}
+
+/// All answer ids in the database, in byte order.
+pub async fn all_answer_ids(db: &Location) -> Vec<String> {
+    query_texts(db, "SELECT id FROM answers ORDER BY id", &[]).await
+}
+
+/// Outbox rows with this status (`pending`, `failed`).
+pub async fn deliveries(db: &Location, status: &str) -> i64 {
+    query_count(
+        db,
+        "SELECT count(*) FROM deliveries WHERE status = $1",
+        &[status],
+    )
+    .await
 }

@@ -72,18 +72,8 @@ impl ConfigError {
 
     /// Converts a serde error found at `path` (as `crate::de` names it) into a
     /// `ConfigError` with a friendlier message.
-    pub(crate) fn from_serde(mut path: String, err: &serde_json::Error) -> Self {
-        let mut message = err.to_string();
-        // serde_json appends a position to data errors; the path says more and the
-        // position is meaningless for from_value.
-        if !matches!(
-            err.classify(),
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
-        ) {
-            if let Some(i) = message.rfind(" at line ") {
-                message.truncate(i);
-            }
-        }
+    pub(crate) fn from_serde(mut path: String, err: &crate::de::Error) -> Self {
+        let mut message = err.message().to_owned();
         // `missing field `x`` is reported at the parent; name the field itself.
         if let Some(rest) = message.strip_prefix("missing field `") {
             if let Some(field) = rest.strip_suffix('`') {

@@ -7,9 +7,9 @@
 //! - `text`: user-facing [`Text`] and its translations;
 //! - `error`: [`ConfigError`], [`UserError`] and the path-named serde errors.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+use crate::sorted::Map;
 
 pub(crate) mod error;
 mod net;
@@ -32,8 +32,12 @@ pub struct Config {
     pub endpoint: String,
     /// Extra request headers sent with every post; values hold only characters a
     /// browser can send (no control characters but tab, nothing above U+00FF).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "std::collections::BTreeMap<String, String>")
+    )]
+    pub headers: Map<String>,
     /// The signed-in user, if known at init time (may arrive later via identify).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,

@@ -1,8 +1,8 @@
 //! User-facing text: one string or one per locale, and its validation.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+
+use crate::sorted::Map;
 
 use super::ConfigError;
 
@@ -17,7 +17,13 @@ pub enum Text {
     /// The same text for every locale.
     Plain(String),
     /// Text per BCP 47 locale.
-    Translated(BTreeMap<String, String>),
+    Translated(
+        #[cfg_attr(
+            feature = "schema",
+            schemars(with = "std::collections::BTreeMap<String, String>")
+        )]
+        Map<String>,
+    ),
 }
 
 impl<'de> Deserialize<'de> for Text {
@@ -40,7 +46,7 @@ impl<'de> Deserialize<'de> for Text {
             }
 
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Text, A::Error> {
-                let mut out = BTreeMap::new();
+                let mut out = Map::new();
                 while let Some(key) = map.next_key::<String>()? {
                     // next_value goes through the path-tracking wrapper, so a
                     // non-string translation is reported as `prompt.de: ...`.
