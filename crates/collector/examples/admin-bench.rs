@@ -36,6 +36,10 @@ struct Args {
     /// one, or use this PostgreSQL database (`postgres://...`, holding no answers).
     #[arg(long)]
     db: Option<String>,
+    /// Time the database given by `--db` as it is, without storing anything (a
+    /// database an earlier run filled, e.g. after PostgreSQL's autovacuum).
+    #[arg(long, requires = "db")]
+    reuse: bool,
 }
 
 const CONFIG: &str = include_str!("../../core/fixtures/seed.config.json");
@@ -50,18 +54,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(db) => Location::parse(db),
         None => Location::Sqlite(dir.path().join("bench.db")),
     };
-    if let Location::Sqlite(path) = &location {
+    if let (Location::Sqlite(path), false) = (&location, args.reuse) {
         if path.exists() {
             return Err(format!("{} exists; give a new path", path.display()).into());
         }
     }
     let store = Store::connect(&location).await?;
     let now_ms = trickle_collector::store::unix_ms();
-    if store
-        .report(admin::view::query(&config, now_ms))
-        .await?
-        .known_users
-        > 0
+    if !args.reuse
+        && store
+            .report(admin::view::query(&config, now_ms))
+            .await?
+            .known_users
+            > 0
     {
         return Err(format!("{location} already holds answers; give an empty database").into());
     }
@@ -70,7 +75,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut stored = 0;
     let mut users = 0;
     let mut round = 0u64;
-    while stored < args.answers {
+    while !args.reuse && stored < args.answers {
         // Simulated in rounds of 2,000 users, posted 64 at a time (group commit).
         let people = simulated_users::simulate(&config, 2_000, now_ms, round);
         round += 1;
@@ -103,10 +108,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    println!(
-        "{location}: stored {stored} answers of {users} users in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    if args.reuse {
+        println!("{location}: timed as it is");
+    } else {
+        println!(
+            "{location}: stored {stored} answers of {users} users in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let mut settings = Settings::new(config.clone());
     settings.admin_token = Some(AdminToken::new(TOKEN));
