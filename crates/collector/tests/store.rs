@@ -203,13 +203,7 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
         .unwrap();
     assert_eq!(
         indexes,
-        [
-            "answers_by_user",
-            "answers_report_field",
-            "answers_report_question",
-            "answers_report_stage",
-            "answers_report_day"
-        ]
+        ["answers_by_user", "answers_report", "answers_report_day"]
     );
     assert_eq!(
         answer_rows(&Location::Sqlite(db.clone()), "old-id").await,

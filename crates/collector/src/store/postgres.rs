@@ -101,7 +101,8 @@ const MIGRATIONS: &[&str] = &[
     // when the answer counts as given (`answeredAt` clamped to its receipt, the
     // smaller of two canonical UTC strings), Unix ms, so the report's days are
     // integer arithmetic on both engines; filled in for stored answers. Then the
-    // report's indexes, as SQLite's (`report::INDEXES`).
+    // report's indexes, one per query: each reads its own index only. (SQLite
+    // has two: `report::INDEXES` says why the engines differ.)
     r#"ALTER TABLE answers ADD COLUMN at_ms BIGINT NOT NULL DEFAULT 0;
     UPDATE answers SET at_ms =
         floor(extract(epoch FROM LEAST(answered_at, received_at)::timestamptz) * 1000)::bigint;

@@ -18,8 +18,8 @@
 //! Both engines run them (`Backend::report`); tests/admin.rs checks the page's
 //! numbers on each.
 //!
-//! The indexes these queries use are migration 5 of the SQLite engine and
-//! migration 2 of the PostgreSQL one ([`INDEXES`]).
+//! The indexes these queries use are SQLite's migration 5 ([`INDEXES`], two) and
+//! PostgreSQL's migration 2 (four, one per query).
 
 use trickle_core::answer::Status;
 
@@ -28,19 +28,33 @@ use super::{parse_status, StoreError};
 /// Milliseconds in a (UTC) day: the day buckets of [`DAYS_SQL`].
 pub const MS_PER_DAY: i64 = 86_400_000;
 
-/// The indexes of the report's queries (SQLite migration 5, after `at_ms` is added).
-/// Each makes its query read an index only, in the order it groups by:
-/// - `answers_report_field`: known fields per user ([`FIELDS_SQL`]);
-/// - `answers_report_question`: responses per question and status
-///   ([`RESPONSES_SQL`]) and the values of choice questions ([`choices_sql`]);
-/// - `answers_report_stage`: the stage funnel ([`stages_sql`]);
-/// - `answers_report_day`: answers per day ([`DAYS_SQL`]): one range count per
-///   status and day.
+/// The report's indexes on SQLite (migration 5, after `at_ms` is added): two, so
+/// a stored answer costs two more index entries, one of them appended at the end.
+///
+/// - `answers_report`: every column the queries read but `at_ms`, led by the
+///   funnel's grouping (stage, user). [`stages_sql`] reads it in order and groups
+///   as it goes; [`FIELDS_SQL`], [`RESPONSES_SQL`] and [`choices_sql`] read it
+///   instead of the table (a fraction of the table's bytes: no context, no
+///   timestamps as text) and sort what they group.
+/// - `answers_report_day`: [`DAYS_SQL`]'s range counts. Led by `at_ms`, which
+///   grows with time, so an insert lands on the last page; led by `status` it
+///   also tempted SQLite's planner into it for `status = 'answered'`, with a
+///   table lookup per row.
+///
+/// Measured at 100,000 answers (`examples/admin-bench`, crates/collector/README.md):
+/// these two keep the page under 200 ms. Four narrower indexes, one per query,
+/// made it faster but cut ingestion to 0.34x-0.60x of the rate without them; with
+/// these two, one index with `user_id` in its key is written at a random place
+/// per answer instead of three.
+///
+/// PostgreSQL keeps four (its migration 2): there a post's cost is mostly round
+/// trips and the WAL flush, the four cost one-answer posts nothing measurable
+/// (ten-answer posts 0.70x-0.88x), and these two left the page at 168-188 ms
+/// median with a p90 over 200 ms.
 pub const INDEXES: &str = "
-    CREATE INDEX answers_report_field ON answers (status, field, user_id);
-    CREATE INDEX answers_report_question ON answers (question_id, status, value, other);
-    CREATE INDEX answers_report_stage ON answers (stage, user_id, question_id, status);
-    CREATE INDEX answers_report_day ON answers (status, at_ms);";
+    CREATE INDEX answers_report
+        ON answers (stage, user_id, question_id, status, field, value, other);
+    CREATE INDEX answers_report_day ON answers (at_ms, status);";
 
 /// Per field, how many users have an answered value for it; and one row with a
 /// `NULL` field holding how many users the collector knows (has anything for).
@@ -91,7 +105,8 @@ pub const DAYS_SQL: &str = "
 /// question of the stage completed it. `n` must be at least 1.
 ///
 /// The question filter is inside the aggregates, not a `WHERE`: that way the
-/// query reads `answers_report_stage` in (stage, user) order and groups as it
+/// query reads its stage-led index (SQLite's `answers_report`, PostgreSQL's
+/// `answers_report_stage`) in (stage, user) order and groups as it
 /// goes (a `WHERE question_id IN` made SQLite pick the question index and sort,
 /// 220 ms against 60 ms at 100,000 answers).
 pub fn stages_sql(n: usize) -> String {
