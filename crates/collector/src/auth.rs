@@ -66,12 +66,13 @@ impl AdminToken {
 
     /// Whether an `Authorization` header value is `Bearer <this token>`.
     pub fn verify_header(&self, authorization: Option<&str>) -> bool {
-        let Some(value) = authorization else {
-            return false;
-        };
-        let Some(given) = strip_bearer(value) else {
-            return false;
-        };
+        authorization
+            .and_then(strip_bearer)
+            .is_some_and(|given| self.verify(given))
+    }
+
+    /// Whether `given` is this token (the password of `GET /admin`'s Basic auth).
+    pub fn verify(&self, given: &str) -> bool {
         let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         constant_time_eq(&digest, &self.0)
     }

@@ -23,11 +23,13 @@
 //! - [`suggest`]: the profile read's `suggestions` (confirm instead of ask).
 //! - [`auth`]: the user HMAC and the admin token, compared in constant time.
 //! - [`export`]: the CSV export.
+//! - [`admin`]: `GET /admin`, the marketer's view (charts and tables).
 //! - [`forward`]: forwarding to webhooks, Auth0 and Segment through an outbox.
 //! - [`timestamp`]: canonical UTC timestamps (`trickle_core::time`) and the clock.
 
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod export;
@@ -74,7 +76,7 @@ pub struct Settings {
     /// Without one, anyone can post for and read any user: the binary runs so only
     /// when given `--dev`.
     pub secret: Option<Secret>,
-    /// Without a token the export is disabled (403).
+    /// Without a token the export is disabled (403) and `GET /admin` is off (404).
     pub admin_token: Option<AdminToken>,
     /// Origins allowed to call cross-origin, normalised by [`parse_origins`]
     /// (`scheme://host[:port]`). Empty: no CORS headers at all, same-origin use only.
@@ -201,6 +203,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/profiles/{user_id}", get(routes::get_profile))
         .route("/v1/export.csv", get(routes::export_csv))
         .route("/healthz", get(routes::healthz))
+        .route("/admin", get(admin::page))
+        .route(admin::page::STYLESHEET_PATH, get(admin::stylesheet))
+        .route(admin::page::ICON_PATH, get(admin::icon))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -70,7 +70,8 @@ struct Args {
     /// authenticated: anyone can post for any user and read any user's profile.
     #[arg(long)]
     dev: bool,
-    /// Bearer token for GET /v1/export.csv; without it the export is disabled.
+    /// Bearer token for GET /v1/export.csv and password of GET /admin (HTTP Basic);
+    /// without it both are disabled.
     #[arg(long, env = "TRICKLE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Comma-separated origins allowed to call cross-origin.

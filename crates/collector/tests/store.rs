@@ -193,7 +193,7 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let indexes: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' AND sql IS NOT NULL")
         .unwrap()
@@ -201,7 +201,10 @@ async fn a_version_1_database_is_migrated_keeping_its_answers_and_keyed_by_user_
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(indexes, ["answers_by_user"]);
+    assert_eq!(
+        indexes,
+        ["answers_by_user", "answers_report", "answers_report_day"]
+    );
     assert_eq!(
         answer_rows(&Location::Sqlite(db.clone()), "old-id").await,
         2
@@ -217,7 +220,7 @@ async fn a_database_from_a_newer_collector_is_refused() {
         .execute_batch("PRAGMA user_version = 99;")
         .unwrap();
     match Store::open(&db) {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 5),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 6),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }
@@ -327,5 +330,5 @@ async fn a_version_3_outbox_is_migrated_keeping_its_rows_their_order_and_sinks()
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }

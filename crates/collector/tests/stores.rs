@@ -304,7 +304,7 @@ async fn postgres_migrations_run_once_when_collectors_start_together() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let rows = client
         .query("SELECT count(*) FROM schema_version", &[])
         .await
@@ -344,7 +344,7 @@ async fn a_postgres_database_from_a_newer_collector_is_refused() {
         .await
         .unwrap();
     match Store::connect(&location).await {
-        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 2),
+        Err(StoreError::TooNew { found: 99, known }) => assert_eq!(known, 3),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer database was opened"),
     }

@@ -34,6 +34,7 @@
 //! its forwarding method on [`Store`].
 
 mod postgres;
+pub mod report;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -273,6 +274,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn user(&self, user_id: &str) -> Result<Option<UserRecord>, StoreError>;
     /// See [`Store::export`].
     async fn export(&self) -> Result<Vec<ExportRow>, StoreError>;
+    /// See [`Store::report`].
+    async fn report(&self, query: report::ReportQuery) -> Result<report::Report, StoreError>;
     /// See [`Store::ping`].
     async fn ping(&self) -> Result<(), StoreError>;
     /// See [`Store::claim_due`].
@@ -357,6 +360,12 @@ impl Store {
     /// Every user's profile, ordered by user id (byte order, on both engines).
     pub async fn export(&self) -> Result<Vec<ExportRow>, StoreError> {
         self.engine.export().await
+    }
+
+    /// The aggregates of the marketer's view (`GET /admin`), all read from one
+    /// snapshot of the database.
+    pub async fn report(&self, query: report::ReportQuery) -> Result<report::Report, StoreError> {
+        self.engine.report(query).await
     }
 
     /// Whether the database answers a query (and, on SQLite, the writer runs).
@@ -490,6 +499,13 @@ fn status_str(status: trickle_core::answer::Status) -> &'static str {
         Status::Declined => "declined",
         Status::Snoozed => "snoozed",
     }
+}
+
+/// When an answer counts as given, in Unix ms: its `answeredAt` clamped to its
+/// receipt (`answers.at_ms`, what the report's days count by). Both are canonical
+/// UTC, which always parses; 0 only if one did not.
+fn at_ms(answered_at: &str, received_at: &str) -> i64 {
+    trickle_core::time::parse_rfc3339(crate::profile::clamp(answered_at, received_at)).unwrap_or(0)
 }
 
 /// The stored status text back; anything else is corrupt data.

@@ -24,12 +24,14 @@ use std::time::Duration;
 
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::Row;
+use tokio_postgres::{IsolationLevel, Row};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::report::{self, Report, ReportQuery, ReportRows};
 use super::{
-    parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey, ExportRow,
-    FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord, MAX_LISTED_ANSWERS,
+    at_ms, parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey,
+    ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord,
+    MAX_LISTED_ANSWERS,
 };
 use crate::profile::{ProfileDoc, StoredAnswer};
 
@@ -128,6 +130,19 @@ const MIGRATIONS: &[&str] = &[
                     AND e.status = 'pending' AND e.seq < d.seq);
     DROP INDEX deliveries_in_order;
     CREATE INDEX deliveries_line ON deliveries (sink_id, user_id, seq) WHERE status <> 'failed';"#,
+    // 3: the marketer's view (`GET /admin`), as SQLite's migration 6. `at_ms`:
+    // when the answer counts as given (`answeredAt` clamped to its receipt, the
+    // smaller of two canonical UTC strings), Unix ms, so the report's days are
+    // integer arithmetic on both engines; filled in for stored answers. Then the
+    // report's indexes, one per query: each reads its own index only. (SQLite
+    // has two: `report::INDEXES` says why the engines differ.)
+    r#"ALTER TABLE answers ADD COLUMN at_ms BIGINT NOT NULL DEFAULT 0;
+    UPDATE answers SET at_ms =
+        floor(extract(epoch FROM LEAST(answered_at, received_at)::timestamptz) * 1000)::bigint;
+    CREATE INDEX answers_report_field ON answers (status, field, user_id);
+    CREATE INDEX answers_report_question ON answers (question_id, status, value, other);
+    CREATE INDEX answers_report_stage ON answers (stage, user_id, question_id, status);
+    CREATE INDEX answers_report_day ON answers (status, at_ms);"#,
 ];
 
 /// The answer columns, in the order [`answer_of`] reads them.
@@ -252,6 +267,7 @@ impl Postgres {
         }
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tx.batch_execute(sql).await.map_err(db)?;
+
             tracing::info!(version = index + 1, "database migrated");
         }
         tx.execute("UPDATE schema_version SET version = $1", &[&known])
@@ -393,6 +409,11 @@ trait Cached: GenericClient + Sync {
 
 impl<C: GenericClient + Sync> Cached for C {}
 
+/// `values` as query parameters.
+fn params(values: &[String]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
 // A poisoned mutex only means another thread panicked while holding it; the map
 // inside is still right (inserts are single calls).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -428,6 +449,7 @@ impl Backend for Postgres {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
             Vec::with_capacity(n),
+            Vec::with_capacity(n),
         );
         for answer in &batch.answers {
             columns.0.push(answer.id.as_str());
@@ -446,17 +468,18 @@ impl Backend for Postgres {
             columns.6.push(answer.other);
             columns.7.push(answer.answered_at.as_str());
             columns.8.push(i64::from(answer.logins_count));
+            columns.9.push(at_ms(&answer.answered_at, &now));
         }
         let inserted = tx
             .cached_query(
                 "INSERT INTO answers (id, user_id, question_id, stage, field, status, value, other,
-                                      answered_at, logins_count, context, received_at)
+                                      answered_at, logins_count, context, received_at, at_ms)
                  SELECT a.id, $2, a.question_id, a.stage, a.field, a.status, a.value, a.other,
-                        a.answered_at, a.logins_count, $11, $12
+                        a.answered_at, a.logins_count, $11, $12, a.at_ms
                  FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                             $7::text[], $8::bool[], $9::text[], $10::int8[])
+                             $7::text[], $8::bool[], $9::text[], $10::int8[], $13::int8[])
                       WITH ORDINALITY AS a(id, question_id, stage, field, status, value, other,
-                                           answered_at, logins_count, n)
+                                           answered_at, logins_count, at_ms, n)
                  ORDER BY a.n
                  ON CONFLICT (user_id, id) DO NOTHING
                  RETURNING id",
@@ -473,6 +496,7 @@ impl Backend for Postgres {
                     &columns.8,
                     &batch.context,
                     &now,
+                    &columns.9,
                 ],
             )
             .await?;
@@ -602,6 +626,48 @@ impl Backend for Postgres {
             });
         }
         Ok(out)
+    }
+
+    async fn report(&self, query: ReportQuery) -> Result<Report, StoreError> {
+        let mut client = self.client().await?;
+        // One snapshot: every chart counts the same answers.
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(db)?;
+        let mut report = ReportRows::default();
+        for row in tx.cached_query(report::FIELDS_SQL, &[]).await? {
+            report.field(row.get(0), row.get(1));
+        }
+        for row in tx.cached_query(report::RESPONSES_SQL, &[]).await? {
+            report.responses(row.get(0), row.get(1), row.get(2))?;
+        }
+        let days = tx
+            .cached_query(report::DAYS_SQL, &[&query.first_day, &query.last_day])
+            .await?;
+        for row in days {
+            report.day(row.get(0), row.get(1), row.get(2))?;
+        }
+        if !query.questions.is_empty() {
+            let sql = report::stages_sql(query.questions.len());
+            for row in tx.cached_query(&sql, &params(&query.questions)).await? {
+                report.stage(row.get(0), row.get(1), row.get(2), row.get(3));
+            }
+        }
+        if !query.choice_questions.is_empty() {
+            let sql = report::choices_sql(query.choice_questions.len());
+            for row in tx
+                .cached_query(&sql, &params(&query.choice_questions))
+                .await?
+            {
+                report.choice(row.get(0), row.get(1), row.get(2), row.get(3));
+            }
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(report.finish())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -19,9 +19,11 @@ use std::thread::JoinHandle;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
+use super::report::{self, Report, ReportQuery, ReportRows};
 use super::{
-    parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey, ExportRow,
-    FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord, MAX_LISTED_ANSWERS,
+    at_ms, parse_status, same_content, status_str, unix_ms, Backend, Delivery, DeliveryKey,
+    ExportRow, FailedDelivery, ListedAnswer, NewAnswers, Recorded, StoreError, UserRecord,
+    MAX_LISTED_ANSWERS,
 };
 use crate::profile::{ProfileDoc, StoredAnswer};
 
@@ -207,6 +209,14 @@ const MIGRATIONS: &[Migration] = &[
         CREATE INDEX deliveries_due ON deliveries (sink_id, next_at) WHERE status = 'pending';
         CREATE INDEX deliveries_line ON deliveries (sink_id, user_id) WHERE status <> 'failed';",
         then: None,
+    },
+    // 6: the marketer's view (`GET /admin`). `at_ms`: when the answer counts as
+    // given (answeredAt clamped to its receipt), Unix ms, so days are integer
+    // arithmetic in any engine; filled in for stored answers, then the report's
+    // indexes (`report::INDEXES`).
+    Migration {
+        sql: "ALTER TABLE answers ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;",
+        then: Some(fill_at_ms_and_index),
     },
 ];
 
@@ -535,6 +545,17 @@ impl Backend for Sqlite {
         self.read(read_all).await
     }
 
+    async fn report(&self, query: ReportQuery) -> Result<Report, StoreError> {
+        self.read(move |conn| {
+            // One read transaction: every chart counts the same answers.
+            let tx = conn.unchecked_transaction()?;
+            let report = read_report(&tx, &query)?;
+            tx.finish()?;
+            Ok(report)
+        })
+        .await
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         let running = lock(&self.inner.jobs)
             .as_ref()
@@ -617,6 +638,67 @@ fn rebuild_all_profiles(tx: &Transaction<'_>) -> Result<(), Error> {
         tracing::info!(users = users.len(), "profiles rebuilt from their answers");
     }
     Ok(())
+}
+
+/// Migration 5's step: `at_ms` of every stored answer, then the report's indexes.
+fn fill_at_ms_and_index(tx: &Transaction<'_>) -> Result<(), Error> {
+    let rows = {
+        let mut stmt = tx.prepare("SELECT user_id, id, answered_at, received_at FROM answers")?;
+        let rows = stmt
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    at_ms(&row.get::<_, String>(2)?, &row.get::<_, String>(3)?),
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows
+    };
+    let mut update = tx.prepare("UPDATE answers SET at_ms = ?3 WHERE user_id = ?1 AND id = ?2")?;
+    for (user_id, id, at) in &rows {
+        update.execute(params![user_id, id, at])?;
+    }
+    tx.execute_batch(report::INDEXES)?;
+    Ok(())
+}
+
+/// Runs the report's queries (`store/report.rs`) on `conn`; the caller wraps them
+/// in one transaction so every chart counts the same answers.
+fn read_report(conn: &Connection, query: &ReportQuery) -> Result<Report, Error> {
+    use rusqlite::params_from_iter;
+
+    let mut report = ReportRows::default();
+    let mut stmt = conn.prepare_cached(report::FIELDS_SQL)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        report.field(row.get(0)?, row.get(1)?);
+    }
+    let mut stmt = conn.prepare_cached(report::RESPONSES_SQL)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        report.responses(row.get(0)?, &row.get::<_, String>(1)?, row.get(2)?)?;
+    }
+    let mut stmt = conn.prepare_cached(report::DAYS_SQL)?;
+    let mut rows = stmt.query([query.first_day, query.last_day])?;
+    while let Some(row) = rows.next()? {
+        report.day(row.get(0)?, &row.get::<_, String>(1)?, row.get(2)?)?;
+    }
+    if !query.questions.is_empty() {
+        let mut stmt = conn.prepare(&report::stages_sql(query.questions.len()))?;
+        let mut rows = stmt.query(params_from_iter(&query.questions))?;
+        while let Some(row) = rows.next()? {
+            report.stage(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        }
+    }
+    if !query.choice_questions.is_empty() {
+        let mut stmt = conn.prepare(&report::choices_sql(query.choice_questions.len()))?;
+        let mut rows = stmt.query(params_from_iter(&query.choice_questions))?;
+        while let Some(row) = rows.next()? {
+            report.choice(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        }
+    }
+    Ok(report.finish())
 }
 
 fn writer_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
@@ -886,8 +968,8 @@ fn apply_batch(
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO answers (id, user_id, question_id, stage, field, status, value, other,
-                                  answered_at, logins_count, context, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                  answered_at, logins_count, context, received_at, at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (user_id, id) DO NOTHING",
         )?;
         for (index, answer) in batch.answers.iter().enumerate() {
@@ -909,6 +991,7 @@ fn apply_batch(
                 answer.logins_count,
                 batch.context,
                 now,
+                at_ms(&answer.answered_at, now),
             ])?;
             if inserted == 1 {
                 fresh.push(answer);
