@@ -42,7 +42,7 @@ test('the Action sets loginsCount, userHash and profile claims, and the collecto
     id: 'auth0|5f7c8ec7b1d2',
     loginsCount: 3,
     userHash: claims[`${NS}userHash`],
-    profile: { name: 'Ada', company: { name: 'Acme' } },
+    profile: { email: 'ada@acme.example', name: 'Ada', company: { name: 'Acme' } },
   });
 
   const collector = await startCollector({ env: { TRICKLE_SECRET: secret } });
@@ -84,4 +84,16 @@ test('fromAuth0User: signed out is null, claims of the wrong type are left out, 
     { id: 'google-oauth2|1' },
   );
   assert.throws(() => fromAuth0User({ email: 'a@b.example' }), /no "sub"/);
+});
+
+test('fromAuth0User copies the sign-in email into the profile, unless the profile has one', () => {
+  assert.deepEqual(fromAuth0User({ sub: 'auth0|e', email: 'grace@northwind.example' }), {
+    id: 'auth0|e',
+    profile: { email: 'grace@northwind.example' },
+  });
+  assert.deepEqual(
+    fromAuth0User({ sub: 'auth0|e', email: 'grace@northwind.example', [`${NS}profile`]: { email: 'g@work.example' } }),
+    { id: 'auth0|e', profile: { email: 'g@work.example' } },
+  );
+  assert.deepEqual(fromAuth0User({ sub: 'auth0|e', email: '' }), { id: 'auth0|e' });
 });

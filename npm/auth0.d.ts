@@ -7,6 +7,8 @@ export declare const DEFAULT_NAMESPACE: string;
 export interface Auth0User {
   /** The Auth0 user id (`auth0|...`). */
   sub?: string;
+  /** The sign-in email (the `email` scope): copied into `profile.email`. */
+  email?: string;
   /** Namespaced claims: `<ns>loginsCount`, `<ns>userHash`, `<ns>profile`. */
   [claim: string]: unknown;
 }
@@ -14,7 +16,8 @@ export interface Auth0User {
 /**
  * The argument of `identify` from a `getUser()` result carrying the Action's claims
  * (`loginsCount`, `userHash`, `profile` under `namespace`, default
- * `https://trickle.dev/`). `null`/`undefined` (signed out) gives `null`.
+ * `https://trickle.dev/`), with the sign-in `email` in `profile.email` unless the
+ * profile has one. `null`/`undefined` (signed out) gives `null`.
  */
 export declare function fromAuth0User(
   user: Auth0User | null | undefined,

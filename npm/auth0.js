@@ -23,5 +23,12 @@ export function fromAuth0User(user, options = {}) {
   if (typeof hash === 'string' && hash !== '') out.userHash = hash;
   const profile = user[`${ns}profile`];
   if (profile && typeof profile === 'object' && !Array.isArray(profile)) out.profile = { ...profile };
+  // The sign-in email is profile data the site already has: its question is not
+  // asked, and its domain lets the popup confirm the company instead of asking
+  // (suggest: "emailDomain"; only the domain leaves the page). user_metadata's own
+  // email, if any, wins.
+  if (typeof user.email === 'string' && user.email !== '') {
+    out.profile = { email: user.email, ...out.profile };
+  }
   return out;
 }
