@@ -21,12 +21,16 @@ fn string(value: &Value) -> Option<String> {
     value.as_str().map(str::to_owned)
 }
 
-/// A string, or null for none.
-fn opt_string(value: &Value) -> Option<Option<String>> {
+/// What `read` makes of `value`, or `Some(None)` for null (as serde reads an
+/// `Option`); `None` when `read` refuses it.
+pub(crate) fn nullable<T>(
+    value: &Value,
+    read: impl FnOnce(&Value) -> Option<T>,
+) -> Option<Option<T>> {
     if value.is_null() {
         return Some(None);
     }
-    string(value).map(Some)
+    read(value).map(Some)
 }
 
 /// A whole number that fits `u32`.
@@ -112,13 +116,7 @@ pub(crate) fn answer(value: &Value) -> Option<Answer> {
                     _ => return None,
                 }
             }
-            "value" => {
-                a.value = if v.is_null() {
-                    None
-                } else {
-                    Some(answer_value(v)?)
-                }
-            }
+            "value" => a.value = nullable(v, answer_value)?,
             "other" => a.other = v.as_bool()?,
             "suggested" => a.suggested = v.as_bool()?,
             "answeredAt" => a.answered_at = string(v)?,
@@ -147,7 +145,7 @@ pub(crate) fn queued(value: &Value) -> Option<Queued> {
     members(value, &["userId", "answer"], |key, v| {
         match key {
             "userId" => user_id = string(v)?,
-            "userHash" => user_hash = opt_string(v)?,
+            "userHash" => user_hash = nullable(v, string)?,
             "answer" => answer_read = Some(answer(v)?),
             "attempts" => attempts = u32_of(v)?,
             "nextAt" => next_at = v.as_u64()?,
@@ -183,13 +181,7 @@ pub(crate) fn dead_letter(value: &Value) -> Option<DeadLetter> {
                     _ => return None,
                 })
             }
-            "status" => {
-                status = if v.is_null() {
-                    None
-                } else {
-                    Some(v.as_u64().and_then(|n| u16::try_from(n).ok())?)
-                }
-            }
+            "status" => status = nullable(v, |n| n.as_u64().and_then(|n| u16::try_from(n).ok()))?,
             "at" => at = v.as_u64()?,
             _ => return None,
         }

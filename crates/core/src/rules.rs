@@ -194,7 +194,7 @@ impl PromptState {
         crate::read::members(value, &["version"], |key, v| {
             match key {
                 "version" => state.version = u32_of(v)?,
-                "login" => state.login = if v.is_null() { None } else { Some(u32_of(v)?) },
+                "login" => state.login = crate::read::nullable(v, u32_of)?,
                 "shownThisLogin" => state.shown_this_login = strings(v)?,
                 "endedThisLogin" => state.ended_this_login = v.as_bool()?,
                 "shown" => state.shown = u32_map(v)?,
