@@ -3,7 +3,11 @@
 // performance trace, and prints every main-thread task over 50 ms with what ran in it
 // (trace events and the probe's marks), then the phase totals. A report, not a test.
 //
-//   node scripts/bench-trace.mjs [--rate 4] [--loads 3] [--embed DIR] [--save trace.json]
+//   node scripts/bench-trace.mjs [--rate 4] [--loads 3] [--embed DIR] [--save trace.json] [--profile]
+//
+// --profile adds V8's sampling profiler to the trace and prints, per long task, the
+// functions with the most self time (JS by name and file, wasm by name: build the
+// bundle with a name section for that, e.g. TRICKLE_KEEP_NAMES=1 scripts/build-embed.sh).
 //
 // The probe marks (performance.mark, in the trace as user timing) come from wrapping
 // the browser APIs the widget calls: WebAssembly.instantiateStreaming (request and
@@ -24,6 +28,7 @@ const RATE = Number(opt('--rate', 4));
 const LOADS = Number(opt('--loads', 3));
 const EMBED = opt('--embed', join(ROOT, 'dist', 'embed'));
 const SAVE = opt('--save', null);
+const PROFILE = args.includes('--profile');
 
 const config = JSON.parse(readFileSync(join(ROOT, 'e2e', 'pages', 'config.json'), 'utf8'));
 const host = readFileSync(join(ROOT, 'bench', 'host.html'), 'utf8');
@@ -94,6 +99,7 @@ const browser = await chromium.launch({
 const CATEGORIES = [
   'toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing',
   'v8.execute', 'v8.wasm', 'disabled-by-default-v8.compile',
+  ...(PROFILE ? ['disabled-by-default-v8.cpu_profiler'] : []),
 ];
 const totals = new Map(); // phase -> { wall, lazy, js, n } summed over loads
 try {
@@ -140,6 +146,7 @@ function report(events, load) {
   // keep only outermost tasks
   const outer = tasks.filter((t) => !tasks.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur && o.dur > t.dur));
   const marks = markEv.filter((e) => e.pid === pid).sort((a, b) => a.ts - b.ts);
+  const samples = PROFILE ? profileSamples(events, pid) : [];
   const rel = (ts) => ((ts - nav) / 1000).toFixed(1);
   console.log(`\n== load ${load + 1}: ${outer.length} task(s) over 50 ms at ${RATE}x; marks (ms from navigation start):`);
   console.log('   ' + marks.map((m) => `${m.name.slice(6)} ${rel(m.ts)}`).join(' | '));
@@ -159,6 +166,7 @@ function report(events, load) {
       const what = [d.functionName, d.url?.split('/').at(-1), d.fileName?.split('/').at(-1), d.type].filter(Boolean).join(' ');
       console.log(`${'   '.repeat(depth + 1)}${rel(e.ts).padStart(7)} +${(e.dur / 1000).toFixed(1).padStart(6)} ms  ${e.name}${what ? ` (${what})` : ''}`);
     }
+    if (PROFILE) printSelfTime(samples.filter((x) => x.ts >= t.ts && x.ts < end));
     const inMarks = marks.filter((m) => m.ts >= t.ts && m.ts <= end);
     if (inMarks.length) console.log(`      marks inside: ${inMarks.map((m) => `${m.name.slice(6)} @${rel(m.ts)}`).join(', ')}`);
     // Phases, cut at the first mark of each kind inside the task; per phase its wall
@@ -185,4 +193,41 @@ function report(events, load) {
       console.log(`      phase ${k.padEnd(44)} ${((b - a) / 1000).toFixed(1).padStart(6)} ms (lazy wasm compile ${sum(lazy, a, b).toFixed(1)}, JS compile ${sum(jsc, a, b).toFixed(1)}; ${lazy.filter((e) => e.ts >= a && e.ts < b).length} wasm functions)`);
     }
   }
+}
+
+// The sampling profiler's samples of the renderer `pid`, as { ts, frame } with the
+// sampled (innermost) frame's name: V8 writes them as `Profile`/`ProfileChunk` trace
+// events, nodes and samples arriving in chunks, times as deltas.
+function profileSamples(events, pid) {
+  const nodes = new Map();
+  const out = [];
+  let ts = null;
+  for (const e of events.filter((x) => x.pid === pid && (x.name === 'Profile' || x.name === 'ProfileChunk'))) {
+    const d = e.args?.data ?? {};
+    if (e.name === 'Profile') { ts = d.startTime; continue; }
+    for (const n of d.cpuProfile?.nodes ?? []) {
+      const f = n.callFrame ?? {};
+      const file = (f.url ?? '').split('/').at(-1);
+      nodes.set(n.id, `${f.functionName || '(anonymous)'}${file ? ` ${file}` : ''}`);
+    }
+    const ids = d.cpuProfile?.samples ?? [];
+    const deltas = d.timeDeltas ?? [];
+    for (let i = 0; i < ids.length; i++) {
+      ts += deltas[i] ?? 0;
+      out.push({ ts, frame: nodes.get(ids[i]) ?? `node ${ids[i]}` });
+    }
+  }
+  return out;
+}
+
+function printSelfTime(inTask) {
+  if (inTask.length < 2) return;
+  const by = new Map();
+  for (let i = 0; i + 1 < inTask.length; i++) {
+    const dt = inTask[i + 1].ts - inTask[i].ts;
+    by.set(inTask[i].frame, (by.get(inTask[i].frame) ?? 0) + dt);
+  }
+  const top = [...by].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  console.log('      self time by function (sampled):');
+  for (const [frame, us] of top) console.log(`        ${(us / 1000).toFixed(1).padStart(6)} ms  ${frame.slice(0, 110)}`);
 }

@@ -40,7 +40,11 @@ node scripts/minify-imports.mjs "$work/glue/trickle_bg.wasm" "$work/glue/trickle
 # --flatten --rereloop before two -Oz rounds: the control flow is rebuilt from
 # scratch and then shrunk again; measured 0.6-0.9% smaller brotli than one -Oz
 # (-Oz --converge, -O4, --gufa and --merge-similar-functions gained less or lost).
-wasm-opt --flatten --rereloop -Oz -Oz --strip-debug --strip-producers \
+# TRICKLE_KEEP_NAMES=1 keeps the name section (for profiles: scripts/bench-trace.mjs
+# --profile); never for a shipped bundle.
+names=--strip-debug
+[ -n "${TRICKLE_KEEP_NAMES:-}" ] && names=--debuginfo
+wasm-opt --flatten --rereloop -Oz -Oz "$names" --strip-producers \
   "$work/glue/trickle_bg.wasm" -o "$work/trickle.wasm"
 
 if [ "$work" != target/embed ]; then

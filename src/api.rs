@@ -203,19 +203,27 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     let runtime = Runtime::new(config, early_user, early_events, fingerprint);
     let generation = runtime.generation();
     host::install(runtime);
-    // The start (storage, the decision, the popup's first render) runs in a task of
-    // its own, so validating the config and starting are two shorter tasks rather
-    // than one long one (on a slow phone, one long task blocks the page). Calls made
-    // meanwhile wait for it (host::with_runtime_or_later). Resolves once started,
-    // or at once when a `destroy()` or a newer `init` came first.
+    // The start runs in two tasks of its own: the outbox and storage upkeep
+    // (`prepare`), then the decision and the popup (`start`). Validating the config
+    // and starting are then three shorter tasks rather than one long one: on a slow
+    // phone, one long task blocks the page. Calls made meanwhile wait for the start
+    // (host::with_runtime_or_later). Resolves once started, or at once when a
+    // `destroy()` or a newer `init` came first.
     js_sys::Promise::new(&mut |resolve, _reject| {
-        Timeout::new(0, move || {
+        let this_runtime = move |step: fn(&mut Runtime)| {
             host::with_runtime(|rt| {
                 if rt.generation() == generation && !rt.is_started() {
-                    rt.start();
+                    step(rt);
                 }
             });
-            let _ = resolve.call0(&JsValue::UNDEFINED);
+        };
+        Timeout::new(0, move || {
+            this_runtime(Runtime::prepare);
+            Timeout::new(0, move || {
+                this_runtime(Runtime::start);
+                let _ = resolve.call0(&JsValue::UNDEFINED);
+            })
+            .forget();
         })
         .forget();
     })

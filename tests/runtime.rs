@@ -127,8 +127,10 @@ fn to_js(v: &Json) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
+/// `init`, then the task after its start, where the popup's first render runs.
 async fn start(config: &Json) {
     JsFuture::from(api::init(to_js(config))).await.unwrap();
+    TimeoutFuture::new(0).await;
 }
 
 /// Records every `trickle:*` event as (name, detail).
@@ -1469,6 +1471,25 @@ async fn without_a_profile_url_nothing_is_read() {
     start(&config("u-no-read")).await;
     TimeoutFuture::new(50).await;
     assert!(calls().iter().all(|c| c["kind"] != "get"));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn the_first_question_renders_in_a_task_after_the_decision() {
+    reset().await;
+    let events = Events::listen();
+    JsFuture::from(api::init(to_js(&config("u-first-render"))))
+        .await
+        .unwrap();
+    yew::scheduler::flush().await;
+    assert_eq!(shown_ids(&events), vec!["role"], "decided and mounted");
+    assert!(
+        dialog_on_screen().is_none(),
+        "not rendered in the start's task"
+    );
+    TimeoutFuture::new(0).await;
+    yew::scheduler::flush().await;
+    assert!(dialog_on_screen().is_some(), "rendered in the next task");
     api::destroy();
 }
 

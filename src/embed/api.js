@@ -33,7 +33,7 @@ function readJson(key) {
 // Resolves in a later task (a message to ourselves: not clamped like a nested
 // setTimeout, nor deferred by the timer throttling of background tabs). Work split
 // by it runs as several short tasks instead of one long one.
-function nextTask() {
+export function nextTask() {
   return new Promise((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => {

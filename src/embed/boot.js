@@ -1,7 +1,7 @@
 // Script-tag entry: defines window.Trickle (the only global), loads trickle.wasm from
 // next to this script, and starts with the config found on the page, if any.
 import wasmInit, * as wasm from '../../target/embed/glue/trickle.js';
-import { createApi, report } from './api.js';
+import { createApi, nextTask, report } from './api.js';
 
 const script = document.currentScript;
 // The wasm sits next to the script, so the pair can live on a CDN.
@@ -38,9 +38,11 @@ function readConfig() {
 const found = readConfig();
 if (found) {
   found.then(
-    // init's own failures are reported by the widget (console line + trickle:error);
-    // swallowing the rejection here keeps them out of the host's unhandled rejections.
-    (config) => api.init(config).catch(() => {}),
+    // In a task after this script's own, which compiling and running this script
+    // already made long on a slow phone. init's own failures are reported by the
+    // widget (console line + trickle:error); swallowing the rejection here keeps
+    // them out of the host's unhandled rejections.
+    (config) => nextTask().then(() => api.init(config).catch(() => {})),
     (e) => report('config', e.message),
   );
 }

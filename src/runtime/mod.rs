@@ -83,6 +83,10 @@ pub struct Runtime {
     wait: Option<Timeout>,
     // The config's fingerprint (`dom::fingerprint`), for the idle hint.
     fingerprint: String,
+    // The popup's first render, a task after it was mounted (see `show`).
+    first_render: Option<Timeout>,
+    // Whether `prepare` ran (see there).
+    prepared: bool,
     // Whether `start` ran. Until then `identify`/`track` wait (host.rs), so the
     // first decision is the start's, with every early call applied after it.
     started: bool,
@@ -156,6 +160,8 @@ impl Runtime {
             read: None,
             wait: None,
             fingerprint,
+            first_render: None,
+            prepared: false,
             started: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         }
@@ -175,10 +181,23 @@ impl Runtime {
         self.session.config()
     }
 
-    /// The first moves after `init`: says `trickle:ready`, forgets prompt states
-    /// unused for 90 days, sends what earlier page loads left queued, reads the
-    /// profile and shows the due question, if any.
+    /// The first half of the start, which `init` runs in a task of its own before
+    /// [`Runtime::start`]: forgets prompt states unused for 90 days and sends what
+    /// earlier page loads left queued. Neither depends on the user or the decision,
+    /// so calls made meanwhile still wait for `start`. Runs once.
+    pub fn prepare(&mut self) {
+        if self.prepared {
+            return;
+        }
+        self.prepared = true;
+        self.prune_states();
+        self.deliver(DeliveryEvent::Wake);
+    }
+
+    /// The first moves after `init`: [`Runtime::prepare`] if that has not run,
+    /// says `trickle:ready`, reads the profile and shows the due question, if any.
     pub fn start(&mut self) {
+        self.prepare();
         self.started = true;
         let who = self
             .session
@@ -187,8 +206,6 @@ impl Runtime {
             .unwrap_or_else(|| "nobody yet".into());
         self.log.debug(&["started for ", &who]);
         host::emit("trickle:ready", json!({}));
-        self.prune_states();
-        self.deliver(DeliveryEvent::Wake);
         self.run(Input::Start);
     }
 
@@ -397,7 +414,24 @@ impl Runtime {
                     return false;
                 }
             }
+            // The popup's first render (Yew's, the largest piece of the first
+            // question's work) runs in a task of its own rather than at the end of
+            // this one: on a slow phone the two together were one long task. The
+            // popup is mounted, so the question counts as shown now.
+            self.first_render = Some(Timeout::new(0, move || {
+                host::with_runtime(|rt| {
+                    if rt.generation == generation {
+                        if let Some(popup) = &rt.popup {
+                            popup.show(screen);
+                        }
+                        rt.first_render = None;
+                    }
+                });
+            }));
+            return true;
         }
+        // A newer screen replaces the one still waiting for its first render.
+        self.first_render = None;
         if let Some(popup) = &self.popup {
             popup.show(screen);
         }
