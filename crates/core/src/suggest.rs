@@ -120,7 +120,13 @@ pub fn is_free_mail(registrable: &str) -> bool {
 /// (`123.com`).
 pub fn company_name(registrable: &str) -> Option<String> {
     let label = registrable.split('.').next()?;
-    if label.starts_with("xn--") || !label.chars().any(char::is_alphabetic) {
+    // A letter: ASCII, or any character beyond ASCII (see `formats::is_wide` for
+    // why not Unicode's letter tables).
+    if label.starts_with("xn--")
+        || !label
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() || crate::answer::formats::is_wide(c))
+    {
         return None;
     }
     let mut name = String::with_capacity(label.len());

@@ -89,6 +89,9 @@ fn email_accepts_common_addresses() {
         "x_y-z@ex-ample.io",
         "zoë@exämple.de",
         " ada@example.com ",
+        // Letters and digits of any script, as IDNA allows them.
+        "иван@пример.рф",
+        "李@例子.中国",
     ] {
         assert!(check_value(&q, &text(ok), false).is_ok(), "{ok}");
     }
@@ -111,6 +114,10 @@ fn email_refuses_malformed_addresses() {
         "ada@example.c",
         "ada@example.123",
         "ada@example..com",
+        // Whitespace and control characters beyond ASCII are not part of a name.
+        "ada@exam\u{a0}ple.com",
+        "ad\u{2003}a@example.com",
+        "ada@exam\u{85}ple.com",
     ] {
         assert_eq!(
             check_value(&q, &text(bad), false),

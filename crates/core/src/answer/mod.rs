@@ -8,7 +8,7 @@
 //!   behind kind number.
 
 mod envelope;
-mod formats;
+pub(crate) mod formats;
 mod number;
 mod value;
 

@@ -69,7 +69,9 @@ pub(crate) fn host_of(authority: &str) -> Option<&str> {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && l.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '-' || crate::answer::formats::is_wide(c)
+                })
         };
         if !host.split('.').all(ok_label) {
             return None;
