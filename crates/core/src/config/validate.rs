@@ -4,7 +4,7 @@ use super::error::join;
 use super::net::{is_header_name, is_sendable_header_value, validate_endpoint};
 use super::text::validate_text;
 use super::{
-    json_value, parse_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH,
+    json_value, parse, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH,
 };
 
 impl Config {
@@ -16,11 +16,11 @@ impl Config {
     /// Parses and validates a config from a JSON value (e.g. one converted from a
     /// JavaScript object).
     pub fn from_value(value: serde_json::Value) -> Result<Config, ConfigError> {
-        // serde would also accept a struct written as an array; a config never is.
+        // Named as the whole document, not as `invalid type: ..., expected struct Config`.
         if !value.is_object() {
             return Err(ConfigError::new("", "the config must be a JSON object"));
         }
-        let config: Config = parse_value(value)?;
+        let config = parse::config(&value)?;
         config.validate()?;
         Ok(config)
     }
@@ -159,7 +159,7 @@ impl User {
         if !value.is_object() {
             return Err(UserError::new("", "the user must be a JSON object"));
         }
-        let user: User = parse_value(value).map_err(user_error)?;
+        let user = parse::user_at_root(&value).map_err(user_error)?;
         user.validate_at("")?;
         Ok(user)
     }
