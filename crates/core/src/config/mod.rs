@@ -2,6 +2,8 @@
 //! validated. Every error names the path of the bad value.
 //!
 //! - this module: the config's types and lookups;
+//! - `parse`: the hand-written reader of the config and the user, with serde's
+//!   path-named errors;
 //! - `validate`: the pass that checks what the types cannot (ids, options, ranges);
 //! - `net`: endpoint URLs and request headers;
 //! - `text`: user-facing [`Text`] and its translations;
@@ -13,6 +15,7 @@ use crate::sorted::Map;
 
 pub(crate) mod error;
 mod net;
+mod parse;
 mod text;
 mod validate;
 
@@ -129,9 +132,10 @@ impl Consent {
     }
 }
 
-// Read by hand (a map with one known key): the derived struct deserializer, which
-// also reads a struct written as an array, measured about 1 KB of the wasm. Unknown
-// keys are refused as the derived one would (`consent.x: unknown key`), and a bad
+// Written by hand (a map with one known key) when the wasm still read configs
+// through serde, where the derived struct deserializer, which also reads a struct
+// written as an array, measured about 1 KB; now the envelope's `context.consent`
+// and the tests of `parse` use it, and its words are kept. Unknown keys are refused as the derived one would (`consent.x: unknown key`), and a bad
 // value is reported at its own path (`consent.marketing: invalid type ...`).
 impl<'de> Deserialize<'de> for Consent {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -267,9 +271,9 @@ impl Suggest {
     }
 }
 
-// Purpose and Suggest are read by hand, from a string, through one visitor: the
-// two derived enum deserializers measured about 1 KB of the wasm for three names.
-// The error is serde's own ("unknown variant `x`, expected `profile` or
+// Purpose and Suggest are deserialized by hand, from a string, through one visitor
+// (written when the wasm still read configs through serde: the two derived enum
+// deserializers measured about 1 KB for three names; `parse` keeps the words). The error is serde's own ("unknown variant `x`, expected `profile` or
 // `marketing`"), raised inside the visitor so the path-naming deserializer places
 // it at the key.
 struct Named(&'static [&'static str]);

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sorted::Map;
 
-use super::ConfigError;
+use super::parse::{At, Read};
 
 // Deserialized by hand (not `#[serde(untagged)]`) so that a malformed translation
 // is reported at its own path (`prompt.de: invalid type: ...`) instead of as
@@ -82,27 +82,24 @@ impl Text {
     }
 }
 
-pub(super) fn validate_text(text: &Text, path: &str) -> Result<(), ConfigError> {
+pub(super) fn validate_text(text: &Text, at: &At) -> Read<()> {
     match text {
         Text::Plain(s) => {
             if s.trim().is_empty() {
-                return Err(ConfigError::new(path, "must not be empty"));
+                return Err(at.error("must not be empty"));
             }
         }
         Text::Translated(map) => {
             if map.is_empty() {
-                return Err(ConfigError::new(path, "needs at least one translation"));
+                return Err(at.error("needs at least one translation"));
             }
             for (locale, s) in map {
-                let p = format!("{path}.{locale}");
+                let at = At::Key(at, locale);
                 if !crate::i18n::is_valid_tag(locale) {
-                    return Err(ConfigError::new(
-                        p,
-                        format!("\"{locale}\" is not a BCP 47 language tag"),
-                    ));
+                    return Err(at.error(format!("\"{locale}\" is not a BCP 47 language tag")));
                 }
                 if s.trim().is_empty() {
-                    return Err(ConfigError::new(p, "must not be empty"));
+                    return Err(at.error("must not be empty"));
                 }
             }
         }

@@ -1,11 +1,9 @@
 //! The validation pass: what the types cannot say (ids, options, ranges).
 
-use super::error::join;
 use super::net::{is_header_name, is_sendable_header_value, validate_endpoint};
+use super::parse::{self, At, Read};
 use super::text::validate_text;
-use super::{
-    json_value, parse_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH,
-};
+use super::{json_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH};
 
 impl Config {
     /// Parses and validates a config from JSON text.
@@ -16,136 +14,153 @@ impl Config {
     /// Parses and validates a config from a JSON value (e.g. one converted from a
     /// JavaScript object).
     pub fn from_value(value: serde_json::Value) -> Result<Config, ConfigError> {
-        // serde would also accept a struct written as an array; a config never is.
+        // Named as the whole document, not as `invalid type: ..., expected struct Config`.
         if !value.is_object() {
             return Err(ConfigError::new("", "the config must be a JSON object"));
         }
-        let config: Config = parse_value(value)?;
-        config.validate()?;
+        let config = parse::config(&value)
+            .and_then(|config| config.check().map(|()| config))
+            .map_err(|e| *e)?;
         Ok(config)
     }
 
     /// Checks everything the types cannot: ids, options, URLs, ranges. Returns the
     /// first problem in document order.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        validate_endpoint(&self.endpoint).map_err(|m| ConfigError::new("endpoint", m))?;
+        self.check().map_err(|e| *e)
+    }
+
+    // Paths are `At`s, written out only for an error: a config that passes builds
+    // no path strings, and no call site formats one.
+    fn check(&self) -> Read<()> {
+        let root = At::Root;
+        validate_endpoint(&self.endpoint).map_err(|m| At::Key(&root, "endpoint").error(m))?;
+        let headers = At::Key(&root, "headers");
         for (name, value) in &self.headers {
-            let path = format!("headers.{name}");
+            let at = At::Key(&headers, name);
             if !is_header_name(name) {
-                return Err(ConfigError::new(path, "not a valid header name"));
+                return Err(at.error("not a valid header name"));
             }
             // Caught here, at init, because in the browser `Headers.set` throws on
             // such a value and every send would fail as if the network were down.
             if !is_sendable_header_value(value) {
-                return Err(ConfigError::new(
-                    path,
+                return Err(at.error(
                     "must contain only characters a browser can send (no line breaks or \
                      other control characters, nothing above U+00FF)",
                 ));
             }
         }
         if let Some(user) = &self.user {
-            user.validate_at("user")?;
+            user.check(&At::Key(&root, "user"))?;
         }
         if let Some(url) = &self.profile_url {
-            validate_endpoint(url).map_err(|m| ConfigError::new("profileUrl", m))?;
+            validate_endpoint(url).map_err(|m| At::Key(&root, "profileUrl").error(m))?;
         }
+        let stages = At::Key(&root, "stages");
         if self.stages.is_empty() {
-            return Err(ConfigError::new("stages", "must not be empty"));
+            return Err(stages.error(EMPTY));
         }
-        // Vecs, not BTreeMaps keyed by &str: configs are small, and each map type
-        // was its own copy of the B-tree code in the wasm. `fields` stays sorted
-        // by field, so a conflict is looked for in the same order as before.
-        let mut question_ids: Vec<(&str, String)> = Vec::new();
-        let mut fields: Vec<(&str, String)> = Vec::new();
+        // A question's key, for the "(also ...)" of a duplicate.
+        let key_path = |si: usize, qi: usize, key: &str| {
+            let stage = At::Index(&stages, si);
+            let questions = At::Key(&stage, "questions");
+            At::Key(&At::Index(&questions, qi), key).path()
+        };
+        // Each field with where it is, sorted by field, so that a conflict is
+        // looked for in the same order as ever (a Vec, not a BTreeMap: each map
+        // type was its own copy of the B-tree code in the wasm).
+        let mut fields: Vec<(&str, usize, usize)> = Vec::new();
         for (si, stage) in self.stages.iter().enumerate() {
-            let sp = format!("stages[{si}]");
+            let sp = At::Index(&stages, si);
+            let id = At::Key(&sp, "id");
             if stage.id.trim().is_empty() {
-                return Err(ConfigError::new(format!("{sp}.id"), "must not be empty"));
+                return Err(id.error(EMPTY));
             }
             if let Some(first) = self.stages[..si].iter().position(|s| s.id == stage.id) {
-                return Err(ConfigError::new(
-                    format!("{sp}.id"),
-                    format!(
-                        "duplicate stage id \"{}\" (also stages[{first}].id)",
-                        stage.id
-                    ),
-                ));
+                return Err(id.error(format!(
+                    "duplicate stage id \"{}\" (also stages[{first}].id)",
+                    stage.id
+                )));
             }
+            let events = At::Key(&sp, "events");
             for (ei, event) in stage.events.iter().enumerate() {
-                let ep = format!("{sp}.events[{ei}]");
+                let ep = At::Index(&events, ei);
                 if event.trim().is_empty() {
-                    return Err(ConfigError::new(ep, "must not be empty"));
+                    return Err(ep.error(EMPTY));
                 }
                 if stage.events[..ei].contains(event) {
-                    return Err(ConfigError::new(ep, format!("duplicate event \"{event}\"")));
+                    return Err(ep.error(format!("duplicate event \"{event}\"")));
                 }
             }
+            let questions = At::Key(&sp, "questions");
             if stage.questions.is_empty() {
-                return Err(ConfigError::new(
-                    format!("{sp}.questions"),
-                    "must not be empty",
-                ));
+                return Err(questions.error(EMPTY));
             }
             for (qi, q) in stage.questions.iter().enumerate() {
-                let qp = format!("{sp}.questions[{qi}]");
+                let qp = At::Index(&questions, qi);
+                let id = At::Key(&qp, "id");
                 if q.id.trim().is_empty() {
-                    return Err(ConfigError::new(format!("{qp}.id"), "must not be empty"));
+                    return Err(id.error(EMPTY));
                 }
-                if let Some((_, first)) = question_ids.iter().find(|(id, _)| *id == q.id) {
-                    return Err(ConfigError::new(
-                        format!("{qp}.id"),
-                        format!("duplicate question id \"{}\" (also {first})", q.id),
-                    ));
+                // The first earlier question with this id, in document order.
+                let earlier = self.stages[..=si].iter().enumerate().find_map(|(sj, s)| {
+                    let before = if sj == si { qi } else { s.questions.len() };
+                    let qj = s.questions[..before].iter().position(|o| o.id == q.id)?;
+                    Some((sj, qj))
+                });
+                if let Some((sj, qj)) = earlier {
+                    return Err(id.error(format!(
+                        "duplicate question id \"{}\" (also {})",
+                        q.id,
+                        key_path(sj, qj, "id")
+                    )));
                 }
-                validate_field_path(&q.field)
-                    .map_err(|m| ConfigError::new(format!("{qp}.field"), m))?;
-                for (other, other_path) in &fields {
-                    if *other == q.field {
-                        return Err(ConfigError::new(
-                            format!("{qp}.field"),
-                            format!("duplicate field \"{}\" (also {other_path})", q.field),
-                        ));
+                let field = At::Key(&qp, "field");
+                validate_field_path(&q.field).map_err(|m| field.error(m))?;
+                for &(other, sj, qj) in &fields {
+                    if other == q.field {
+                        return Err(field.error(format!(
+                            "duplicate field \"{}\" (also {})",
+                            q.field,
+                            key_path(sj, qj, "field")
+                        )));
                     }
                     if is_path_prefix(other, &q.field) || is_path_prefix(&q.field, other) {
-                        return Err(ConfigError::new(
-                            format!("{qp}.field"),
-                            format!("\"{}\" and \"{other}\" ({other_path}) cannot both be profile fields: one contains the other", q.field),
-                        ));
+                        return Err(field.error(format!(
+                            "\"{}\" and \"{other}\" ({}) cannot both be profile fields: one contains the other",
+                            q.field,
+                            key_path(sj, qj, "field")
+                        )));
                     }
                 }
-                question_ids.push((&q.id, format!("{qp}.id")));
-                let at = fields.partition_point(|(f, _)| *f < q.field.as_str());
-                fields.insert(at, (&q.field, format!("{qp}.field")));
-                q.validate_at(&qp)?;
+                let at = fields.partition_point(|(f, _, _)| *f < q.field.as_str());
+                fields.insert(at, (&q.field, si, qi));
+                q.check(&qp)?;
             }
         }
         let c = &self.cadence;
+        let cadence = At::Key(&root, "cadence");
         if c.max_questions_per_login == 0 {
-            return Err(ConfigError::new(
-                "cadence.maxQuestionsPerLogin",
-                "must be at least 1",
-            ));
+            return Err(At::Key(&cadence, "maxQuestionsPerLogin").error(AT_LEAST_1));
         }
         if c.max_asks == 0 {
-            return Err(ConfigError::new("cadence.maxAsks", "must be at least 1"));
+            return Err(At::Key(&cadence, "maxAsks").error(AT_LEAST_1));
         }
         if !crate::i18n::is_valid_tag(&self.locale) {
-            return Err(ConfigError::new(
-                "locale",
-                format!("\"{}\" is not a BCP 47 language tag", self.locale),
-            ));
+            return Err(At::Key(&root, "locale")
+                .error(format!("\"{}\" is not a BCP 47 language tag", self.locale)));
         }
         // Only hex: see crate::colour::parse_hex_colour for why.
         if crate::colour::parse_hex_colour(&self.theme.accent).is_none() {
-            return Err(ConfigError::new(
-                "theme.accent",
-                "must be a colour like #2A5383 or #25A",
-            ));
+            return Err(At::Key(&At::Key(&root, "theme"), "accent")
+                .error("must be a colour like #2A5383 or #25A"));
         }
         Ok(())
     }
 }
+
+const EMPTY: &str = "must not be empty";
+const AT_LEAST_1: &str = "must be at least 1";
 
 impl User {
     /// Parses and validates a user (as passed to `identify`) from JSON text; error
@@ -159,21 +174,23 @@ impl User {
         if !value.is_object() {
             return Err(UserError::new("", "the user must be a JSON object"));
         }
-        let user: User = parse_value(value).map_err(user_error)?;
-        user.validate_at("")?;
+        let user = parse::user_at_root(&value)
+            .and_then(|user| user.check(&At::Root).map(|()| user))
+            .map_err(|e| user_error(*e))?;
         Ok(user)
     }
 
-    pub(super) fn validate_at(&self, at: &str) -> Result<(), UserError> {
+    /// `at` is the root for `identify`, `user` in a config.
+    fn check(&self, at: &At) -> Read<()> {
         if self.id.trim().is_empty() {
-            return Err(UserError::new(join(at, "id"), "must not be empty"));
+            return Err(At::Key(at, "id").error(EMPTY));
         }
         if !self.profile.is_object() {
-            return Err(UserError::new(join(at, "profile"), "must be an object"));
+            return Err(At::Key(at, "profile").error("must be an object"));
         }
         if let Some(hash) = &self.user_hash {
             if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(UserError::new(join(at, "userHash"), "must be a hex string"));
+                return Err(At::Key(at, "userHash").error("must be a hex string"));
             }
         }
         Ok(())
@@ -186,77 +203,60 @@ fn user_error(e: ConfigError) -> UserError {
 }
 
 impl Question {
-    fn validate_at(&self, qp: &str) -> Result<(), ConfigError> {
-        validate_text(&self.prompt, &format!("{qp}.prompt"))?;
+    fn check(&self, qp: &At) -> Read<()> {
+        validate_text(&self.prompt, &At::Key(qp, "prompt"))?;
         if let Some(why) = &self.why {
-            validate_text(why, &format!("{qp}.why"))?;
+            validate_text(why, &At::Key(qp, "why"))?;
         }
+        let options = At::Key(qp, "options");
         if self.kind.is_choice() {
             if self.options.is_empty() {
-                return Err(ConfigError::new(
-                    format!("{qp}.options"),
-                    "must not be empty",
-                ));
+                return Err(options.error(EMPTY));
             }
             for (oi, opt) in self.options.iter().enumerate() {
-                let op = format!("{qp}.options[{oi}]");
+                let op = At::Index(&options, oi);
+                let value = At::Key(&op, "value");
                 if opt.value.trim().is_empty() {
-                    return Err(ConfigError::new(format!("{op}.value"), "must not be empty"));
+                    return Err(value.error(EMPTY));
                 }
                 if let Some(first) = self.options[..oi].iter().position(|o| o.value == opt.value) {
-                    return Err(ConfigError::new(
-                        format!("{op}.value"),
-                        format!(
-                            "duplicate option value \"{}\" (also options[{first}])",
-                            opt.value
-                        ),
-                    ));
+                    return Err(value.error(format!(
+                        "duplicate option value \"{}\" (also options[{first}])",
+                        opt.value
+                    )));
                 }
-                validate_text(&opt.label, &format!("{op}.label"))?;
+                validate_text(&opt.label, &At::Key(&op, "label"))?;
             }
         } else {
             let kind = kind_name(self.kind);
             if !self.options.is_empty() {
-                return Err(ConfigError::new(
-                    format!("{qp}.options"),
-                    format!("only choice and multichoice questions have options, this is {kind}"),
-                ));
+                return Err(options.error(format!(
+                    "only choice and multichoice questions have options, this is {kind}"
+                )));
             }
             if self.allow_other {
-                return Err(ConfigError::new(
-                    format!("{qp}.allowOther"),
-                    format!(
-                        "only choice and multichoice questions allow \"Other\", this is {kind}"
-                    ),
-                ));
+                return Err(At::Key(qp, "allowOther").error(format!(
+                    "only choice and multichoice questions allow \"Other\", this is {kind}"
+                )));
             }
         }
         if !self.suggest.is_off() && self.kind != Kind::Text {
-            return Err(ConfigError::new(
-                format!("{qp}.suggest"),
-                format!(
-                    "only text questions take a suggestion, this is {}",
-                    kind_name(self.kind)
-                ),
-            ));
+            return Err(At::Key(qp, "suggest").error(format!(
+                "only text questions take a suggestion, this is {}",
+                kind_name(self.kind)
+            )));
         }
         if let Some(max) = self.max_length {
-            let mp = format!("{qp}.maxLength");
+            let mp = At::Key(qp, "maxLength");
             // maxLength limits typed text: text kinds, and the "Other" box of choices.
             if !(self.kind.is_text() || (self.kind.is_choice() && self.allow_other)) {
-                return Err(ConfigError::new(
-                    mp,
-                    format!(
-                        "only text kinds and choices with allowOther take maxLength, this is {}",
-                        kind_name(self.kind)
-                    ),
-                ));
+                return Err(mp.error(format!(
+                    "only text kinds and choices with allowOther take maxLength, this is {}",
+                    kind_name(self.kind)
+                )));
             }
             if !(1..=MAX_MAX_LENGTH).contains(&max) {
-                return Err(ConfigError::new(
-                    mp,
-                    format!("must be between 1 and {MAX_MAX_LENGTH}, got {max}"),
-                ));
+                return Err(mp.error(format!("must be between 1 and {MAX_MAX_LENGTH}, got {max}")));
             }
         }
         Ok(())
