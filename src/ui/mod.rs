@@ -11,6 +11,7 @@
 
 mod autofill;
 mod colour;
+mod el;
 mod live;
 mod view;
 

@@ -11,11 +11,12 @@ use trickle_core::config::{ColorScheme, Kind, Placement};
 use trickle_core::i18n::{Direction, Strings};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, Node};
-use yew::html::Scope;
+use yew::html::{onchange, oninput, Scope};
 use yew::prelude::*;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener, VTag};
 
 use super::autofill::input_attrs;
+use super::el::{self, button, click, el, fixed, fixed_el, input, list, maybe, text, Attrs};
 use super::live::Live;
 use super::{QuestionView, Screen, UiEvent};
 
@@ -28,6 +29,71 @@ const PROMPT_ID: &str = "t-p";
 const ERROR_ID: &str = "t-e";
 const WHY_ID: &str = "t-y";
 const OTHER_ID: &str = "t-o";
+
+// Fixed attribute lists, in the order `html!` gave them (class last). An
+// attribute that changes with the form (`aria-expanded`, `hidden`) picks one of two
+// lists: one attribute set or removed when it changes, as before.
+const HEADER: Attrs = &[("class", fixed("h"))];
+const PROGRESS: Attrs = &[("class", fixed("n"))];
+const HIDDEN: Attrs = &[("aria-hidden", fixed("true"))];
+const PROMPT: Attrs = &[
+    ("id", fixed(PROMPT_ID)),
+    ("dir", fixed("auto")),
+    ("class", fixed("q")),
+];
+const THANKS_PROMPT: Attrs = &[("id", fixed(PROMPT_ID)), ("class", fixed("q"))];
+const WHY_CLOSED: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("false")),
+    ("aria-controls", fixed(WHY_ID)),
+    ("class", fixed("w")),
+];
+const WHY_OPEN: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("true")),
+    ("aria-controls", fixed(WHY_ID)),
+    ("class", fixed("w")),
+];
+const WHY_HIDDEN: Attrs = &[
+    ("id", fixed(WHY_ID)),
+    ("dir", fixed("auto")),
+    ("hidden", fixed("hidden")),
+    ("class", fixed("y")),
+];
+const WHY_SHOWN: Attrs = &[
+    ("id", fixed(WHY_ID)),
+    ("dir", fixed("auto")),
+    ("class", fixed("y")),
+];
+const ANSWERS: Attrs = &[("class", fixed("a"))];
+const CHOICE: Attrs = &[("type", fixed("button")), ("class", fixed("c"))];
+const OPTION: Attrs = &[
+    ("type", fixed("button")),
+    ("dir", fixed("auto")),
+    ("class", fixed("c")),
+];
+const OTHER_CLOSED: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("false")),
+    ("class", fixed("c")),
+];
+const OTHER_OPEN: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("true")),
+    ("class", fixed("c")),
+];
+const OTHER_LABEL: Attrs = &[("for", fixed(OTHER_ID)), ("class", fixed("l"))];
+const GROUP: Attrs = &[
+    ("role", fixed("group")),
+    ("aria-labelledby", fixed(PROMPT_ID)),
+];
+const CHECK_LABEL: Attrs = &[("class", fixed("k"))];
+const CHECKBOX: Attrs = &[("type", fixed("checkbox"))];
+const OPTION_LABEL: Attrs = &[("dir", fixed("auto"))];
+const ERROR: Attrs = &[("id", fixed(ERROR_ID)), ("class", fixed("e"))];
+const SAVE: Attrs = &[("type", fixed("submit")), ("class", fixed("s"))];
+const FOOTER: Attrs = &[("class", fixed("f"))];
+const FOOT: Attrs = &[("type", fixed("button")), ("class", fixed("g"))];
 
 /// What every screen needs, fixed for the popup's lifetime.
 #[derive(Debug)]
@@ -362,14 +428,28 @@ fn header(
     onclick: Callback<MouseEvent>,
     close: NodeRef,
 ) -> Html {
-    html! {
-        <div class="h">
-            <p class="n">{ progress.unwrap_or_default() }</p>
-            <button type="button" class="x" aria-label={s.close} {onclick} ref={close}>
-                <span aria-hidden="true">{ "\u{d7}" }</span>
-            </button>
-        </div>
-    }
+    let close = el(
+        "button",
+        Attributes::Dynamic {
+            keys: &["type", "aria-label", "class"],
+            values: Box::new([
+                Some(fixed("button")),
+                Some(fixed(s.close)),
+                Some(fixed("x")),
+            ]),
+        },
+        click(onclick),
+        close,
+        vec![fixed_el("span", HIDDEN, text("\u{d7}"))],
+    );
+    fixed_el(
+        "div",
+        HEADER,
+        list(vec![
+            fixed_el("p", PROGRESS, text(progress.unwrap_or_default())),
+            close,
+        ]),
+    )
 }
 
 /// An emitter that lets one event through per screen: a double click or an
@@ -454,94 +534,172 @@ impl App {
         // would make it rebuild the text box, losing what was typed and the focus.
         let error = form
             .error
-            .map(|message| html! { <p id={ERROR_ID} class="e">{ message }</p> })
-            .unwrap_or_default();
-        let invalid = form.error.map(|_| "true");
-        let described = form.error.map(|_| ERROR_ID);
-        let max_length = q.max_chars().to_string();
-        let save = html! { <button type="submit" class="s">{ s.save }</button> };
+            .map_or_else(Html::default, |message| fixed_el("p", ERROR, text(message)));
+        let invalid = maybe(form.error.map(|_| "true"));
+        let described = maybe(form.error.map(|_| ERROR_ID));
+        let max_length = AttrValue::from(q.max_chars().to_string());
+        let save = fixed_el("button", SAVE, text(s.save));
         // The free-text box under "Other", named by a visible label.
-        let other_box = html! {
-            <>
-                <label for={OTHER_ID} class="l">{ s.other_label }</label>
-                <input ref={self.typed.clone()} id={OTHER_ID} class="b" type="text" autocomplete="off"
-                    maxlength={max_length.clone()} aria-invalid={invalid} aria-describedby={described}
-                    oninput={edited.clone()} />
-            </>
+        let other_box = || {
+            list(vec![
+                fixed_el("label", OTHER_LABEL, text(s.other_label)),
+                input(
+                    Attributes::Dynamic {
+                        keys: &[
+                            "id",
+                            "type",
+                            "autocomplete",
+                            "maxlength",
+                            "aria-invalid",
+                            "aria-describedby",
+                            "class",
+                        ],
+                        values: Box::new([
+                            Some(fixed(OTHER_ID)),
+                            Some(fixed("text")),
+                            Some(fixed("off")),
+                            Some(AttributeOrProperty::Attribute(max_length.clone())),
+                            invalid.clone(),
+                            described.clone(),
+                            Some(fixed("b")),
+                        ]),
+                    },
+                    None,
+                    Rc::new(oninput::Wrapper::new(edited.clone())),
+                    self.typed.clone(),
+                ),
+            ])
         };
 
         let controls = match q.kind {
             // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
             // usual (the session checks that a suggestion is on screen).
-            _ if guess.is_some() => html! {
-                <>
-                    <button type="button" class="c" onclick={emit.reform(|_: MouseEvent| UiEvent::Confirm)}>{ s.yes }</button>
-                    <button type="button" class="c" onclick={on(link, Act::RefuseGuess)}>{ s.no }</button>
-                </>
-            },
+            _ if guess.is_some() => list(vec![
+                button(
+                    CHOICE,
+                    emit.reform(|_: MouseEvent| UiEvent::Confirm),
+                    text(s.yes),
+                ),
+                button(CHOICE, on(link, Act::RefuseGuess), text(s.no)),
+            ]),
             Kind::Choice => {
-                let options = q.options.iter().map(|option| {
-                    let deliver = deliver.clone();
-                    let value = option.value.clone();
-                    let onclick = Callback::from(move |_: MouseEvent| deliver.emit((Value::Text(value.clone()), false)));
-                    html! { <button type="button" class="c" dir="auto" {onclick}>{ option.label.resolve(locale) }</button> }
+                let mut items: Vec<Html> = q
+                    .options
+                    .iter()
+                    .map(|option| {
+                        let deliver = deliver.clone();
+                        let value = option.value.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            deliver.emit((Value::Text(value.clone()), false))
+                        });
+                        button(
+                            OPTION,
+                            onclick,
+                            text(option.label.resolve(locale).to_owned()),
+                        )
+                    })
+                    .collect();
+                items.push(if q.allow_other {
+                    let toggle = if form.other { OTHER_OPEN } else { OTHER_CLOSED };
+                    list(vec![
+                        button(toggle, on(link, Act::ToggleOther), text(s.other)),
+                        if form.other {
+                            list(vec![el::form(onsubmit, vec![other_box(), error, save])])
+                        } else {
+                            Html::default()
+                        },
+                    ])
+                } else {
+                    Html::default()
                 });
-                html! {
-                    <>
-                        { for options }
-                        if q.allow_other {
-                            <button type="button" class="c" aria-expanded={bool_str(form.other)}
-                                onclick={on(link, Act::ToggleOther)}>
-                                { s.other }
-                            </button>
-                            if form.other {
-                                <form class="i" novalidate=true {onsubmit}>{ other_box }{ error }{ save }</form>
-                            }
-                        }
-                    </>
-                }
+                list(items)
             }
             Kind::Multichoice => {
-                let options = q.options.iter().enumerate().map(|(i, option)| {
-                    let checked = form.picked.binary_search(&i).is_ok();
-                    html! {
-                        <label class="k">
-                            <input type="checkbox" {checked} onchange={on(link, Act::Toggle(i))} />
-                            <span dir="auto">{ option.label.resolve(locale) }</span>
-                        </label>
-                    }
+                let checkbox = |checked: bool, label: Html, dir: Attrs, act: Act| {
+                    el(
+                        "label",
+                        Attributes::Static(CHECK_LABEL),
+                        None,
+                        NodeRef::default(),
+                        vec![
+                            input(
+                                Attributes::Static(CHECKBOX),
+                                Some(checked),
+                                Rc::new(onchange::Wrapper::new(on(link, act))),
+                                NodeRef::default(),
+                            ),
+                            fixed_el("span", dir, label),
+                        ],
+                    )
+                };
+                let mut items: Vec<Html> = q
+                    .options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, option)| {
+                        let checked = form.picked.binary_search(&i).is_ok();
+                        let label = text(option.label.resolve(locale).to_owned());
+                        checkbox(checked, label, OPTION_LABEL, Act::Toggle(i))
+                    })
+                    .collect();
+                items.push(if q.allow_other {
+                    list(vec![checkbox(
+                        form.other,
+                        text(s.other),
+                        &[],
+                        Act::ToggleOther,
+                    )])
+                } else {
+                    Html::default()
                 });
-                html! {
-                    <form class="i" novalidate=true {onsubmit}>
-                        <div role="group" aria-labelledby={PROMPT_ID}>
-                            { for options }
-                            if q.allow_other {
-                                <label class="k">
-                                    <input type="checkbox" checked={form.other} onchange={on(link, Act::ToggleOther)} />
-                                    <span>{ s.other }</span>
-                                </label>
-                            }
-                        </div>
-                        if form.other { { other_box } }
-                        { error }
-                        { save }
-                    </form>
-                }
+                el::form(
+                    onsubmit,
+                    vec![
+                        fixed_el("div", GROUP, list(items)),
+                        if form.other {
+                            list(vec![other_box()])
+                        } else {
+                            Html::default()
+                        },
+                        error,
+                        save,
+                    ],
+                )
             }
             Kind::Text | Kind::Email | Kind::Tel | Kind::Url | Kind::Number | Kind::Date => {
                 let attrs = input_attrs(q.kind, &q.field);
                 // A date picker has no length; every other box is capped like the core.
                 let maxlength = (q.kind != Kind::Date).then_some(max_length);
-                html! {
-                    <form class="i" novalidate=true {onsubmit}>
-                        <input ref={self.typed.clone()} class="b" type={attrs.kind} inputmode={attrs.inputmode}
-                            autocomplete={attrs.autocomplete} name={q.field.clone()} {maxlength}
-                            aria-labelledby={PROMPT_ID} aria-invalid={invalid} aria-describedby={described}
-                            oninput={edited} />
-                        { error }
-                        { save }
-                    </form>
-                }
+                let typed = input(
+                    Attributes::Dynamic {
+                        keys: &[
+                            "type",
+                            "inputmode",
+                            "autocomplete",
+                            "name",
+                            "maxlength",
+                            "aria-labelledby",
+                            "aria-invalid",
+                            "aria-describedby",
+                            "class",
+                        ],
+                        values: Box::new([
+                            Some(fixed(attrs.kind)),
+                            maybe(attrs.inputmode),
+                            Some(fixed(attrs.autocomplete)),
+                            Some(AttributeOrProperty::Attribute(q.field.clone().into())),
+                            maxlength.map(AttributeOrProperty::Attribute),
+                            Some(fixed(PROMPT_ID)),
+                            invalid,
+                            described,
+                            Some(fixed("b")),
+                        ]),
+                    },
+                    None,
+                    Rc::new(oninput::Wrapper::new(edited)),
+                    self.typed.clone(),
+                );
+                el::form(onsubmit, vec![typed, error, save])
             }
         };
 
@@ -563,34 +721,44 @@ impl App {
                     link.send_message(Act::ToggleWhy);
                 })
             };
-            html! {
-                <>
-                    <button type="button" class="w" aria-expanded={bool_str(form.why)} aria-controls={WHY_ID}
-                        {onclick}>
-                        { s.why_we_ask }
-                    </button>
-                    <p id={WHY_ID} class="y" dir="auto" hidden={!form.why}>{ text }</p>
-                </>
-            }
+            let (toggle, panel) = if form.why {
+                (WHY_OPEN, WHY_SHOWN)
+            } else {
+                (WHY_CLOSED, WHY_HIDDEN)
+            };
+            list(vec![
+                button(toggle, onclick, el::text(s.why_we_ask)),
+                fixed_el("p", panel, el::text(text.to_owned())),
+            ])
         });
         let prompt = match guess {
             Some(guess) => s.confirm(guess),
             None => q.prompt.resolve(locale).to_owned(),
         };
-        let body = html! {
-            <>
-                { header(s, progress, snooze.clone(), NodeRef::default()) }
-                <p id={PROMPT_ID} class="q" dir="auto">{ prompt }</p>
-                { why }
-                <div class="a" ref={self.answers.clone()}>{ controls }</div>
-                <div class="f">
+        let body = list(vec![
+            header(s, progress, snooze.clone(), NodeRef::default()),
+            fixed_el("p", PROMPT, text(prompt)),
+            why,
+            el(
+                "div",
+                Attributes::Static(ANSWERS),
+                None,
+                self.answers.clone(),
+                vec![controls],
+            ),
+            fixed_el(
+                "div",
+                FOOTER,
+                list(vec![
                     if q.declinable {
-                        <button type="button" class="g" onclick={decline}>{ s.prefer_not_to_say }</button>
-                    }
-                    <button type="button" class="g" onclick={snooze}>{ s.not_now }</button>
-                </div>
-            </>
-        };
+                        list(vec![button(FOOT, decline, text(s.prefer_not_to_say))])
+                    } else {
+                        Html::default()
+                    },
+                    button(FOOT, snooze, text(s.not_now)),
+                ]),
+            ),
+        ]);
         // Keyed by question: another question replaces the dialog's elements, so no
         // typed text or focus carries over from the last one.
         dialog(ctx, Some(&q.id), on_escape(emit, UiEvent::Snooze), body)
@@ -601,22 +769,11 @@ impl App {
     fn thanks(&self, ctx: &Ctx) -> Html {
         let emit = once(&ctx.on_event, Rc::clone(&self.sent));
         let dismiss = emit.reform(|_: MouseEvent| UiEvent::Dismissed);
-        let body = html! {
-            <>
-                { header(ctx.strings, None, dismiss, self.close.clone()) }
-                <p id={PROMPT_ID} class="q">{ ctx.strings.thanks }</p>
-            </>
-        };
+        let body = list(vec![
+            header(ctx.strings, None, dismiss, self.close.clone()),
+            fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
+        ]);
         dialog(ctx, None, on_escape(emit, UiEvent::Dismissed), body)
-    }
-}
-
-/// `aria-expanded` / `aria-pressed` values.
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
     }
 }
 
