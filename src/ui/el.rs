@@ -13,7 +13,8 @@
 use std::rc::Rc;
 
 use yew::html::{onclick, onsubmit};
-use yew::virtual_dom::{AttributeOrProperty, Attributes, Listener, VList, VTag, VText};
+use yew::virtual_dom::listeners::Listeners;
+use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener, VList, VTag, VText};
 use yew::{AttrValue, Callback, Html, MouseEvent, NodeRef, SubmitEvent};
 
 /// A fixed attribute list, in the order the element gets the attributes.
@@ -37,14 +38,36 @@ pub(crate) fn el(
     node_ref: NodeRef,
     children: Vec<Html>,
 ) -> Html {
-    let mut tag = VTag::new(name);
-    tag.set_attributes(attrs);
-    tag.node_ref = node_ref;
-    if listener.is_some() {
-        tag.set_listeners(Box::new([listener]));
-    }
-    tag.add_children(children);
-    tag.into()
+    let listeners = match listener {
+        Some(listener) => Listeners::Pending(Box::new([Some(listener)])),
+        None => Listeners::None,
+    };
+    keyed(name, None, attrs, listeners, node_ref, children)
+}
+
+/// An element with every part given.
+///
+/// Built with `VTag::__new_other`, the constructor `html!` itself expands to (hidden
+/// from Yew's docs, but the macro's output calls it from every crate, and Yew is
+/// pinned): `VTag::new` and `add_children` would bring `to_vlist_mut` and the tag
+/// name's lowercasing along.
+pub(crate) fn keyed(
+    name: &'static str,
+    key: Option<Key>,
+    attrs: Attributes,
+    listeners: Listeners,
+    node_ref: NodeRef,
+    children: Vec<Html>,
+) -> Html {
+    VTag::__new_other(
+        AttrValue::Static(name),
+        node_ref,
+        key,
+        attrs,
+        listeners,
+        VList::with_children(children, None).into(),
+    )
+    .into()
 }
 
 /// An element with fixed attributes, no listener and one child.
@@ -89,14 +112,15 @@ pub(crate) fn input(
     listener: Rc<dyn Listener>,
     node_ref: NodeRef,
 ) -> Html {
-    let mut tag = VTag::new("input");
-    tag.set_attributes(attrs);
-    tag.node_ref = node_ref;
-    if let Some(checked) = checked {
-        tag.set_checked(checked);
-    }
-    tag.set_listeners(Box::new([Some(listener)]));
-    tag.into()
+    VTag::__new_input(
+        None,
+        checked,
+        node_ref,
+        None,
+        attrs,
+        Listeners::Pending(Box::new([Some(listener)])),
+    )
+    .into()
 }
 
 /// A click listener.

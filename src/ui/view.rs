@@ -13,10 +13,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, Node};
 use yew::html::{onchange, oninput, Scope};
 use yew::prelude::*;
-use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener, VTag};
+use yew::virtual_dom::listeners::Listeners;
+use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener};
 
 use super::autofill::input_attrs;
-use super::el::{self, button, click, el, fixed, fixed_el, input, list, maybe, text, Attrs};
+use super::el::{self, button, click, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs};
 use super::live::Live;
 use super::{QuestionView, Screen, UiEvent};
 
@@ -387,24 +388,26 @@ fn dialog(
     // hand: `html!` turns a computed `class` into yew's `Classes` (an IndexSet),
     // and that code was 1.4 KB of the brotli'd wasm for this one attribute.
     let attribute = |value: AttrValue| Some(AttributeOrProperty::Attribute(value));
-    let mut div = VTag::new("div");
-    div.key = key.map(Key::from);
-    div.set_attributes(Attributes::Dynamic {
-        keys: &["class", "role", "aria-labelledby", "dir", "lang"],
-        values: Box::new([
-            attribute(class.into()),
-            attribute(AttrValue::Static("dialog")),
-            attribute(AttrValue::Static(PROMPT_ID)),
-            attribute(AttrValue::Static(ctx.dir.as_str())),
-            ctx.lang.clone().and_then(attribute),
-        ]),
-    });
-    div.set_listeners(Box::new([
-        Some(Rc::new(yew::html::onkeydown::Wrapper::new(onkeydown)) as Rc<dyn Listener>),
-        Some(Rc::new(yew::html::onfocusin::Wrapper::new(onfocusin))),
-    ]));
-    div.add_child(children);
-    div.into()
+    keyed(
+        "div",
+        key.map(Key::from),
+        Attributes::Dynamic {
+            keys: &["class", "role", "aria-labelledby", "dir", "lang"],
+            values: Box::new([
+                attribute(class.into()),
+                attribute(AttrValue::Static("dialog")),
+                attribute(AttrValue::Static(PROMPT_ID)),
+                attribute(AttrValue::Static(ctx.dir.as_str())),
+                ctx.lang.clone().and_then(attribute),
+            ]),
+        },
+        Listeners::Pending(Box::new([
+            Some(Rc::new(yew::html::onkeydown::Wrapper::new(onkeydown)) as Rc<dyn Listener>),
+            Some(Rc::new(yew::html::onfocusin::Wrapper::new(onfocusin))),
+        ])),
+        NodeRef::default(),
+        vec![children],
+    )
 }
 
 /// Escape inside the popup emits `event`. Only keydowns within the popup get here,
