@@ -466,6 +466,11 @@ fn once(on_event: &Callback<UiEvent>, sent: Rc<Cell<bool>>) -> Callback<UiEvent>
     })
 }
 
+/// A click that emits `event` (one closure type for every such button).
+fn send(emit: &Callback<UiEvent>, event: UiEvent) -> Callback<MouseEvent> {
+    emit.reform(move |_: MouseEvent| event.clone())
+}
+
 /// Focuses the element behind `node`, if it is rendered.
 fn focus(node: &NodeRef) {
     if let Some(el) = node.cast::<HtmlElement>() {
@@ -528,8 +533,8 @@ impl App {
             })
         };
         let edited = on(link, Act::Edited);
-        let snooze = emit.reform(|_: MouseEvent| UiEvent::Snooze);
-        let decline = emit.reform(|_: MouseEvent| UiEvent::Decline);
+        let snooze = send(&emit, UiEvent::Snooze);
+        let decline = send(&emit, UiEvent::Decline);
 
         let locale = ctx.locale.as_str();
         // Always one child node (an empty one without a refusal): Yew matches unkeyed
@@ -578,11 +583,7 @@ impl App {
             // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
             // usual (the session checks that a suggestion is on screen).
             _ if guess.is_some() => list(vec![
-                button(
-                    CHOICE,
-                    emit.reform(|_: MouseEvent| UiEvent::Confirm),
-                    text(s.yes),
-                ),
+                button(CHOICE, send(&emit, UiEvent::Confirm), text(s.yes)),
                 button(CHOICE, on(link, Act::RefuseGuess), text(s.no)),
             ]),
             Kind::Choice => {
@@ -771,7 +772,7 @@ impl App {
     /// [`THANKS_MS`] (the timer starts in `rendered`), or at once on Close or Escape.
     fn thanks(&self, ctx: &Ctx) -> Html {
         let emit = once(&ctx.on_event, Rc::clone(&self.sent));
-        let dismiss = emit.reform(|_: MouseEvent| UiEvent::Dismissed);
+        let dismiss = send(&emit, UiEvent::Dismissed);
         let body = list(vec![
             header(ctx.strings, None, dismiss, self.close.clone()),
             fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
