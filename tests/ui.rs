@@ -578,6 +578,36 @@ async fn prefer_not_to_say_declines_and_is_offered_only_when_declinable() {
 }
 
 #[wasm_bindgen_test]
+async fn the_same_question_keeps_its_form_and_the_next_question_starts_afresh() {
+    let mut h = Harness::en();
+    let first = question(json!({ "id": "q1", "kind": "email", "prompt": "Your email?" }));
+    h.show(view(first.clone(), 1, 2)).await;
+    let input = h.textbox("Your email?").unwrap();
+    h.type_into(&input, "not-an-email").await;
+    h.click("Save").await;
+    assert!(h.find(".e").is_some(), "refused in place");
+
+    // The same question again (here with another progress hint): what was typed
+    // and the refusal stay.
+    h.show(view(first, 1, 3)).await;
+    assert_eq!(h.textbox("Your email?").unwrap().value(), "not-an-email");
+    assert!(h.find(".e").is_some());
+
+    // The next question of the same kind: an empty box, no refusal, and its
+    // answer gets through (one event per screen, not per popup).
+    let second = question(json!({ "id": "q2", "kind": "email", "prompt": "Your work email?" }));
+    h.show(view(second, 2, 3)).await;
+    let input = h.textbox("Your work email?").unwrap();
+    assert_eq!(input.value(), "");
+    assert!(h.find(".e").is_none());
+    assert!(!input.has_attribute("aria-invalid"));
+    h.type_into(&input, "ada@example.com").await;
+    h.click("Save").await;
+    assert_eq!(h.events(), vec![answer(s("ada@example.com"), false)]);
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
 async fn not_now_and_close_snooze() {
     for name in ["Not now", "Close"] {
         let mut h = Harness::en();

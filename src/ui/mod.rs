@@ -11,6 +11,7 @@
 
 mod autofill;
 mod colour;
+mod el;
 mod live;
 mod view;
 
@@ -228,7 +229,7 @@ impl Popup {
             return;
         }
         // Whether focus is inside the popup now, before the old controls go: see
-        // `view::Ask` for why focus follows only then.
+        // `view::App::rendered` for why focus follows only then.
         let refocus = self.shadow.active_element().is_some();
         let live = &self.ctx.live;
         match &screen {

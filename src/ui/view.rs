@@ -11,10 +11,13 @@ use trickle_core::config::{ColorScheme, Kind, Placement};
 use trickle_core::i18n::{Direction, Strings};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, HtmlInputElement, Node};
+use yew::html::{onchange, oninput, Scope};
 use yew::prelude::*;
-use yew::virtual_dom::{AttributeOrProperty, Attributes, Listener, VTag};
+use yew::virtual_dom::listeners::Listeners;
+use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener};
 
 use super::autofill::input_attrs;
+use super::el::{self, button, click, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs};
 use super::live::Live;
 use super::{QuestionView, Screen, UiEvent};
 
@@ -27,6 +30,71 @@ const PROMPT_ID: &str = "t-p";
 const ERROR_ID: &str = "t-e";
 const WHY_ID: &str = "t-y";
 const OTHER_ID: &str = "t-o";
+
+// Fixed attribute lists, in the order `html!` gave them (class last). An
+// attribute that changes with the form (`aria-expanded`, `hidden`) picks one of two
+// lists: one attribute set or removed when it changes, as before.
+const HEADER: Attrs = &[("class", fixed("h"))];
+const PROGRESS: Attrs = &[("class", fixed("n"))];
+const HIDDEN: Attrs = &[("aria-hidden", fixed("true"))];
+const PROMPT: Attrs = &[
+    ("id", fixed(PROMPT_ID)),
+    ("dir", fixed("auto")),
+    ("class", fixed("q")),
+];
+const THANKS_PROMPT: Attrs = &[("id", fixed(PROMPT_ID)), ("class", fixed("q"))];
+const WHY_CLOSED: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("false")),
+    ("aria-controls", fixed(WHY_ID)),
+    ("class", fixed("w")),
+];
+const WHY_OPEN: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("true")),
+    ("aria-controls", fixed(WHY_ID)),
+    ("class", fixed("w")),
+];
+const WHY_HIDDEN: Attrs = &[
+    ("id", fixed(WHY_ID)),
+    ("dir", fixed("auto")),
+    ("hidden", fixed("hidden")),
+    ("class", fixed("y")),
+];
+const WHY_SHOWN: Attrs = &[
+    ("id", fixed(WHY_ID)),
+    ("dir", fixed("auto")),
+    ("class", fixed("y")),
+];
+const ANSWERS: Attrs = &[("class", fixed("a"))];
+const CHOICE: Attrs = &[("type", fixed("button")), ("class", fixed("c"))];
+const OPTION: Attrs = &[
+    ("type", fixed("button")),
+    ("dir", fixed("auto")),
+    ("class", fixed("c")),
+];
+const OTHER_CLOSED: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("false")),
+    ("class", fixed("c")),
+];
+const OTHER_OPEN: Attrs = &[
+    ("type", fixed("button")),
+    ("aria-expanded", fixed("true")),
+    ("class", fixed("c")),
+];
+const OTHER_LABEL: Attrs = &[("for", fixed(OTHER_ID)), ("class", fixed("l"))];
+const GROUP: Attrs = &[
+    ("role", fixed("group")),
+    ("aria-labelledby", fixed(PROMPT_ID)),
+];
+const CHECK_LABEL: Attrs = &[("class", fixed("k"))];
+const CHECKBOX: Attrs = &[("type", fixed("checkbox"))];
+const OPTION_LABEL: Attrs = &[("dir", fixed("auto"))];
+const ERROR: Attrs = &[("id", fixed(ERROR_ID)), ("class", fixed("e"))];
+const SAVE: Attrs = &[("type", fixed("submit")), ("class", fixed("s"))];
+const FOOTER: Attrs = &[("class", fixed("f"))];
+const FOOT: Attrs = &[("type", fixed("button")), ("class", fixed("g"))];
 
 /// What every screen needs, fixed for the popup's lifetime.
 #[derive(Debug)]
@@ -63,17 +131,130 @@ pub(crate) struct AppProps {
 }
 
 /// The popup's root: nothing, a question, or the thank-you.
-#[component]
-pub(crate) fn App(props: &AppProps) -> Html {
-    let ctx = props.ctx.clone();
-    let refocus = props.refocus;
-    match &props.screen {
-        Screen::Hidden => html! {},
-        // Keyed by question: a new question starts with a fresh form state.
-        Screen::Question(view) => html! {
-            <Ask key={view.question.id.as_str()} view={view.clone()} {ctx} {refocus} />
-        },
-        Screen::Thanks => html! { <Thanks {ctx} {refocus} /> },
+///
+/// One struct component for every screen, each screen drawn by a plain function
+/// ([`App::ask`], [`App::thanks`]): a component type or hook instantiates Yew's
+/// generic lifecycle code again, and a function component per screen with its
+/// hooks (reducer, memo, effects, node refs) cost more wasm than this state held in
+/// one place. What a screen keeps (the form, the one-event latch, the refs, the
+/// thank-you timer) is replaced when another screen starts, which is what a keyed
+/// component per question gave: a new question starts with a fresh form.
+#[derive(Debug)]
+pub(crate) struct App {
+    form: Form,
+    /// Set once the screen has emitted its event (see [`once`]).
+    sent: Rc<Cell<bool>>,
+    /// The question's answer controls (focus moves to the first one).
+    answers: NodeRef,
+    /// The text box the submitted text is read from.
+    typed: NodeRef,
+    /// The thank-you's Close button.
+    close: NodeRef,
+    /// The thank-you's dismissal; dropping it (another screen, or the app
+    /// destroyed) cancels it.
+    timer: Option<Timeout>,
+    /// `(form.other, form.refused)` at the last render: a change reveals a text box.
+    revealed: (bool, bool),
+    /// The screen has not been rendered yet: its first-render work is due.
+    fresh: bool,
+}
+
+impl App {
+    fn new() -> App {
+        App {
+            form: Form::default(),
+            sent: Rc::default(),
+            answers: NodeRef::default(),
+            typed: NodeRef::default(),
+            close: NodeRef::default(),
+            timer: None,
+            revealed: (false, false),
+            fresh: true,
+        }
+    }
+}
+
+/// Whether showing `next` after `shown` keeps the screen's state: the same question
+/// (say, with another progress hint) keeps what was typed; any other change starts
+/// afresh.
+fn continues(shown: &Screen, next: &Screen) -> bool {
+    match (shown, next) {
+        (Screen::Question(a), Screen::Question(b)) => a.question.id == b.question.id,
+        (Screen::Thanks, Screen::Thanks) | (Screen::Hidden, Screen::Hidden) => true,
+        _ => false,
+    }
+}
+
+impl Component for App {
+    type Message = Act;
+    type Properties = AppProps;
+
+    fn create(_: &Context<Self>) -> Self {
+        App::new()
+    }
+
+    fn update(&mut self, _: &Context<Self>, act: Act) -> bool {
+        let next = self.form.next(act);
+        // An unchanged form (typing without a refusal shown) skips the re-render.
+        if next == self.form {
+            return false;
+        }
+        self.form = next;
+        true
+    }
+
+    fn changed(&mut self, context: &Context<Self>, old: &AppProps) -> bool {
+        if !continues(&old.screen, &context.props().screen) {
+            *self = App::new();
+        }
+        true
+    }
+
+    fn view(&self, context: &Context<Self>) -> Html {
+        let props = context.props();
+        match &props.screen {
+            Screen::Hidden => Html::default(),
+            Screen::Question(view) => self.ask(context.link(), &props.ctx, view),
+            Screen::Thanks => self.thanks(&props.ctx),
+        }
+    }
+
+    fn rendered(&mut self, context: &Context<Self>, _first_render: bool) {
+        let props = context.props();
+        // Appearing never moves focus: someone reading or typing on the page keeps
+        // their place. Only when focus was already inside the popup (they just
+        // answered the previous question with the keyboard, or clicked in it) does
+        // it move to the new screen's first control; otherwise it would fall back to
+        // the page's body when the old control disappeared, and a keyboard user
+        // would have to find the popup again.
+        if std::mem::take(&mut self.fresh) {
+            match &props.screen {
+                Screen::Hidden => {}
+                Screen::Question(_) if props.refocus => focus_first(&self.answers),
+                Screen::Question(_) => {}
+                Screen::Thanks => {
+                    if props.refocus {
+                        focus(&self.close);
+                    }
+                    let emit = once(&props.ctx.on_event, Rc::clone(&self.sent));
+                    self.timer = Some(Timeout::new(THANKS_MS, move || {
+                        emit.emit(UiEvent::Dismissed)
+                    }));
+                }
+            }
+        }
+        // Revealing "Other", or the text box after "No" on a suggestion, is the
+        // user's own action inside the popup: take them to the text box it revealed.
+        if let Screen::Question(view) = &props.screen {
+            let revealed = (self.form.other, self.form.refused);
+            if revealed != self.revealed {
+                self.revealed = revealed;
+                let (other, refused) = revealed;
+                if (other && view.question.kind == Kind::Choice) || refused {
+                    focus(&self.typed);
+                }
+            }
+        }
     }
 }
 
@@ -163,23 +344,14 @@ impl Form {
     }
 }
 
-impl Reducible for Form {
-    type Action = Act;
-
-    fn reduce(self: Rc<Self>, act: Act) -> Rc<Self> {
-        let next = self.next(act);
-        // Returning the same Rc skips a re-render (typing without an error shown).
-        if next == *self {
-            self
-        } else {
-            Rc::new(next)
-        }
-    }
-}
-
 /// The dialog element shared by every screen: corner, scheme, direction, language,
 /// named by the element with id `t-p`, and Escape inside it.
-fn dialog(ctx: &Ctx, onkeydown: Callback<KeyboardEvent>, children: Html) -> Html {
+fn dialog(
+    ctx: &Ctx,
+    key: Option<&str>,
+    onkeydown: Callback<KeyboardEvent>,
+    children: Html,
+) -> Html {
     let corner = match ctx.placement {
         Placement::BottomRight => "br",
         Placement::BottomLeft => "bl",
@@ -216,23 +388,26 @@ fn dialog(ctx: &Ctx, onkeydown: Callback<KeyboardEvent>, children: Html) -> Html
     // hand: `html!` turns a computed `class` into yew's `Classes` (an IndexSet),
     // and that code was 1.4 KB of the brotli'd wasm for this one attribute.
     let attribute = |value: AttrValue| Some(AttributeOrProperty::Attribute(value));
-    let mut div = VTag::new("div");
-    div.set_attributes(Attributes::Dynamic {
-        keys: &["class", "role", "aria-labelledby", "dir", "lang"],
-        values: Box::new([
-            attribute(class.into()),
-            attribute(AttrValue::Static("dialog")),
-            attribute(AttrValue::Static(PROMPT_ID)),
-            attribute(AttrValue::Static(ctx.dir.as_str())),
-            ctx.lang.clone().and_then(attribute),
-        ]),
-    });
-    div.set_listeners(Box::new([
-        Some(Rc::new(yew::html::onkeydown::Wrapper::new(onkeydown)) as Rc<dyn Listener>),
-        Some(Rc::new(yew::html::onfocusin::Wrapper::new(onfocusin))),
-    ]));
-    div.add_child(children);
-    div.into()
+    keyed(
+        "div",
+        key.map(Key::from),
+        Attributes::Dynamic {
+            keys: &["class", "role", "aria-labelledby", "dir", "lang"],
+            values: Box::new([
+                attribute(class.into()),
+                attribute(AttrValue::Static("dialog")),
+                attribute(AttrValue::Static(PROMPT_ID)),
+                attribute(AttrValue::Static(ctx.dir.as_str())),
+                ctx.lang.clone().and_then(attribute),
+            ]),
+        },
+        Listeners::Pending(Box::new([
+            Some(Rc::new(yew::html::onkeydown::Wrapper::new(onkeydown)) as Rc<dyn Listener>),
+            Some(Rc::new(yew::html::onfocusin::Wrapper::new(onfocusin))),
+        ])),
+        NodeRef::default(),
+        vec![children],
+    )
 }
 
 /// Escape inside the popup emits `event`. Only keydowns within the popup get here,
@@ -256,14 +431,28 @@ fn header(
     onclick: Callback<MouseEvent>,
     close: NodeRef,
 ) -> Html {
-    html! {
-        <div class="h">
-            <p class="n">{ progress.unwrap_or_default() }</p>
-            <button type="button" class="x" aria-label={s.close} {onclick} ref={close}>
-                <span aria-hidden="true">{ "\u{d7}" }</span>
-            </button>
-        </div>
-    }
+    let close = el(
+        "button",
+        Attributes::Dynamic {
+            keys: &["type", "aria-label", "class"],
+            values: Box::new([
+                Some(fixed("button")),
+                Some(fixed(s.close)),
+                Some(fixed("x")),
+            ]),
+        },
+        click(onclick),
+        close,
+        vec![fixed_el("span", HIDDEN, text("\u{d7}"))],
+    );
+    fixed_el(
+        "div",
+        HEADER,
+        list(vec![
+            fixed_el("p", PROGRESS, text(progress.unwrap_or_default())),
+            close,
+        ]),
+    )
 }
 
 /// An emitter that lets one event through per screen: a double click or an
@@ -277,6 +466,18 @@ fn once(on_event: &Callback<UiEvent>, sent: Rc<Cell<bool>>) -> Callback<UiEvent>
     })
 }
 
+/// A click that emits `event` (one closure type for every such button).
+fn send(emit: &Callback<UiEvent>, event: UiEvent) -> Callback<MouseEvent> {
+    emit.reform(move |_: MouseEvent| event.clone())
+}
+
+/// Focuses the element behind `node`, if it is rendered.
+fn focus(node: &NodeRef) {
+    if let Some(el) = node.cast::<HtmlElement>() {
+        let _ = el.focus();
+    }
+}
+
 /// Focuses the first control inside `container`, if it is rendered.
 fn focus_first(container: &NodeRef) {
     let first = container
@@ -287,293 +488,302 @@ fn focus_first(container: &NodeRef) {
     }
 }
 
-#[derive(Debug, PartialEq, Properties)]
-struct AskProps {
-    view: QuestionView,
-    ctx: Rc<Ctx>,
-    refocus: bool,
-}
+impl App {
+    /// One question: prompt, optional why, the answer controls of its kind, refusal
+    /// message, and "Prefer not to say" / "Not now".
+    fn ask(&self, link: &Scope<App>, ctx: &Ctx, view: &QuestionView) -> Html {
+        let q = &view.question;
+        let s = ctx.strings;
+        let form = &self.form;
+        // Confirm instead of ask, until the user says "No".
+        let guess = view.suggestion.as_deref().filter(|_| !form.refused);
+        let emit = once(&ctx.on_event, Rc::clone(&self.sent));
 
-/// One question: prompt, optional why, the answer controls of its kind, refusal
-/// message, and "Prefer not to say" / "Not now".
-#[component]
-fn Ask(props: &AskProps) -> Html {
-    let AskProps { view, ctx, refocus } = props;
-    let q = &view.question;
-    let s = ctx.strings;
-    let form = use_reducer(Form::default);
-    // Confirm instead of ask, until the user says "No".
-    let guess = view.suggestion.as_deref().filter(|_| !form.refused);
-    let answers = use_node_ref();
-    let typed = use_node_ref();
-    let sent = use_memo((), |_| Cell::new(false));
-    let emit = once(&ctx.on_event, sent);
-
-    // Appearing never moves focus: someone reading or typing on the page keeps
-    // their place. Only when focus was already inside the popup (they just
-    // answered the previous question with the keyboard, or clicked in it) does it
-    // move to the new question's first answer control; otherwise it would fall
-    // back to the page's body when the old control disappeared, and a keyboard user
-    // would have to find the popup again.
-    {
-        let answers = answers.clone();
-        let refocus = *refocus;
-        use_effect_with((), move |_| {
-            if refocus {
-                focus_first(&answers);
-            }
-        });
-    }
-    // Revealing "Other", or the text box after "No" on a suggestion, is the user's
-    // own action inside the popup: take them to the text box it revealed.
-    {
-        let typed = typed.clone();
-        let choice = q.kind == Kind::Choice;
-        use_effect_with((form.other, form.refused), move |&(other, refused)| {
-            if (other && choice) || refused {
-                if let Some(input) = typed.cast::<HtmlElement>() {
-                    let _ = input.focus();
-                }
-            }
-        });
-    }
-
-    // Validates through the core; a refused value stays in place with a message
-    // (shown, linked with aria-describedby, and announced) and nothing is emitted.
-    let deliver = {
-        let q = q.clone();
-        let emit = emit.clone();
-        let form = form.dispatcher();
-        let live = ctx.live.clone();
-        Callback::from(
-            move |(value, other): (Value, bool)| match check_value(&q, &value, other) {
-                Ok(value) => emit.emit(UiEvent::Answer { value, other }),
-                Err(err) => {
-                    let message = err.message(s);
-                    live.say(message.to_owned());
-                    form.dispatch(Act::Refuse(message));
-                }
-            },
-        )
-    };
-    let onsubmit = {
-        let deliver = deliver.clone();
-        let typed = typed.clone();
-        let kind = q.kind;
-        let values: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
-        let state = (*form).clone();
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            let text = typed
-                .cast::<HtmlInputElement>()
-                .map(|i| i.value())
-                .unwrap_or_default();
-            deliver.emit(state.submitted(kind, &values, text));
-        })
-    };
-    let edited = on(&form, Act::Edited);
-    let snooze = emit.reform(|_: MouseEvent| UiEvent::Snooze);
-    let decline = emit.reform(|_: MouseEvent| UiEvent::Decline);
-
-    let locale = ctx.locale.as_str();
-    // Always one child node (an empty one without a refusal): Yew matches unkeyed
-    // children from the end, so a child that comes and goes before the Save button
-    // would make it rebuild the text box, losing what was typed and the focus.
-    let error = form
-        .error
-        .map(|message| html! { <p id={ERROR_ID} class="e">{ message }</p> })
-        .unwrap_or_default();
-    let invalid = form.error.map(|_| "true");
-    let described = form.error.map(|_| ERROR_ID);
-    let max_length = q.max_chars().to_string();
-    let save = html! { <button type="submit" class="s">{ s.save }</button> };
-    // The free-text box under "Other", named by a visible label.
-    let other_box = html! {
-        <>
-            <label for={OTHER_ID} class="l">{ s.other_label }</label>
-            <input ref={typed.clone()} id={OTHER_ID} class="b" type="text" autocomplete="off"
-                maxlength={max_length.clone()} aria-invalid={invalid} aria-describedby={described}
-                oninput={edited.clone()} />
-        </>
-    };
-
-    let controls = match q.kind {
-        // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
-        // usual (the session checks that a suggestion is on screen).
-        _ if guess.is_some() => html! {
-            <>
-                <button type="button" class="c" onclick={emit.reform(|_: MouseEvent| UiEvent::Confirm)}>{ s.yes }</button>
-                <button type="button" class="c" onclick={on(&form, Act::RefuseGuess)}>{ s.no }</button>
-            </>
-        },
-        Kind::Choice => {
-            let options = q.options.iter().map(|option| {
-                let deliver = deliver.clone();
-                let value = option.value.clone();
-                let onclick = Callback::from(move |_: MouseEvent| deliver.emit((Value::Text(value.clone()), false)));
-                html! { <button type="button" class="c" dir="auto" {onclick}>{ option.label.resolve(locale) }</button> }
-            });
-            html! {
-                <>
-                    { for options }
-                    if q.allow_other {
-                        <button type="button" class="c" aria-expanded={bool_str(form.other)}
-                            onclick={on(&form, Act::ToggleOther)}>
-                            { s.other }
-                        </button>
-                        if form.other {
-                            <form class="i" novalidate=true {onsubmit}>{ other_box }{ error }{ save }</form>
-                        }
-                    }
-                </>
-            }
-        }
-        Kind::Multichoice => {
-            let options = q.options.iter().enumerate().map(|(i, option)| {
-                let checked = form.picked.binary_search(&i).is_ok();
-                html! {
-                    <label class="k">
-                        <input type="checkbox" {checked} onchange={on(&form, Act::Toggle(i))} />
-                        <span dir="auto">{ option.label.resolve(locale) }</span>
-                    </label>
-                }
-            });
-            html! {
-                <form class="i" novalidate=true {onsubmit}>
-                    <div role="group" aria-labelledby={PROMPT_ID}>
-                        { for options }
-                        if q.allow_other {
-                            <label class="k">
-                                <input type="checkbox" checked={form.other} onchange={on(&form, Act::ToggleOther)} />
-                                <span>{ s.other }</span>
-                            </label>
-                        }
-                    </div>
-                    if form.other { { other_box } }
-                    { error }
-                    { save }
-                </form>
-            }
-        }
-        Kind::Text | Kind::Email | Kind::Tel | Kind::Url | Kind::Number | Kind::Date => {
-            let attrs = input_attrs(q.kind, &q.field);
-            // A date picker has no length; every other box is capped like the core.
-            let maxlength = (q.kind != Kind::Date).then_some(max_length);
-            html! {
-                <form class="i" novalidate=true {onsubmit}>
-                    <input ref={typed} class="b" type={attrs.kind} inputmode={attrs.inputmode}
-                        autocomplete={attrs.autocomplete} name={q.field.clone()} {maxlength}
-                        aria-labelledby={PROMPT_ID} aria-invalid={invalid} aria-describedby={described}
-                        oninput={edited} />
-                    { error }
-                    { save }
-                </form>
-            }
-        }
-    };
-
-    let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
-    let why = q.why.as_ref().map_or_else(Html::default, |why| {
-        let text = why.resolve(locale);
-        // A disclosure button (reachable by Tab, Enter or Space opens it); the text
-        // it reveals is also said in the live region, because a screen reader does
-        // not read out content that merely appears after the button.
-        let onclick = {
-            let toggle = form.dispatcher();
+        // Validates through the core; a refused value stays in place with a message
+        // (shown, linked with aria-describedby, and announced) and nothing is emitted.
+        let deliver = {
+            let q = q.clone();
+            let emit = emit.clone();
+            let link = link.clone();
             let live = ctx.live.clone();
-            let open = form.why;
-            let text = text.to_owned();
-            Callback::from(move |_: MouseEvent| {
-                if !open {
-                    live.say(text.clone());
+            Callback::from(move |(value, other): (Value, bool)| {
+                match check_value(&q, &value, other) {
+                    Ok(value) => emit.emit(UiEvent::Answer { value, other }),
+                    Err(err) => {
+                        let message = err.message(s);
+                        live.say(message.to_owned());
+                        link.send_message(Act::Refuse(message));
+                    }
                 }
-                toggle.dispatch(Act::ToggleWhy);
             })
         };
-        html! {
-            <>
-                <button type="button" class="w" aria-expanded={bool_str(form.why)} aria-controls={WHY_ID}
-                    {onclick}>
-                    { s.why_we_ask }
-                </button>
-                <p id={WHY_ID} class="y" dir="auto" hidden={!form.why}>{ text }</p>
-            </>
-        }
-    });
-    let prompt = match guess {
-        Some(guess) => s.confirm(guess),
-        None => q.prompt.resolve(locale).to_owned(),
-    };
-    let body = html! {
-        <>
-            { header(s, progress, snooze.clone(), NodeRef::default()) }
-            <p id={PROMPT_ID} class="q" dir="auto">{ prompt }</p>
-            { why }
-            <div class="a" ref={answers}>{ controls }</div>
-            <div class="f">
-                if q.declinable {
-                    <button type="button" class="g" onclick={decline}>{ s.prefer_not_to_say }</button>
-                }
-                <button type="button" class="g" onclick={snooze}>{ s.not_now }</button>
-            </div>
-        </>
-    };
-    dialog(ctx, on_escape(emit, UiEvent::Snooze), body)
-}
+        let onsubmit = {
+            let deliver = deliver.clone();
+            let typed = self.typed.clone();
+            let kind = q.kind;
+            let values: Vec<String> = q.options.iter().map(|o| o.value.clone()).collect();
+            let state = form.clone();
+            Callback::from(move |e: SubmitEvent| {
+                e.prevent_default();
+                let text = typed
+                    .cast::<HtmlInputElement>()
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                deliver.emit(state.submitted(kind, &values, text));
+            })
+        };
+        let edited = on(link, Act::Edited);
+        let snooze = send(&emit, UiEvent::Snooze);
+        let decline = send(&emit, UiEvent::Decline);
 
-#[derive(Debug, PartialEq, Properties)]
-struct ThanksProps {
-    ctx: Rc<Ctx>,
-    refocus: bool,
-}
+        let locale = ctx.locale.as_str();
+        // Always one child node (an empty one without a refusal): Yew matches unkeyed
+        // children from the end, so a child that comes and goes before the Save button
+        // would make it rebuild the text box, losing what was typed and the focus.
+        let error = form
+            .error
+            .map_or_else(Html::default, |message| fixed_el("p", ERROR, text(message)));
+        let invalid = maybe(form.error.map(|_| "true"));
+        let described = maybe(form.error.map(|_| ERROR_ID));
+        let max_length = AttrValue::from(q.max_chars().to_string());
+        let save = fixed_el("button", SAVE, text(s.save));
+        // The free-text box under "Other", named by a visible label.
+        let other_box = || {
+            list(vec![
+                fixed_el("label", OTHER_LABEL, text(s.other_label)),
+                input(
+                    Attributes::Dynamic {
+                        keys: &[
+                            "id",
+                            "type",
+                            "autocomplete",
+                            "maxlength",
+                            "aria-invalid",
+                            "aria-describedby",
+                            "class",
+                        ],
+                        values: Box::new([
+                            Some(fixed(OTHER_ID)),
+                            Some(fixed("text")),
+                            Some(fixed("off")),
+                            Some(AttributeOrProperty::Attribute(max_length.clone())),
+                            invalid.clone(),
+                            described.clone(),
+                            Some(fixed("b")),
+                        ]),
+                    },
+                    None,
+                    Rc::new(oninput::Wrapper::new(edited.clone())),
+                    self.typed.clone(),
+                ),
+            ])
+        };
 
-/// The short thank-you after the last question; asks to be dismissed after
-/// [`THANKS_MS`], or at once on Close or Escape.
-#[component]
-fn Thanks(props: &ThanksProps) -> Html {
-    let ctx = &props.ctx;
-    let sent = use_memo((), |_| Cell::new(false));
-    let emit = once(&ctx.on_event, sent);
-    let close = use_node_ref();
-    {
-        let emit = emit.clone();
-        let close = close.clone();
-        let refocus = props.refocus;
-        use_effect_with((), move |_| {
-            // Same rule as for questions: focus follows only someone already inside.
-            if refocus {
-                if let Some(button) = close.cast::<HtmlElement>() {
-                    let _ = button.focus();
-                }
+        let controls = match q.kind {
+            // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
+            // usual (the session checks that a suggestion is on screen).
+            _ if guess.is_some() => list(vec![
+                button(CHOICE, send(&emit, UiEvent::Confirm), text(s.yes)),
+                button(CHOICE, on(link, Act::RefuseGuess), text(s.no)),
+            ]),
+            Kind::Choice => {
+                let mut items: Vec<Html> = q
+                    .options
+                    .iter()
+                    .map(|option| {
+                        let deliver = deliver.clone();
+                        let value = option.value.clone();
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            deliver.emit((Value::Text(value.clone()), false))
+                        });
+                        button(
+                            OPTION,
+                            onclick,
+                            text(option.label.resolve(locale).to_owned()),
+                        )
+                    })
+                    .collect();
+                items.push(if q.allow_other {
+                    let toggle = if form.other { OTHER_OPEN } else { OTHER_CLOSED };
+                    list(vec![
+                        button(toggle, on(link, Act::ToggleOther), text(s.other)),
+                        if form.other {
+                            list(vec![el::form(onsubmit, vec![other_box(), error, save])])
+                        } else {
+                            Html::default()
+                        },
+                    ])
+                } else {
+                    Html::default()
+                });
+                list(items)
             }
-            // Dropped (cancelled) when the thank-you unmounts, e.g. on destroy().
-            let timer = Timeout::new(THANKS_MS, move || emit.emit(UiEvent::Dismissed));
-            move || drop(timer)
-        });
-    }
-    let dismiss = emit.reform(|_: MouseEvent| UiEvent::Dismissed);
-    let body = html! {
-        <>
-            { header(ctx.strings, None, dismiss, close) }
-            <p id={PROMPT_ID} class="q">{ ctx.strings.thanks }</p>
-        </>
-    };
-    dialog(ctx, on_escape(emit, UiEvent::Dismissed), body)
-}
+            Kind::Multichoice => {
+                let checkbox = |checked: bool, label: Html, dir: Attrs, act: Act| {
+                    el(
+                        "label",
+                        Attributes::Static(CHECK_LABEL),
+                        None,
+                        NodeRef::default(),
+                        vec![
+                            input(
+                                Attributes::Static(CHECKBOX),
+                                Some(checked),
+                                Rc::new(onchange::Wrapper::new(on(link, act))),
+                                NodeRef::default(),
+                            ),
+                            fixed_el("span", dir, label),
+                        ],
+                    )
+                };
+                let mut items: Vec<Html> = q
+                    .options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, option)| {
+                        let checked = form.picked.binary_search(&i).is_ok();
+                        let label = text(option.label.resolve(locale).to_owned());
+                        checkbox(checked, label, OPTION_LABEL, Act::Toggle(i))
+                    })
+                    .collect();
+                items.push(if q.allow_other {
+                    list(vec![checkbox(
+                        form.other,
+                        text(s.other),
+                        &[],
+                        Act::ToggleOther,
+                    )])
+                } else {
+                    Html::default()
+                });
+                el::form(
+                    onsubmit,
+                    vec![
+                        fixed_el("div", GROUP, list(items)),
+                        if form.other {
+                            list(vec![other_box()])
+                        } else {
+                            Html::default()
+                        },
+                        error,
+                        save,
+                    ],
+                )
+            }
+            Kind::Text | Kind::Email | Kind::Tel | Kind::Url | Kind::Number | Kind::Date => {
+                let attrs = input_attrs(q.kind, &q.field);
+                // A date picker has no length; every other box is capped like the core.
+                let maxlength = (q.kind != Kind::Date).then_some(max_length);
+                let typed = input(
+                    Attributes::Dynamic {
+                        keys: &[
+                            "type",
+                            "inputmode",
+                            "autocomplete",
+                            "name",
+                            "maxlength",
+                            "aria-labelledby",
+                            "aria-invalid",
+                            "aria-describedby",
+                            "class",
+                        ],
+                        values: Box::new([
+                            Some(fixed(attrs.kind)),
+                            maybe(attrs.inputmode),
+                            Some(fixed(attrs.autocomplete)),
+                            Some(AttributeOrProperty::Attribute(q.field.clone().into())),
+                            maxlength.map(AttributeOrProperty::Attribute),
+                            Some(fixed(PROMPT_ID)),
+                            invalid,
+                            described,
+                            Some(fixed("b")),
+                        ]),
+                    },
+                    None,
+                    Rc::new(oninput::Wrapper::new(edited)),
+                    self.typed.clone(),
+                );
+                el::form(onsubmit, vec![typed, error, save])
+            }
+        };
 
-/// `aria-expanded` / `aria-pressed` values.
-fn bool_str(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
+        let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
+        let why = q.why.as_ref().map_or_else(Html::default, |why| {
+            let text = why.resolve(locale);
+            // A disclosure button (reachable by Tab, Enter or Space opens it); the text
+            // it reveals is also said in the live region, because a screen reader does
+            // not read out content that merely appears after the button.
+            let onclick = {
+                let link = link.clone();
+                let live = ctx.live.clone();
+                let open = form.why;
+                let text = text.to_owned();
+                Callback::from(move |_: MouseEvent| {
+                    if !open {
+                        live.say(text.clone());
+                    }
+                    link.send_message(Act::ToggleWhy);
+                })
+            };
+            let (toggle, panel) = if form.why {
+                (WHY_OPEN, WHY_SHOWN)
+            } else {
+                (WHY_CLOSED, WHY_HIDDEN)
+            };
+            list(vec![
+                button(toggle, onclick, el::text(s.why_we_ask)),
+                fixed_el("p", panel, el::text(text.to_owned())),
+            ])
+        });
+        let prompt = match guess {
+            Some(guess) => s.confirm(guess),
+            None => q.prompt.resolve(locale).to_owned(),
+        };
+        let body = list(vec![
+            header(s, progress, snooze.clone(), NodeRef::default()),
+            fixed_el("p", PROMPT, text(prompt)),
+            why,
+            el(
+                "div",
+                Attributes::Static(ANSWERS),
+                None,
+                self.answers.clone(),
+                vec![controls],
+            ),
+            fixed_el(
+                "div",
+                FOOTER,
+                list(vec![
+                    if q.declinable {
+                        list(vec![button(FOOT, decline, text(s.prefer_not_to_say))])
+                    } else {
+                        Html::default()
+                    },
+                    button(FOOT, snooze, text(s.not_now)),
+                ]),
+            ),
+        ]);
+        // Keyed by question: another question replaces the dialog's elements, so no
+        // typed text or focus carries over from the last one.
+        dialog(ctx, Some(&q.id), on_escape(emit, UiEvent::Snooze), body)
+    }
+
+    /// The short thank-you after the last question; asks to be dismissed after
+    /// [`THANKS_MS`] (the timer starts in `rendered`), or at once on Close or Escape.
+    fn thanks(&self, ctx: &Ctx) -> Html {
+        let emit = once(&ctx.on_event, Rc::clone(&self.sent));
+        let dismiss = send(&emit, UiEvent::Dismissed);
+        let body = list(vec![
+            header(ctx.strings, None, dismiss, self.close.clone()),
+            fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
+        ]);
+        dialog(ctx, None, on_escape(emit, UiEvent::Dismissed), body)
     }
 }
 
 /// A callback (for any event type) that applies `act` to the form.
-fn on<E: 'static>(form: &UseReducerHandle<Form>, act: Act) -> Callback<E> {
-    let dispatcher = form.dispatcher();
-    Callback::from(move |_: E| dispatcher.dispatch(act))
+fn on<E: 'static>(link: &Scope<App>, act: Act) -> Callback<E> {
+    link.callback(move |_: E| act)
 }
 
 #[cfg(test)]
@@ -701,12 +911,16 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn typing_without_a_refusal_keeps_the_same_state_so_nothing_re_renders() {
-        let form = Rc::new(Form::default());
-        assert!(Rc::ptr_eq(&form, &Rc::clone(&form).reduce(Act::Edited)));
-        assert!(!Rc::ptr_eq(
-            &form,
-            &Rc::clone(&form).reduce(Act::ToggleOther)
-        ));
+    fn typing_without_a_refusal_leaves_the_form_as_it_was_so_nothing_re_renders() {
+        // `App::update` re-renders only when `next` changed the form.
+        let form = Form::default();
+        assert_eq!(form.next(Act::Edited), form);
+        assert_ne!(form.next(Act::ToggleOther), form);
+        let refused = run(&[Act::Refuse("bad")]);
+        assert_ne!(
+            refused.next(Act::Edited),
+            refused,
+            "typing clears a refusal"
+        );
     }
 }
