@@ -25,12 +25,13 @@ pub mod host;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use trickle_core::answer::Context;
 use trickle_core::config::{Config, User};
 use trickle_core::delivery::{
     Delivery, Effect, Event as DeliveryEvent, SendResult, SEND_TIMEOUT_MS,
 };
+use trickle_core::json::{object, strings};
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
@@ -186,7 +187,7 @@ impl Runtime {
             .map(|u| u.id.clone())
             .unwrap_or_else(|| "nobody yet".into());
         self.log.debug(&["started for ", &who]);
-        host::emit("trickle:ready", json!({}));
+        host::emit("trickle:ready", object(Vec::new()));
         self.prune_states();
         self.deliver(DeliveryEvent::Wake);
         self.run(Input::Start);
@@ -267,8 +268,13 @@ impl Runtime {
             self.session.idle_hint(&*self.store)
         };
         let text = hint.map(|h| {
-            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events })
-                .to_string()
+            object(vec![
+                ("config", Json::String(self.fingerprint.clone())),
+                ("user", h.user.map_or(Json::Null, Json::String)),
+                ("logins", Json::from(h.logins)),
+                ("events", strings(&h.events)),
+            ])
+            .to_string()
         });
         if self.store.get(IDLE_KEY) != text {
             match text {
@@ -445,7 +451,9 @@ impl Runtime {
                     }
                 }
                 Effect::Schedule(at) => self.schedule(at),
-                Effect::Delivered(ids) => host::emit("trickle:delivered", json!({ "ids": ids })),
+                Effect::Delivered(ids) => {
+                    host::emit("trickle:delivered", object(vec![("ids", strings(&ids))]))
+                }
                 Effect::Report { code, message } => self.report(code, message),
                 Effect::Forget { user_id, field } => self.forget(&user_id, &field),
                 Effect::Note(line) => self.log.debug(&[&line]),
@@ -562,7 +570,7 @@ impl Runtime {
     /// One console error and one `trickle:error` event.
     fn report(&self, code: &'static str, message: String) {
         self.log.error(&[&message]);
-        host::emit("trickle:error", json!({ "code": code, "message": message }));
+        host::emit("trickle:error", error_detail(code, message));
     }
 
     /// Arms the one retry timer for `at` (ms since the epoch), or disarms it.
@@ -607,6 +615,14 @@ impl Runtime {
             consent,
         }
     }
+}
+
+/// `trickle:error`'s detail: `{ code, message }`.
+pub fn error_detail(code: &str, message: String) -> Json {
+    object(vec![
+        ("code", Json::String(code.to_owned())),
+        ("message", Json::String(message)),
+    ])
 }
 
 /// The popup's callback. Handled on the next microtask, outside the popup's own
