@@ -43,6 +43,26 @@ impl Value {
             Value::Many(items) => crate::json::strings(items),
         }
     }
+
+    /// Writes the value as JSON text, as its `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Text(s) => crate::json::write_str(out, s),
+            Value::Number(n) if is_whole(*n) => {
+                if *n < 0.0 {
+                    out.push('-');
+                }
+                crate::json::write_u64(out, (*n as i64).unsigned_abs());
+            }
+            // Not whole: the serializer's shortest round-trip text; `null` for what
+            // is not finite (which no checked answer is).
+            Value::Number(n) => match serde_json::Number::from_f64(*n) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.push_str("null"),
+            },
+            Value::Many(items) => crate::json::write_strs(out, items),
+        }
+    }
 }
 
 /// Whether `n` goes out without a fraction: whole, and within f64's exact integer
