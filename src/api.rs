@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use gloo_timers::callback::Timeout;
-use serde_json::json;
 use trickle_core::config::{Config, User};
 use wasm_bindgen::prelude::*;
 
@@ -45,7 +44,7 @@ pub fn stop_after_internal_error(message: &str) {
     Log::default().error(&["internal error: ", message]);
     dom::emit(
         "trickle:error",
-        &json!({ "code": code::INTERNAL, "message": message }),
+        &crate::runtime::error_detail(code::INTERNAL, message.to_owned()),
     );
     // A popup whose buttons no longer do anything must not stay on the host page.
     // Removed straight from the DOM: the runtime (and Yew's app) may be mid-borrow.
@@ -369,7 +368,10 @@ pub fn destroy() {
 // One console error and one `trickle:error` event.
 fn report(code: &'static str, prefix: &str, message: &str) {
     Log::default().error(&[prefix, message]);
-    host::emit("trickle:error", json!({ "code": code, "message": message }));
+    host::emit(
+        "trickle:error",
+        crate::runtime::error_detail(code, message.to_owned()),
+    );
     host::flush_events();
 }
 

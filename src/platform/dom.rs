@@ -2,13 +2,11 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Converts a JSON value into a plain JS value (through `JSON.parse`: smaller than
-/// a serde bridge, and serde_json is linked anyway). `null` if that ever fails.
+/// Converts a JSON value into a plain JS value (through `JSON.parse` of the text
+/// `trickle_core::json` writes: smaller than a serde bridge). `null` if that ever
+/// fails.
 pub fn to_js(value: &serde_json::Value) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|s| js_sys::JSON::parse(&s).ok())
-        .unwrap_or(JsValue::NULL)
+    js_sys::JSON::parse(&trickle_core::json::to_text(value)).unwrap_or(JsValue::NULL)
 }
 
 /// Converts a JS value into JSON (through `JSON.stringify`). A string is taken as

@@ -25,12 +25,13 @@ pub mod host;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 use trickle_core::answer::Context;
 use trickle_core::config::{Config, User};
 use trickle_core::delivery::{
     Delivery, Effect, Event as DeliveryEvent, SendResult, SEND_TIMEOUT_MS,
 };
+use trickle_core::json::{self, object, strings};
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
@@ -205,7 +206,7 @@ impl Runtime {
             .map(|u| u.id.clone())
             .unwrap_or_else(|| "nobody yet".into());
         self.log.debug(&["started for ", &who]);
-        host::emit("trickle:ready", json!({}));
+        host::emit("trickle:ready", object(Vec::new()));
         self.run(Input::Start);
     }
 
@@ -284,8 +285,17 @@ impl Runtime {
             self.session.idle_hint(&*self.store)
         };
         let text = hint.map(|h| {
-            json!({ "config": self.fingerprint, "user": h.user, "logins": h.logins, "events": h.events })
-                .to_string()
+            let mut text = String::new();
+            let mut o = json::Object::new(&mut text);
+            o.str("config", &self.fingerprint);
+            match &h.user {
+                Some(user) => o.str("user", user),
+                None => o.key("user").push_str("null"),
+            }
+            o.u64("logins", u64::from(h.logins));
+            o.strs("events", &h.events);
+            o.end();
+            text
         });
         if self.store.get(IDLE_KEY) != text {
             match text {
@@ -479,7 +489,9 @@ impl Runtime {
                     }
                 }
                 Effect::Schedule(at) => self.schedule(at),
-                Effect::Delivered(ids) => host::emit("trickle:delivered", json!({ "ids": ids })),
+                Effect::Delivered(ids) => {
+                    host::emit("trickle:delivered", object(vec![("ids", strings(&ids))]))
+                }
                 Effect::Report { code, message } => self.report(code, message),
                 Effect::Forget { user_id, field } => self.forget(&user_id, &field),
                 Effect::Note(line) => self.log.debug(&[&line]),
@@ -496,13 +508,7 @@ impl Runtime {
     /// runtime is gone still settles the stored outbox.
     fn send(&mut self, batch: Batch) {
         let ids = batch.ids.clone();
-        let body = match serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) {
-            Ok(body) => body,
-            Err(_) => {
-                let result = SendResult::Unsendable("the answers could not be serialized".into());
-                return self.deliver(DeliveryEvent::Sent { ids, result });
-            }
-        };
+        let body = batch.envelope(self.context(&batch.user_id)).to_json();
         let generation = self.generation;
         let endpoint = self.config().endpoint.clone();
         let headers = self.config().headers.clone();
@@ -546,9 +552,7 @@ impl Runtime {
     /// Hands a batch to `sendBeacon` (or a keepalive fetch); whether the browser
     /// took it.
     fn beacon(&self, batch: &Batch) -> bool {
-        let Ok(body) = serde_json::to_string(&batch.envelope(self.context(&batch.user_id))) else {
-            return false;
-        };
+        let body = batch.envelope(self.context(&batch.user_id)).to_json();
         let handed = transport::beacon(&self.config().endpoint, &self.config().headers, &body);
         if !handed {
             self.log
@@ -577,7 +581,7 @@ impl Runtime {
         let excess = kept.len().saturating_sub(ASIDE_MAX);
         kept.drain(..excess);
         self.store
-            .set(OUTBOX_BACKUP_KEY, &Json::Array(kept).to_string());
+            .set(OUTBOX_BACKUP_KEY, &json::to_text(&Json::Array(kept)));
     }
 
     /// `field` of `user_id` is no longer known (its answer was given up on): it
@@ -596,7 +600,7 @@ impl Runtime {
     /// One console error and one `trickle:error` event.
     fn report(&self, code: &'static str, message: String) {
         self.log.error(&[&message]);
-        host::emit("trickle:error", json!({ "code": code, "message": message }));
+        host::emit("trickle:error", error_detail(code, message));
     }
 
     /// Arms the one retry timer for `at` (ms since the epoch), or disarms it.
@@ -643,6 +647,14 @@ impl Runtime {
     }
 }
 
+/// `trickle:error`'s detail: `{ code, message }`.
+pub fn error_detail(code: &str, message: String) -> Json {
+    object(vec![
+        ("code", Json::String(code.to_owned())),
+        ("message", Json::String(message)),
+    ])
+}
+
 /// The popup's callback. Handled on the next microtask, outside the popup's own
 /// event handler: a host listener of the events it causes may call `destroy()`,
 /// which tears down the Yew app whose handler would otherwise still be running.
@@ -658,25 +670,26 @@ fn on_ui_event(generation: u32, event: UiEvent) {
 
 /// `explain()`'s object as JSON text: `questions` and the stored outbox's count
 /// and dead letters (with no runtime, `questions` is empty). Written straight to
-/// text, not through a `serde_json::Value`: the answers in the dead letters are
-/// already serialized to text for sending, and a second, `Value`-bound copy of
-/// their serializers cost the wasm about a kilobyte.
+/// text, not through a `serde_json::Value`, by the writers that store and post
+/// the answers.
 pub fn explain_json(questions: &[trickle_core::rules::Explanation], store: &Store) -> String {
-    #[derive(serde::Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct View<'a> {
-        questions: &'a [trickle_core::rules::Explanation],
-        queued: usize,
-        dead_letter: &'a [trickle_core::outbox::DeadLetter],
-    }
     let outbox = store
         .get(OUTBOX_KEY)
         .map(|text| Outbox::from_json(&text))
         .unwrap_or_default();
-    serde_json::to_string(&View {
-        questions,
-        queued: outbox.queued_len(),
-        dead_letter: outbox.dead_letter(),
-    })
-    .unwrap_or_default()
+    let mut text = String::new();
+    let mut o = json::Object::new(&mut text);
+    let list = o.key("questions");
+    list.push('[');
+    for (i, question) in questions.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        question.write_json(list);
+    }
+    list.push(']');
+    o.u64("queued", outbox.queued_len() as u64);
+    trickle_core::outbox::write_dead_letters(o.key("deadLetter"), outbox.dead_letter());
+    o.end();
+    text
 }

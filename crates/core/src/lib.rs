@@ -15,6 +15,8 @@
 //!   into a user's profile on the server side.
 //! - [`outbox`]: answers waiting for delivery, dead letters; [`retry`]: backoff.
 //! - [`suggest`]: confirm instead of ask: the company guessed from a work email.
+//! - [`json`]: JSON values and text written by hand (event details, stored and
+//!   posted documents) instead of through serde's derived serializers.
 //! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //! - [`delivery`]: the delivery state machine: every sending decision, as events
 //!   in and effects out; [`session`]: the prompt flow (who is signed in, what is on
@@ -33,6 +35,7 @@ pub mod config;
 mod de;
 pub mod delivery;
 pub mod i18n;
+pub mod json;
 pub mod outbox;
 pub mod profile;
 mod read;

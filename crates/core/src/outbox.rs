@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{Answer, Context, Envelope, Status};
+use crate::json::Object;
 use crate::retry::{is_retryable, RetryPolicy};
 
 /// The version written into the stored outbox; any other is discarded.
@@ -66,6 +67,20 @@ impl Queued {
     pub fn due_at(&self) -> u64 {
         self.next_at.max(self.leased_until)
     }
+
+    /// Writes the stored form, as `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.str("userId", &self.user_id);
+        o.opt_str("userHash", self.user_hash.as_deref());
+        self.answer.write_json(o.key("answer"));
+        o.u64("attempts", u64::from(self.attempts));
+        o.u64("nextAt", self.next_at);
+        if self.leased_until != 0 {
+            o.u64("leasedUntil", self.leased_until);
+        }
+        o.end();
+    }
 }
 
 /// Why an answer was given up on.
@@ -84,6 +99,18 @@ pub enum DeadReason {
     Unsendable,
 }
 
+impl DeadReason {
+    /// The stored name (`"rejected"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadReason::Rejected => "rejected",
+            DeadReason::Overflow => "overflow",
+            DeadReason::Redirected => "redirected",
+            DeadReason::Unsendable => "unsendable",
+        }
+    }
+}
+
 /// An answer that will not be delivered; kept for `explain()` and `trickle:error`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -99,6 +126,38 @@ pub struct DeadLetter {
     pub status: Option<u16>,
     /// When it was given up on (ms since the epoch).
     pub at: u64,
+}
+
+impl DeadLetter {
+    /// Writes the stored form (also what `explain()` lists), as `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.str("userId", &self.user_id);
+        self.answer.write_json(o.key("answer"));
+        o.str("reason", self.reason.as_str());
+        if let Some(status) = self.status {
+            o.u64("status", u64::from(status));
+        }
+        o.u64("at", self.at);
+        o.end();
+    }
+}
+
+/// Writes `[...]` of `items`, each by `write`.
+fn write_list<T>(out: &mut String, items: &[T], write: fn(&T, &mut String)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(item, out);
+    }
+    out.push(']');
+}
+
+/// Writes a list of dead letters (`explain()`'s `deadLetter`).
+pub fn write_dead_letters(out: &mut String, dead: &[DeadLetter]) {
+    write_list(out, dead, DeadLetter::write_json);
 }
 
 /// Answers of one user to send in one request.
@@ -294,8 +353,13 @@ impl Outbox {
 
     /// The stored form (read back with [`Outbox::from_json`]).
     pub fn to_json(&self) -> String {
-        // Strings, numbers and finite answer values always serialize.
-        serde_json::to_string(self).unwrap_or_default()
+        let mut out = String::new();
+        let mut o = Object::new(&mut out);
+        o.u64("version", u64::from(self.version));
+        write_list(o.key("queue"), &self.queue, Queued::write_json);
+        write_dead_letters(o.key("dead"), &self.dead);
+        o.end();
+        out
     }
 
     /// Queues an answer, due at once. Call this, and store the outbox, before the
@@ -371,9 +435,9 @@ impl Outbox {
             if q.user_id != first.user_id || q.user_hash != first.user_hash || !eligible(q) {
                 continue;
             }
-            let size = serde_json::to_string(&q.answer)
-                .map(|s| s.len())
-                .unwrap_or(0);
+            let mut text = String::new();
+            q.answer.write_json(&mut text);
+            let size = text.len();
             if !answers.is_empty()
                 && (answers.len() >= MAX_BATCH_ANSWERS || bytes + size > MAX_BATCH_BYTES)
             {

@@ -215,8 +215,33 @@ impl PromptState {
 
     /// The stored form (read back with [`PromptState::from_json`]).
     pub fn to_json(&self) -> String {
-        // A struct of strings, numbers and string-keyed maps always serializes.
-        serde_json::to_string(self).unwrap_or_default()
+        use crate::json::write_u32_map;
+        let mut out = String::new();
+        let mut o = crate::json::Object::new(&mut out);
+        o.u64("version", u64::from(self.version));
+        match self.login {
+            Some(login) => o.u64("login", u64::from(login)),
+            None => o.key("login").push_str("null"),
+        }
+        o.strs("shownThisLogin", &self.shown_this_login);
+        o.bool("endedThisLogin", self.ended_this_login);
+        write_u32_map(o.key("shown"), &self.shown);
+        write_u32_map(o.key("snoozed"), &self.snoozed);
+        o.strs("answered", self.answered.iter().as_slice());
+        o.strs("declined", self.declined.iter().as_slice());
+        o.strs("events", self.events.iter().as_slice());
+        o.u64("seenAt", self.seen_at);
+        if !self.server_known.is_empty() {
+            o.strs("serverKnown", self.server_known.iter().as_slice());
+        }
+        if !self.server_declined.is_empty() {
+            o.strs("serverDeclined", self.server_declined.iter().as_slice());
+        }
+        if !self.server_snoozed.is_empty() {
+            write_u32_map(o.key("serverSnoozed"), &self.server_snoozed);
+        }
+        o.end();
+        out
     }
 
     /// Counts the login `logins_count`. A value above the last counted starts a
@@ -386,6 +411,22 @@ pub struct Explanation {
     pub open: bool,
     /// Why not, when not open (`null` when open).
     pub reason: Option<Reason>,
+}
+
+impl Explanation {
+    /// Writes the explanation as JSON text, as its `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = crate::json::Object::new(out);
+        o.str("questionId", &self.question_id);
+        o.str("stage", &self.stage);
+        o.str("field", &self.field);
+        o.bool("open", self.open);
+        match self.reason {
+            Some(reason) => o.str("reason", reason.as_str()),
+            None => o.key("reason").push_str("null"),
+        }
+        o.end();
+    }
 }
 
 /// The question to show now.

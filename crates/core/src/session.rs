@@ -9,7 +9,7 @@
 //! The prompt state lives in storage, shared by the site's tabs: it is re-read
 //! through [`Storage`] before every decision and written back at once.
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
@@ -511,7 +511,11 @@ impl Session {
         )));
         out.push(Output::Emit(
             "trickle:shown",
-            json!({ "questionId": due.question_id, "stage": due.stage, "field": due.field }),
+            crate::json::object(vec![
+                ("questionId", Json::String(due.question_id.clone())),
+                ("stage", Json::String(due.stage.clone())),
+                ("field", Json::String(due.field.clone())),
+            ]),
         ));
         self.current = Some(due);
     }
@@ -587,16 +591,16 @@ impl Session {
             "{verb} {}; queued {}",
             answer.question_id, answer.id
         )));
-        let mut detail = json!({
-            "id": answer.id,
-            "questionId": answer.question_id,
-            "stage": answer.stage,
-            "field": answer.field,
-        });
-        if let (Some(value), Some(map)) = (&answer.value, detail.as_object_mut()) {
-            map.insert("value".to_owned(), json!(value));
+        let mut detail = vec![
+            ("id", Json::String(answer.id.clone())),
+            ("questionId", Json::String(answer.question_id.clone())),
+            ("stage", Json::String(answer.stage.clone())),
+            ("field", Json::String(answer.field.clone())),
+        ];
+        if let Some(value) = &answer.value {
+            detail.push(("value", value.to_json()));
         }
-        out.push(Output::Emit(name, detail));
+        out.push(Output::Emit(name, crate::json::object(detail)));
         if status == Status::Snoozed {
             out.push(Output::Show(Screen::Hidden));
         } else {

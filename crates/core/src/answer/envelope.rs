@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_value, is_timestamp, Value, ValueError};
 use crate::config::error::display_error;
 use crate::config::{json_value, parse_value, Config, ConfigError};
+use crate::json::Object;
 
 /// What `POST {endpoint}` carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,50 @@ pub struct Answer {
     pub logins_count: u32,
 }
 
+impl Envelope {
+    /// The request body: JSON text, as `Serialize` writes it.
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut o = Object::new(&mut out);
+        o.str("userId", &self.user_id);
+        o.opt_str("userHash", self.user_hash.as_deref());
+        let answers = o.key("answers");
+        answers.push('[');
+        for (i, answer) in self.answers.iter().enumerate() {
+            if i > 0 {
+                answers.push(',');
+            }
+            answer.write_json(answers);
+        }
+        answers.push(']');
+        self.context.write_json(o.key("context"));
+        o.end();
+        out
+    }
+}
+
+impl Answer {
+    /// Writes the answer as JSON text, as its `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.str("id", &self.id);
+        o.str("questionId", &self.question_id);
+        o.str("stage", &self.stage);
+        o.str("field", &self.field);
+        o.str("status", self.status.as_str());
+        if let Some(value) = &self.value {
+            value.write_json(o.key("value"));
+        }
+        o.bool("other", self.other);
+        if self.suggested {
+            o.bool("suggested", true);
+        }
+        o.str("answeredAt", &self.answered_at);
+        o.u64("loginsCount", u64::from(self.logins_count));
+        o.end();
+    }
+}
+
 /// What the user did with a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,6 +106,17 @@ pub enum Status {
     Declined,
     /// Chose "Not now" (or Close / Escape).
     Snoozed,
+}
+
+impl Status {
+    /// The stored and posted name (`"answered"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Answered => "answered",
+            Status::Declined => "declined",
+            Status::Snoozed => "snoozed",
+        }
+    }
 }
 
 /// Where and by what an envelope was sent.
@@ -80,6 +136,27 @@ pub struct Context {
     /// (v2) The user's consent, as the host passed it with the user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+}
+
+impl Context {
+    /// Writes the context as JSON text, as its `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        let mut o = Object::new(out);
+        o.str("url", &self.url);
+        o.str("locale", &self.locale);
+        o.str("widget", &self.widget);
+        if self.gpc {
+            o.bool("gpc", true);
+        }
+        if let Some(consent) = &self.consent {
+            let mut c = Object::new(o.key("consent"));
+            if let Some(marketing) = consent.marketing {
+                c.bool("marketing", marketing);
+            }
+            c.end();
+        }
+        o.end();
+    }
 }
 
 /// The user's consent, as given with the user (`user.consent`).

@@ -26,15 +26,49 @@ impl Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Text(s) => serializer.serialize_str(s),
-            // Whole numbers within f64's exact integer range go out without ".0",
-            // so `42` round-trips as `42` for receivers that compare JSON.
-            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
-                serializer.serialize_i64(*n as i64)
-            }
+            Value::Number(n) if is_whole(*n) => serializer.serialize_i64(*n as i64),
             Value::Number(n) => serializer.serialize_f64(*n),
             Value::Many(items) => items.serialize(serializer),
         }
     }
+}
+
+impl Value {
+    /// The value as JSON, as its `Serialize` writes it.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Text(s) => serde_json::Value::String(s.clone()),
+            Value::Number(n) if is_whole(*n) => serde_json::Value::from(*n as i64),
+            Value::Number(n) => serde_json::Value::from(*n),
+            Value::Many(items) => crate::json::strings(items),
+        }
+    }
+
+    /// Writes the value as JSON text, as its `Serialize` does.
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Value::Text(s) => crate::json::write_str(out, s),
+            Value::Number(n) if is_whole(*n) => {
+                if *n < 0.0 {
+                    out.push('-');
+                }
+                crate::json::write_u64(out, (*n as i64).unsigned_abs());
+            }
+            // Not whole: the serializer's shortest round-trip text; `null` for what
+            // is not finite (which no checked answer is).
+            Value::Number(n) => match serde_json::Number::from_f64(*n) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.push_str("null"),
+            },
+            Value::Many(items) => crate::json::write_strs(out, items),
+        }
+    }
+}
+
+/// Whether `n` goes out without a fraction: whole, and within f64's exact integer
+/// range, so `42` round-trips as `42` for receivers that compare JSON.
+pub(crate) fn is_whole(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0
 }
 
 impl<'de> Deserialize<'de> for Value {
@@ -293,5 +327,32 @@ fn check_len(s: &str, max: u32) -> Result<(), ValueError> {
         Err(ValueError::TooLong { max })
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_json_gives_what_serialize_writes() {
+        let values = [
+            Value::Text("Zoë \"x\"".into()),
+            Value::Number(42.0),
+            Value::Number(-7.0),
+            Value::Number(-0.0),
+            Value::Number(2.5),
+            Value::Number(1e300),
+            Value::Number(9_007_199_254_740_992.0),
+            Value::Number(f64::NAN),
+            Value::Number(f64::INFINITY),
+            Value::Many(vec!["a".into(), "b".into()]),
+            Value::Many(Vec::new()),
+        ];
+        for value in values {
+            let by_serde = serde_json::to_value(&value).unwrap();
+            assert_eq!(value.to_json(), by_serde, "{value:?}");
+            assert_eq!(value.to_json().to_string(), by_serde.to_string());
+        }
     }
 }
