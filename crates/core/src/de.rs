@@ -3,9 +3,12 @@
 //! Why not `serde_path_to_error` (which did this before): it wraps any deserializer,
 //! so its wrappers are generic over the inner one and every type is compiled once
 //! per deserializer it meets; in the wasm that came to about 30 KB. This
-//! deserializer knows only `Value`, and every stored or configured type (config,
-//! user, outbox, prompt state, envelope) goes through it, so each type's serde code
-//! exists once and serde_json's text parser is compiled for `Value` alone.
+//! deserializer knows only `Value`, so each type's serde code exists once.
+//!
+//! Who uses it now: the collector's envelope (`answer::envelope`, native code), and
+//! the tests that hold the hand-written readers of the wasm (`config::parse` for
+//! the config and the user, `crate::read` for stored state) to the derived
+//! `Deserialize`. The wasm calls none of it, so none of it is compiled in.
 //!
 //! Paths are written as `serde_path_to_error` displayed them (`stages[2].id`,
 //! `headers.X Api`), and an error is placed where it would have placed it: at the

@@ -1,4 +1,6 @@
-//! The config and user errors, and the path-named serde errors behind them.
+//! The config and user errors, and the path-named serde errors of the documents
+//! still read through serde (the collector's envelope; the config and the user are
+//! read by `super::parse`, in the same words).
 
 /// A config error: the path of the bad value and what is wrong.
 ///
@@ -120,7 +122,8 @@ pub(super) fn join(parent: &str, key: &str) -> String {
     }
 }
 
-/// Deserializes `T` from a JSON value with path-named errors.
+/// Deserializes `T` from a JSON value with path-named errors (the envelope; and
+/// the derived readers that the tests hold `super::parse` to).
 pub(crate) fn parse_value<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,
 ) -> Result<T, ConfigError> {

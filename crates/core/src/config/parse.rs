@@ -236,7 +236,7 @@ pub(super) fn config(value: &Value) -> Read<Config> {
         theme: Theme::default(),
         debug: false,
     };
-    let keys = [
+    const KEYS: &[&str] = &[
         "endpoint",
         "headers",
         "user",
@@ -252,7 +252,7 @@ pub(super) fn config(value: &Value) -> Read<Config> {
         value,
         &At::Root,
         "struct Config",
-        &keys,
+        KEYS,
         0b1_0001,
         &mut |i, v, at| {
             match i {
@@ -284,8 +284,9 @@ pub(super) fn config(value: &Value) -> Read<Config> {
                         Placement::TopRight,
                         Placement::TopLeft,
                     ];
-                    let names = ["bottom-right", "bottom-left", "top-right", "top-left"];
-                    c.placement = PLACEMENTS[variant(v, at, "enum Placement", &names)?];
+                    const NAMES: &[&str] =
+                        &["bottom-right", "bottom-left", "top-right", "top-left"];
+                    c.placement = PLACEMENTS[variant(v, at, "enum Placement", NAMES)?];
                 }
                 7 => c.locale = string(v, at)?,
                 8 => c.theme = theme(v, at)?,
@@ -306,8 +307,8 @@ fn user(value: &Value, at: &At) -> Read<User> {
         user_hash: None,
         consent: Consent::default(),
     };
-    let keys = ["id", "loginsCount", "profile", "userHash", "consent"];
-    object(value, at, "struct User", &keys, 1, &mut |i, v, at| {
+    const KEYS: &[&str] = &["id", "loginsCount", "profile", "userHash", "consent"];
+    object(value, at, "struct User", KEYS, 1, &mut |i, v, at| {
         match i {
             0 => u.id = string(v, at)?,
             1 => u.logins_count = whole(v, at)?,
@@ -348,8 +349,8 @@ fn stage(value: &Value, at: &At) -> Read<Stage> {
         events: Vec::new(),
         questions: Vec::new(),
     };
-    let keys = ["id", "minLogins", "events", "questions"];
-    object(value, at, "struct Stage", &keys, 0b1001, &mut |i, v, at| {
+    const KEYS: &[&str] = &["id", "minLogins", "events", "questions"];
+    object(value, at, "struct Stage", KEYS, 0b1001, &mut |i, v, at| {
         match i {
             0 => s.id = string(v, at)?,
             1 => s.min_logins = whole(v, at)?,
@@ -381,7 +382,7 @@ fn question(value: &Value, at: &At) -> Read<Question> {
         purpose: Purpose::Profile,
         suggest: Suggest::Off,
     };
-    let keys = [
+    const KEYS: &[&str] = &[
         "id",
         "field",
         "kind",
@@ -398,7 +399,7 @@ fn question(value: &Value, at: &At) -> Read<Question> {
         value,
         at,
         "struct Question",
-        &keys,
+        KEYS,
         0b1111,
         &mut |i, v, at| {
             match i {
@@ -415,7 +416,7 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                         Kind::Choice,
                         Kind::Multichoice,
                     ];
-                    let names = [
+                    const NAMES: &[&str] = &[
                         "text",
                         "email",
                         "tel",
@@ -425,7 +426,7 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                         "choice",
                         "multichoice",
                     ];
-                    q.kind = KINDS[variant(v, at, "enum Kind", &names)?];
+                    q.kind = KINDS[variant(v, at, "enum Kind", NAMES)?];
                 }
                 3 => q.prompt = text(v, at)?,
                 4 => array(v, at, &mut |v, at| {
@@ -449,9 +450,9 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                     }
                 }
                 9 => {
-                    let names = ["profile", "marketing"];
+                    const NAMES: &[&str] = &["profile", "marketing"];
                     q.purpose =
-                        [Purpose::Profile, Purpose::Marketing][variant(v, at, "a string", &names)?];
+                        [Purpose::Profile, Purpose::Marketing][variant(v, at, "a string", NAMES)?];
                 }
                 _ => {
                     variant(v, at, "a string", &["emailDomain"])?;
@@ -488,8 +489,8 @@ fn choice(value: &Value, at: &At) -> Read<Choice> {
 
 fn cadence(value: &Value, at: &At) -> Read<Cadence> {
     let mut c = Cadence::default();
-    let keys = ["maxQuestionsPerLogin", "snoozeLogins", "maxAsks"];
-    object(value, at, "struct Cadence", &keys, 0, &mut |i, v, at| {
+    const KEYS: &[&str] = &["maxQuestionsPerLogin", "snoozeLogins", "maxAsks"];
+    object(value, at, "struct Cadence", KEYS, 0, &mut |i, v, at| {
         let n = whole(v, at)?;
         match i {
             0 => c.max_questions_per_login = n,
@@ -515,8 +516,8 @@ fn theme(value: &Value, at: &At) -> Read<Theme> {
                 _ => {
                     const SCHEMES: [ColorScheme; 3] =
                         [ColorScheme::Auto, ColorScheme::Light, ColorScheme::Dark];
-                    let names = ["auto", "light", "dark"];
-                    t.color_scheme = SCHEMES[variant(v, at, "enum ColorScheme", &names)?];
+                    const NAMES: &[&str] = &["auto", "light", "dark"];
+                    t.color_scheme = SCHEMES[variant(v, at, "enum ColorScheme", NAMES)?];
                 }
             }
             Ok(())
