@@ -127,6 +127,31 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
+    fn field_names_in_any_spelling_find_their_token_and_title_alone_finds_none() {
+        for (field, expected) in [
+            ("profile.Date_Of_Birth", Some("bday")),
+            ("dob", Some("bday")),
+            ("address.zip", Some("postal-code")),
+            ("mobile-phone", Some("tel")),
+            ("countryName", Some("country-name")),
+            ("e-mail", Some("email")),
+            ("user.login", Some("username")),
+            ("gender", Some("sex")),
+            ("locale", Some("language")),
+            ("homepage", Some("url")),
+            ("job.name", Some("organization")),
+            ("work.title", Some("organization-title")),
+            ("org.website", Some("url")),
+            // A title outside a company is no autofill field (a salutation, a book).
+            ("title", None),
+            ("person.title", None),
+            ("company.size", None),
+        ] {
+            assert_eq!(token_for_field(field), expected, "{field}");
+        }
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
     fn kinds_bring_their_own_token_and_keyboard() {
         assert_eq!(
             input_attrs(Kind::Email, "contact.work"),
