@@ -410,16 +410,16 @@ fn dialog(
     )
 }
 
-/// Escape inside the popup emits `event`. Only keydowns within the popup get here,
+/// Escape inside the popup emits `event()`. Only keydowns within the popup get here,
 /// so the host page's own Escape handling is untouched; propagation stops so one
 /// Escape does not also close, say, a host dialog behind the popup.
-fn on_escape(emit: Callback<UiEvent>, event: UiEvent) -> Callback<KeyboardEvent> {
+fn on_escape(emit: Callback<UiEvent>, event: fn() -> UiEvent) -> Callback<KeyboardEvent> {
     Callback::from(move |e: KeyboardEvent| {
         // During IME composition Escape cancels the composition, not the popup.
         if e.key() == "Escape" && !e.is_composing() {
             e.prevent_default();
             e.stop_propagation();
-            emit.emit(event.clone());
+            emit.emit(event());
         }
     })
 }
@@ -466,9 +466,10 @@ fn once(on_event: &Callback<UiEvent>, sent: Rc<Cell<bool>>) -> Callback<UiEvent>
     })
 }
 
-/// A click that emits `event` (one closure type for every such button).
-fn send(emit: &Callback<UiEvent>, event: UiEvent) -> Callback<MouseEvent> {
-    emit.reform(move |_: MouseEvent| event.clone())
+/// A click that emits `event()` (one closure type for every such button; a
+/// function rather than a value to clone, as these events carry no data).
+fn send(emit: &Callback<UiEvent>, event: fn() -> UiEvent) -> Callback<MouseEvent> {
+    emit.reform(move |_: MouseEvent| event())
 }
 
 /// Focuses the element behind `node`, if it is rendered.
@@ -533,8 +534,8 @@ impl App {
             })
         };
         let edited = on(link, Act::Edited);
-        let snooze = send(&emit, UiEvent::Snooze);
-        let decline = send(&emit, UiEvent::Decline);
+        let snooze = send(&emit, || UiEvent::Snooze);
+        let decline = send(&emit, || UiEvent::Decline);
 
         let locale = ctx.locale.as_str();
         // Always one child node (an empty one without a refusal): Yew matches unkeyed
@@ -583,7 +584,7 @@ impl App {
             // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
             // usual (the session checks that a suggestion is on screen).
             _ if guess.is_some() => list(vec![
-                button(CHOICE, send(&emit, UiEvent::Confirm), text(s.yes)),
+                button(CHOICE, send(&emit, || UiEvent::Confirm), text(s.yes)),
                 button(CHOICE, on(link, Act::RefuseGuess), text(s.no)),
             ]),
             Kind::Choice => {
@@ -765,19 +766,19 @@ impl App {
         ]);
         // Keyed by question: another question replaces the dialog's elements, so no
         // typed text or focus carries over from the last one.
-        dialog(ctx, Some(&q.id), on_escape(emit, UiEvent::Snooze), body)
+        dialog(ctx, Some(&q.id), on_escape(emit, || UiEvent::Snooze), body)
     }
 
     /// The short thank-you after the last question; asks to be dismissed after
     /// [`THANKS_MS`] (the timer starts in `rendered`), or at once on Close or Escape.
     fn thanks(&self, ctx: &Ctx) -> Html {
         let emit = once(&ctx.on_event, Rc::clone(&self.sent));
-        let dismiss = send(&emit, UiEvent::Dismissed);
+        let dismiss = send(&emit, || UiEvent::Dismissed);
         let body = list(vec![
             header(ctx.strings, None, dismiss, self.close.clone()),
             fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
         ]);
-        dialog(ctx, None, on_escape(emit, UiEvent::Dismissed), body)
+        dialog(ctx, None, on_escape(emit, || UiEvent::Dismissed), body)
     }
 }
 
