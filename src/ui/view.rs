@@ -194,13 +194,8 @@ impl Component for App {
     }
 
     fn update(&mut self, _: &Context<Self>, act: Act) -> bool {
-        let next = self.form.next(act);
         // An unchanged form (typing without a refusal shown) skips the re-render.
-        if next == self.form {
-            return false;
-        }
-        self.form = next;
-        true
+        self.form.apply(act)
     }
 
     fn changed(&mut self, context: &Context<Self>, old: &AppProps) -> bool {
@@ -291,29 +286,32 @@ pub(crate) enum Act {
 }
 
 impl Form {
-    /// The state after `act`.
-    pub(crate) fn next(&self, act: Act) -> Form {
-        let mut next = self.clone();
+    /// Applies `act`; whether the form changed (if not, nothing re-renders).
+    pub(crate) fn apply(&mut self, act: Act) -> bool {
         match act {
-            Act::Refuse(message) => next.error = Some(message),
-            Act::Edited => next.error = None,
+            Act::Refuse(message) => self.error.replace(message) != Some(message),
+            Act::Edited => self.error.take().is_some(),
             Act::ToggleOther => {
-                next.other = !next.other;
-                next.error = None;
+                self.other = !self.other;
+                self.error = None;
+                true
             }
-            Act::ToggleWhy => next.why = !next.why,
-            Act::RefuseGuess => next.refused = true,
+            Act::ToggleWhy => {
+                self.why = !self.why;
+                true
+            }
+            Act::RefuseGuess => !std::mem::replace(&mut self.refused, true),
             Act::Toggle(i) => {
-                match next.picked.binary_search(&i) {
+                match self.picked.binary_search(&i) {
                     Ok(at) => {
-                        next.picked.remove(at);
+                        self.picked.remove(at);
                     }
-                    Err(at) => next.picked.insert(at, i),
+                    Err(at) => self.picked.insert(at, i),
                 }
-                next.error = None;
+                self.error = None;
+                true
             }
         }
-        next
     }
 }
 
@@ -793,9 +791,16 @@ mod tests {
 
     use super::*;
 
+    /// The form after `act`, leaving `form` as it was.
+    fn next(form: &Form, act: Act) -> Form {
+        let mut next = form.clone();
+        next.apply(act);
+        next
+    }
+
     fn run(acts: &[Act]) -> Form {
         acts.iter()
-            .fold(Form::default(), |form, &act| form.next(act))
+            .fold(Form::default(), |form, &act| next(&form, act))
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -815,12 +820,12 @@ mod tests {
         let refused = run(&[Act::Refuse("bad")]);
         assert_eq!(refused.error, Some("bad"));
         assert_eq!(
-            refused.next(Act::ToggleWhy).error,
+            next(&refused, Act::ToggleWhy).error,
             Some("bad"),
             "reading why changes no answer"
         );
         for change in [Act::Edited, Act::Toggle(0), Act::ToggleOther] {
-            assert_eq!(refused.next(change).error, None, "{change:?}");
+            assert_eq!(next(&refused, change).error, None, "{change:?}");
         }
     }
 
@@ -835,7 +840,7 @@ mod tests {
             form.submitted(Kind::Multichoice, &values(), String::new()),
             (Value::Many(vec!["dev".into(), "pm".into()]), false)
         );
-        let with_other = form.next(Act::ToggleOther);
+        let with_other = next(&form, Act::ToggleOther);
         assert_eq!(
             with_other.submitted(Kind::Multichoice, &values(), "qa".into()),
             (
@@ -892,7 +897,7 @@ mod tests {
         let refused = run(&[Act::RefuseGuess]);
         assert!(refused.refused);
         for act in [Act::Edited, Act::ToggleWhy, Act::Refuse("bad")] {
-            assert!(refused.next(act).refused, "{act:?}");
+            assert!(next(&refused, act).refused, "{act:?}");
         }
         assert!(!Form::default().refused, "a suggestion shows first");
     }
@@ -912,16 +917,30 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn typing_without_a_refusal_leaves_the_form_as_it_was_so_nothing_re_renders() {
-        // `App::update` re-renders only when `next` changed the form.
-        let form = Form::default();
-        assert_eq!(form.next(Act::Edited), form);
-        assert_ne!(form.next(Act::ToggleOther), form);
-        let refused = run(&[Act::Refuse("bad")]);
-        assert_ne!(
-            refused.next(Act::Edited),
-            refused,
-            "typing clears a refusal"
-        );
+    fn applying_an_act_reports_exactly_whether_the_form_changed() {
+        // `App::update` re-renders only when `apply` says the form changed: typing
+        // without a refusal shown changes nothing.
+        let states = [
+            Form::default(),
+            run(&[Act::Refuse("bad")]),
+            run(&[Act::Toggle(1), Act::ToggleOther, Act::ToggleWhy]),
+            run(&[Act::RefuseGuess, Act::Refuse("other")]),
+        ];
+        let acts = [
+            Act::Refuse("bad"),
+            Act::Edited,
+            Act::ToggleOther,
+            Act::ToggleWhy,
+            Act::Toggle(1),
+            Act::RefuseGuess,
+        ];
+        for state in &states {
+            for act in acts {
+                let mut after = state.clone();
+                let changed = after.apply(act);
+                assert_eq!(changed, after != *state, "{act:?} on {state:?}");
+            }
+        }
+        assert!(!Form::default().apply(Act::Edited));
     }
 }
