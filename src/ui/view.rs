@@ -17,7 +17,9 @@ use yew::virtual_dom::listeners::Listeners;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener};
 
 use super::autofill::input_attrs;
-use super::el::{self, button, click, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs};
+use super::el::{
+    self, button, click, copy, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs,
+};
 use super::live::Live;
 use super::{QuestionView, Screen, UiEvent};
 
@@ -595,11 +597,7 @@ impl App {
                         let onclick = Callback::from(move |_: MouseEvent| {
                             deliver.emit((Value::Text(value.clone()), false))
                         });
-                        button(
-                            OPTION,
-                            onclick,
-                            text(option.label.resolve(locale).to_owned()),
-                        )
+                        button(OPTION, onclick, copy(option.label.resolve(locale)))
                     })
                     .collect();
                 items.push(if q.allow_other {
@@ -641,7 +639,7 @@ impl App {
                     .enumerate()
                     .map(|(i, option)| {
                         let checked = form.picked.binary_search(&i).is_ok();
-                        let label = text(option.label.resolve(locale).to_owned());
+                        let label = copy(option.label.resolve(locale));
                         checkbox(checked, label, OPTION_LABEL, Act::Toggle(i))
                     })
                     .collect();
@@ -731,16 +729,16 @@ impl App {
             };
             list(vec![
                 button(toggle, onclick, el::text(s.why_we_ask)),
-                fixed_el("p", panel, el::text(text.to_owned())),
+                fixed_el("p", panel, copy(text)),
             ])
         });
         let prompt = match guess {
-            Some(guess) => s.confirm(guess),
-            None => q.prompt.resolve(locale).to_owned(),
+            Some(guess) => text(s.confirm(guess)),
+            None => copy(q.prompt.resolve(locale)),
         };
         let body = list(vec![
             header(s, progress, snooze.clone(), NodeRef::default()),
-            fixed_el("p", PROMPT, text(prompt)),
+            fixed_el("p", PROMPT, prompt),
             why,
             el(
                 "div",
