@@ -1,6 +1,6 @@
 //! Browser tests of the popup (`trickle::ui`): every question kind, refusal of
 //! invalid input, Escape, decline, focus manners, text-not-markup, direction, the
-//! live region and style isolation. Run with
+//! live region, style isolation and the markup of every screen. Run with
 //! `cargo test -p trickle --target wasm32-unknown-unknown --test ui`.
 
 use std::cell::RefCell;
@@ -1277,4 +1277,112 @@ async fn styles_come_from_one_adopted_stylesheet_and_no_style_element() {
         1
     );
     h.destroy();
+}
+
+// ---------------------------------------------------------------------------
+// Markup
+
+/// Appends the popup's markup (the shadow root after the live region, whose
+/// announcements land on a timer) under the heading `state`.
+fn record(h: &Harness, markup: &mut String, state: &str) {
+    let html = h.shadow().inner_html();
+    let popup = html
+        .split_once("</div><div>")
+        .and_then(|(_, rest)| rest.strip_suffix("</div>"))
+        .expect("the live region, then the popup's root");
+    markup.push_str("== ");
+    markup.push_str(state);
+    markup.push('\n');
+    markup.push_str(popup);
+    markup.push('\n');
+}
+
+#[wasm_bindgen_test]
+async fn every_screen_keeps_its_reviewed_markup() {
+    // Elements, attributes and their order, classes and text of every kind of
+    // screen and state, as reviewed in tests/ui-markup.txt (recorded from the
+    // popup before its elements were built without html!).
+    let mut markup = String::new();
+    let mut h = Harness::en();
+    record(&h, &mut markup, "hidden");
+    h.show(view(role_choice(), 2, 3)).await;
+    record(&h, &mut markup, "choice");
+    h.click("Why we ask").await;
+    record(&h, &mut markup, "why open");
+    h.click("Other").await;
+    record(&h, &mut markup, "other open");
+    h.click("Save").await;
+    record(&h, &mut markup, "other refused");
+    h.click("Why we ask").await;
+    h.click("Other").await;
+    record(&h, &mut markup, "closed again");
+
+    h.show(view(
+        question(json!({
+            "id": "m", "kind": "multichoice", "allowOther": true,
+            "options": [{ "value": "a", "label": "A" }, { "value": "b", "label": "B" }]
+        })),
+        1,
+        1,
+    ))
+    .await;
+    record(&h, &mut markup, "multi");
+    let boxes = h.all("input[type=checkbox]");
+    for i in [1, 2] {
+        boxes[i].clone().dyn_into::<HtmlElement>().unwrap().click();
+        yew::scheduler::flush().await;
+    }
+    record(&h, &mut markup, "multi ticked");
+    h.click("Save").await;
+    record(&h, &mut markup, "multi refused");
+
+    for (i, kind) in ["text", "email", "tel", "url", "number", "date"]
+        .into_iter()
+        .enumerate()
+    {
+        let q = question(json!({
+            "id": format!("t{i}"), "field": "company.name", "kind": kind, "declinable": i % 2 == 0
+        }));
+        h.show(view(q, 1, 1)).await;
+        record(&h, &mut markup, kind);
+    }
+    h.click("Save").await;
+    record(&h, &mut markup, "date refused");
+
+    h.show(Screen::Question(QuestionView {
+        question: question(json!({
+            "id": "c", "kind": "text", "suggest": "emailDomain", "why": "w"
+        })),
+        stage: "s".into(),
+        position: 1,
+        total: 2,
+        suggestion: Some("Northwind".into()),
+    }))
+    .await;
+    record(&h, &mut markup, "suggest");
+    h.click("No").await;
+    record(&h, &mut markup, "suggest no");
+    h.show(Screen::Thanks).await;
+    record(&h, &mut markup, "thanks");
+    h.show(Screen::Hidden).await;
+    record(&h, &mut markup, "hidden again");
+    h.destroy();
+
+    let mut h = Harness::mount(Look {
+        placement: Placement::TopLeft,
+        theme: Theme {
+            accent: "#ffee00".into(),
+            color_scheme: ColorScheme::Dark,
+        },
+        locale: "ar".into(),
+    });
+    h.show(view(role_choice(), 1, 1)).await;
+    record(&h, &mut markup, "ar");
+    h.destroy();
+
+    let reviewed = include_str!("ui-markup.txt");
+    for (now, then) in markup.lines().zip(reviewed.lines()) {
+        assert_eq!(now, then);
+    }
+    assert_eq!(markup.lines().count(), reviewed.lines().count());
 }

@@ -48,46 +48,55 @@ pub(crate) fn input_attrs(kind: Kind, field: &str) -> InputAttrs {
     }
 }
 
+/// The parents under which `name` and `title` are the company's, not the person's.
+const COMPANY: &str = "company organization organisation employer org job work";
+
+/// Each autocomplete token and the (squashed) last segments of the fields that hold
+/// it, as `token=field field;`, searched in order. Text rather than a `match` on
+/// strings, which compiled to a comparison call per name (about 70 of them), or
+/// a table of slices, whose pointers compress worse than these letters.
+const TOKENS: &str = "name=name fullname;\
+given-name=givenname firstname forename;\
+family-name=familyname lastname surname;\
+additional-name=middlename additionalname;\
+nickname=nickname displayname;\
+username=username login;\
+email=email emailaddress mail;\
+tel=phone phonenumber tel telephone mobile mobilephone;\
+bday=birthday birthdate dateofbirth dob bday;\
+street-address=address street streetaddress;\
+address-level2=city town locality;\
+address-level1=region state province;\
+postal-code=postcode postalcode zip zipcode;\
+country-name=country countryname;\
+organization=company organization organisation employer companyname;\
+organization-title=jobtitle role position occupation;\
+url=website homepage url;\
+language=language locale;\
+sex=gender sex";
+
+/// Whether `word` is one of the space-separated `words`.
+fn listed(words: &str, word: &str) -> bool {
+    words.split(' ').any(|w| w == word)
+}
+
 /// The autocomplete token a profile field (a dot path such as `company.name`) most
 /// likely holds, judged by its last segment and, for `name`/`title`, its parent.
 fn token_for_field(field: &str) -> Option<&'static str> {
     let mut segments = field.rsplit('.');
     let last = squash(segments.next().unwrap_or(""));
     let parent = segments.next().map(squash).unwrap_or_default();
-    let in_company = matches!(
-        parent.as_str(),
-        "company" | "organization" | "organisation" | "employer" | "org" | "job" | "work"
-    );
-    let token = match last.as_str() {
-        "name" | "title" if in_company => {
-            if last == "name" {
-                "organization"
-            } else {
-                "organization-title"
-            }
+    if listed(COMPANY, &parent) {
+        match last.as_str() {
+            "name" => return Some("organization"),
+            "title" => return Some("organization-title"),
+            _ => {}
         }
-        "name" | "fullname" => "name",
-        "givenname" | "firstname" | "forename" => "given-name",
-        "familyname" | "lastname" | "surname" => "family-name",
-        "middlename" | "additionalname" => "additional-name",
-        "nickname" | "displayname" => "nickname",
-        "username" | "login" => "username",
-        "email" | "emailaddress" | "mail" => "email",
-        "phone" | "phonenumber" | "tel" | "telephone" | "mobile" | "mobilephone" => "tel",
-        "birthday" | "birthdate" | "dateofbirth" | "dob" | "bday" => "bday",
-        "address" | "street" | "streetaddress" => "street-address",
-        "city" | "town" | "locality" => "address-level2",
-        "region" | "state" | "province" => "address-level1",
-        "postcode" | "postalcode" | "zip" | "zipcode" => "postal-code",
-        "country" | "countryname" => "country-name",
-        "company" | "organization" | "organisation" | "employer" | "companyname" => "organization",
-        "jobtitle" | "role" | "position" | "occupation" => "organization-title",
-        "website" | "homepage" | "url" => "url",
-        "language" | "locale" => "language",
-        "gender" | "sex" => "sex",
-        _ => return None,
-    };
-    Some(token)
+    }
+    TOKENS.split(';').find_map(|entry| {
+        let (token, fields) = entry.split_once('=')?;
+        listed(fields, &last).then_some(token)
+    })
 }
 
 /// Lower case, without `_`, `-` and spaces: `first_name`, `firstName` and
@@ -124,6 +133,31 @@ mod tests {
         assert_eq!(token(Kind::Text, "company.role"), "organization-title");
         assert_eq!(token(Kind::Text, "company"), "organization");
         assert_eq!(token(Kind::Text, "address.street"), "street-address");
+    }
+
+    #[wasm_bindgen_test(unsupported = test)]
+    fn field_names_in_any_spelling_find_their_token_and_title_alone_finds_none() {
+        for (field, expected) in [
+            ("profile.Date_Of_Birth", Some("bday")),
+            ("dob", Some("bday")),
+            ("address.zip", Some("postal-code")),
+            ("mobile-phone", Some("tel")),
+            ("countryName", Some("country-name")),
+            ("e-mail", Some("email")),
+            ("user.login", Some("username")),
+            ("gender", Some("sex")),
+            ("locale", Some("language")),
+            ("homepage", Some("url")),
+            ("job.name", Some("organization")),
+            ("work.title", Some("organization-title")),
+            ("org.website", Some("url")),
+            // A title outside a company is no autofill field (a salutation, a book).
+            ("title", None),
+            ("person.title", None),
+            ("company.size", None),
+        ] {
+            assert_eq!(token_for_field(field), expected, "{field}");
+        }
     }
 
     #[wasm_bindgen_test(unsupported = test)]

@@ -133,6 +133,11 @@ pub(crate) fn text(value: impl Into<AttrValue>) -> Html {
     VText::new(value).into()
 }
 
+/// Text borrowed from the config, copied once (not through a `String` first).
+pub(crate) fn copy(value: &str) -> Html {
+    VText::new(AttrValue::Rc(Rc::from(value))).into()
+}
+
 /// Children in one list, in order.
 pub(crate) fn list(children: Vec<Html>) -> Html {
     VList::with_children(children, None).into()

@@ -17,7 +17,9 @@ use yew::virtual_dom::listeners::Listeners;
 use yew::virtual_dom::{AttributeOrProperty, Attributes, Key, Listener};
 
 use super::autofill::input_attrs;
-use super::el::{self, button, click, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs};
+use super::el::{
+    self, button, click, copy, el, fixed, fixed_el, input, keyed, list, maybe, text, Attrs,
+};
 use super::live::Live;
 use super::{QuestionView, Screen, UiEvent};
 
@@ -194,13 +196,8 @@ impl Component for App {
     }
 
     fn update(&mut self, _: &Context<Self>, act: Act) -> bool {
-        let next = self.form.next(act);
         // An unchanged form (typing without a refusal shown) skips the re-render.
-        if next == self.form {
-            return false;
-        }
-        self.form = next;
-        true
+        self.form.apply(act)
     }
 
     fn changed(&mut self, context: &Context<Self>, old: &AppProps) -> bool {
@@ -291,29 +288,32 @@ pub(crate) enum Act {
 }
 
 impl Form {
-    /// The state after `act`.
-    pub(crate) fn next(&self, act: Act) -> Form {
-        let mut next = self.clone();
+    /// Applies `act`; whether the form changed (if not, nothing re-renders).
+    pub(crate) fn apply(&mut self, act: Act) -> bool {
         match act {
-            Act::Refuse(message) => next.error = Some(message),
-            Act::Edited => next.error = None,
+            Act::Refuse(message) => self.error.replace(message) != Some(message),
+            Act::Edited => self.error.take().is_some(),
             Act::ToggleOther => {
-                next.other = !next.other;
-                next.error = None;
+                self.other = !self.other;
+                self.error = None;
+                true
             }
-            Act::ToggleWhy => next.why = !next.why,
-            Act::RefuseGuess => next.refused = true,
+            Act::ToggleWhy => {
+                self.why = !self.why;
+                true
+            }
+            Act::RefuseGuess => !std::mem::replace(&mut self.refused, true),
             Act::Toggle(i) => {
-                match next.picked.binary_search(&i) {
+                match self.picked.binary_search(&i) {
                     Ok(at) => {
-                        next.picked.remove(at);
+                        self.picked.remove(at);
                     }
-                    Err(at) => next.picked.insert(at, i),
+                    Err(at) => self.picked.insert(at, i),
                 }
-                next.error = None;
+                self.error = None;
+                true
             }
         }
-        next
     }
 }
 
@@ -410,16 +410,16 @@ fn dialog(
     )
 }
 
-/// Escape inside the popup emits `event`. Only keydowns within the popup get here,
+/// Escape inside the popup emits `event()`. Only keydowns within the popup get here,
 /// so the host page's own Escape handling is untouched; propagation stops so one
 /// Escape does not also close, say, a host dialog behind the popup.
-fn on_escape(emit: Callback<UiEvent>, event: UiEvent) -> Callback<KeyboardEvent> {
+fn on_escape(emit: Callback<UiEvent>, event: fn() -> UiEvent) -> Callback<KeyboardEvent> {
     Callback::from(move |e: KeyboardEvent| {
         // During IME composition Escape cancels the composition, not the popup.
         if e.key() == "Escape" && !e.is_composing() {
             e.prevent_default();
             e.stop_propagation();
-            emit.emit(event.clone());
+            emit.emit(event());
         }
     })
 }
@@ -466,9 +466,10 @@ fn once(on_event: &Callback<UiEvent>, sent: Rc<Cell<bool>>) -> Callback<UiEvent>
     })
 }
 
-/// A click that emits `event` (one closure type for every such button).
-fn send(emit: &Callback<UiEvent>, event: UiEvent) -> Callback<MouseEvent> {
-    emit.reform(move |_: MouseEvent| event.clone())
+/// A click that emits `event()` (one closure type for every such button; a
+/// function rather than a value to clone, as these events carry no data).
+fn send(emit: &Callback<UiEvent>, event: fn() -> UiEvent) -> Callback<MouseEvent> {
+    emit.reform(move |_: MouseEvent| event())
 }
 
 /// Focuses the element behind `node`, if it is rendered.
@@ -533,8 +534,8 @@ impl App {
             })
         };
         let edited = on(link, Act::Edited);
-        let snooze = send(&emit, UiEvent::Snooze);
-        let decline = send(&emit, UiEvent::Decline);
+        let snooze = send(&emit, || UiEvent::Snooze);
+        let decline = send(&emit, || UiEvent::Decline);
 
         let locale = ctx.locale.as_str();
         // Always one child node (an empty one without a refusal): Yew matches unkeyed
@@ -583,7 +584,7 @@ impl App {
             // The only answer controls of a suggestion: "Yes" answers it, "No" asks as
             // usual (the session checks that a suggestion is on screen).
             _ if guess.is_some() => list(vec![
-                button(CHOICE, send(&emit, UiEvent::Confirm), text(s.yes)),
+                button(CHOICE, send(&emit, || UiEvent::Confirm), text(s.yes)),
                 button(CHOICE, on(link, Act::RefuseGuess), text(s.no)),
             ]),
             Kind::Choice => {
@@ -596,11 +597,7 @@ impl App {
                         let onclick = Callback::from(move |_: MouseEvent| {
                             deliver.emit((Value::Text(value.clone()), false))
                         });
-                        button(
-                            OPTION,
-                            onclick,
-                            text(option.label.resolve(locale).to_owned()),
-                        )
+                        button(OPTION, onclick, copy(option.label.resolve(locale)))
                     })
                     .collect();
                 items.push(if q.allow_other {
@@ -642,7 +639,7 @@ impl App {
                     .enumerate()
                     .map(|(i, option)| {
                         let checked = form.picked.binary_search(&i).is_ok();
-                        let label = text(option.label.resolve(locale).to_owned());
+                        let label = copy(option.label.resolve(locale));
                         checkbox(checked, label, OPTION_LABEL, Act::Toggle(i))
                     })
                     .collect();
@@ -732,16 +729,16 @@ impl App {
             };
             list(vec![
                 button(toggle, onclick, el::text(s.why_we_ask)),
-                fixed_el("p", panel, el::text(text.to_owned())),
+                fixed_el("p", panel, copy(text)),
             ])
         });
         let prompt = match guess {
-            Some(guess) => s.confirm(guess),
-            None => q.prompt.resolve(locale).to_owned(),
+            Some(guess) => text(s.confirm(guess)),
+            None => copy(q.prompt.resolve(locale)),
         };
         let body = list(vec![
             header(s, progress, snooze.clone(), NodeRef::default()),
-            fixed_el("p", PROMPT, text(prompt)),
+            fixed_el("p", PROMPT, prompt),
             why,
             el(
                 "div",
@@ -765,19 +762,19 @@ impl App {
         ]);
         // Keyed by question: another question replaces the dialog's elements, so no
         // typed text or focus carries over from the last one.
-        dialog(ctx, Some(&q.id), on_escape(emit, UiEvent::Snooze), body)
+        dialog(ctx, Some(&q.id), on_escape(emit, || UiEvent::Snooze), body)
     }
 
     /// The short thank-you after the last question; asks to be dismissed after
     /// [`THANKS_MS`] (the timer starts in `rendered`), or at once on Close or Escape.
     fn thanks(&self, ctx: &Ctx) -> Html {
         let emit = once(&ctx.on_event, Rc::clone(&self.sent));
-        let dismiss = send(&emit, UiEvent::Dismissed);
+        let dismiss = send(&emit, || UiEvent::Dismissed);
         let body = list(vec![
             header(ctx.strings, None, dismiss, self.close.clone()),
             fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
         ]);
-        dialog(ctx, None, on_escape(emit, UiEvent::Dismissed), body)
+        dialog(ctx, None, on_escape(emit, || UiEvent::Dismissed), body)
     }
 }
 
@@ -792,9 +789,16 @@ mod tests {
 
     use super::*;
 
+    /// The form after `act`, leaving `form` as it was.
+    fn next(form: &Form, act: Act) -> Form {
+        let mut next = form.clone();
+        next.apply(act);
+        next
+    }
+
     fn run(acts: &[Act]) -> Form {
         acts.iter()
-            .fold(Form::default(), |form, &act| form.next(act))
+            .fold(Form::default(), |form, &act| next(&form, act))
     }
 
     #[wasm_bindgen_test(unsupported = test)]
@@ -814,12 +818,12 @@ mod tests {
         let refused = run(&[Act::Refuse("bad")]);
         assert_eq!(refused.error, Some("bad"));
         assert_eq!(
-            refused.next(Act::ToggleWhy).error,
+            next(&refused, Act::ToggleWhy).error,
             Some("bad"),
             "reading why changes no answer"
         );
         for change in [Act::Edited, Act::Toggle(0), Act::ToggleOther] {
-            assert_eq!(refused.next(change).error, None, "{change:?}");
+            assert_eq!(next(&refused, change).error, None, "{change:?}");
         }
     }
 
@@ -834,7 +838,7 @@ mod tests {
             form.submitted(Kind::Multichoice, &values(), String::new()),
             (Value::Many(vec!["dev".into(), "pm".into()]), false)
         );
-        let with_other = form.next(Act::ToggleOther);
+        let with_other = next(&form, Act::ToggleOther);
         assert_eq!(
             with_other.submitted(Kind::Multichoice, &values(), "qa".into()),
             (
@@ -891,7 +895,7 @@ mod tests {
         let refused = run(&[Act::RefuseGuess]);
         assert!(refused.refused);
         for act in [Act::Edited, Act::ToggleWhy, Act::Refuse("bad")] {
-            assert!(refused.next(act).refused, "{act:?}");
+            assert!(next(&refused, act).refused, "{act:?}");
         }
         assert!(!Form::default().refused, "a suggestion shows first");
     }
@@ -911,16 +915,30 @@ mod tests {
     }
 
     #[wasm_bindgen_test(unsupported = test)]
-    fn typing_without_a_refusal_leaves_the_form_as_it_was_so_nothing_re_renders() {
-        // `App::update` re-renders only when `next` changed the form.
-        let form = Form::default();
-        assert_eq!(form.next(Act::Edited), form);
-        assert_ne!(form.next(Act::ToggleOther), form);
-        let refused = run(&[Act::Refuse("bad")]);
-        assert_ne!(
-            refused.next(Act::Edited),
-            refused,
-            "typing clears a refusal"
-        );
+    fn applying_an_act_reports_exactly_whether_the_form_changed() {
+        // `App::update` re-renders only when `apply` says the form changed: typing
+        // without a refusal shown changes nothing.
+        let states = [
+            Form::default(),
+            run(&[Act::Refuse("bad")]),
+            run(&[Act::Toggle(1), Act::ToggleOther, Act::ToggleWhy]),
+            run(&[Act::RefuseGuess, Act::Refuse("other")]),
+        ];
+        let acts = [
+            Act::Refuse("bad"),
+            Act::Edited,
+            Act::ToggleOther,
+            Act::ToggleWhy,
+            Act::Toggle(1),
+            Act::RefuseGuess,
+        ];
+        for state in &states {
+            for act in acts {
+                let mut after = state.clone();
+                let changed = after.apply(act);
+                assert_eq!(changed, after != *state, "{act:?} on {state:?}");
+            }
+        }
+        assert!(!Form::default().apply(Act::Edited));
     }
 }
