@@ -36,6 +36,7 @@ use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
 use trickle_core::sorted::Set;
+use trickle_core::text;
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
@@ -578,7 +579,8 @@ impl Runtime {
         // setTimeout takes an i32 of milliseconds.
         let wait = at.saturating_sub(clock::now_ms()).min(i32::MAX as u64) as u32;
         let generation = self.generation;
-        self.log.debug(&["next send in ", &wait.to_string(), " ms"]);
+        self.log
+            .debug(&["next send in ", &text::decimal(u64::from(wait)), " ms"]);
         self.timer = Some(Timeout::new(wait, move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
