@@ -16,6 +16,7 @@ use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::sorted::Set;
 use crate::suggest;
+use crate::text::{concat, decimal};
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2); past this it decides from this browser's state and
@@ -430,9 +431,11 @@ impl Session {
         // Only events a stage lists can reach one; storing others would let
         // storage grow with every event name a host tracks.
         if !rules::lists_event(&self.config, &name) {
-            out.push(Output::Note(format!(
-                "tracked {name}: no stage lists it; ignored"
-            )));
+            out.push(Output::Note(concat(&[
+                "tracked ",
+                &name,
+                ": no stage lists it; ignored",
+            ])));
             return;
         }
         if self.user.is_none() {
@@ -443,7 +446,7 @@ impl Session {
         if self.state.events.contains(&name) {
             return;
         }
-        out.push(Output::Note(format!("tracked {name}")));
+        out.push(Output::Note(concat(&["tracked ", &name])));
         self.state.record_event(&name);
         self.save(store);
         if self.current.is_none() {
@@ -505,10 +508,13 @@ impl Session {
         self.reload(store);
         self.state.record_shown(&due.question_id);
         self.save(store);
-        out.push(Output::Note(format!(
-            "show {} (stage {})",
-            due.question_id, due.stage
-        )));
+        out.push(Output::Note(concat(&[
+            "show ",
+            &due.question_id,
+            " (stage ",
+            &due.stage,
+            ")",
+        ])));
         out.push(Output::Emit(
             "trickle:shown",
             crate::json::object(vec![
@@ -587,10 +593,13 @@ impl Session {
         };
         self.save(store);
         let verb = name.strip_prefix("trickle:").unwrap_or(name);
-        out.push(Output::Note(format!(
-            "{verb} {}; queued {}",
-            answer.question_id, answer.id
-        )));
+        out.push(Output::Note(concat(&[
+            verb,
+            " ",
+            &answer.question_id,
+            "; queued ",
+            &answer.id,
+        ])));
         let mut detail = vec![
             ("id", Json::String(answer.id.clone())),
             ("questionId", Json::String(answer.question_id.clone())),
@@ -702,17 +711,23 @@ impl Session {
             {
                 out.push(Output::Report {
                     code: code::PROFILE,
-                    message: format!(
-                        "the profile read was refused with status {status}; deciding from this browser's state"
-                    ),
+                    message: concat(&[
+                        "the profile read was refused with status ",
+                        &decimal(u64::from(status)),
+                        "; deciding from this browser's state",
+                    ]),
                 });
             }
             Err(failure) => {
                 let why = match failure {
-                    ReadFailure::Status(status) => status.to_string(),
+                    ReadFailure::Status(status) => decimal(u64::from(status)),
                     ReadFailure::Network => "network error".into(),
                 };
-                out.push(Output::Note(format!("the profile read failed ({why})")));
+                out.push(Output::Note(concat(&[
+                    "the profile read failed (",
+                    &why,
+                    ")",
+                ])));
             }
         }
         let closed = self.close_if_settled(out);
