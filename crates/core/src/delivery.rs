@@ -499,12 +499,17 @@ impl Delivery {
                 .delivered_fields
                 .iter()
                 .any(|(u, f)| *u == d.user_id && *f == d.answer.field);
-            let effect = Effect::Forget {
-                user_id: d.user_id.clone(),
-                field: d.answer.field.clone(),
-            };
-            if !held && !fx.contains(&effect) {
-                fx.push(effect);
+            // Each (user, field) once. Compared here rather than with
+            // `fx.contains`, whose `Effect: PartialEq` would compare every variant.
+            let said = fx.iter().any(|e| {
+                matches!(e, Effect::Forget { user_id, field }
+                    if *user_id == d.user_id && *field == d.answer.field)
+            });
+            if !held && !said {
+                fx.push(Effect::Forget {
+                    user_id: d.user_id.clone(),
+                    field: d.answer.field.clone(),
+                });
             }
         }
     }
