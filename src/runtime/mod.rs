@@ -114,7 +114,7 @@ impl Runtime {
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
     /// call [`Runtime::start`] once it is installed.
     pub fn new(
-        config: Config,
+        mut config: Config,
         early_user: Option<User>,
         early_events: Set,
         fingerprint: String,
@@ -122,7 +122,8 @@ impl Runtime {
         let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
-        let user = config.user.clone().or(early_user);
+        // Taken, not cloned: the session keeps the user apart from its config.
+        let user = config.user.take().or(early_user);
         let on_online: Rc<dyn Fn()> = Rc::new(move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {

@@ -299,16 +299,18 @@ impl Session {
         if self.current.is_some() || self.pending.is_some() || self.reading.is_some() {
             return None;
         }
-        let Some(user) = self.user.clone() else {
+        // (A `User` is never cloned here: its profile is a JSON value, whose clone
+        // would bring the whole map-cloning code into the wasm.)
+        if self.user.is_none() {
             return Some(IdleHint {
                 user: None,
                 logins: 0,
                 events: Vec::new(),
             });
-        };
+        }
         self.reload(store);
-        if rules::next_question(&self.config, &user, &self.state, &self.events, self.gpc).is_some()
-        {
+        let user = self.user.as_ref()?;
+        if rules::next_question(&self.config, user, &self.state, &self.events, self.gpc).is_some() {
             return None;
         }
         let mut events: Vec<String> = Vec::new();
@@ -320,7 +322,7 @@ impl Session {
             }
         }
         Some(IdleHint {
-            user: Some(user.id),
+            user: Some(user.id.clone()),
             logins: user.logins_count,
             events,
         })
@@ -331,7 +333,7 @@ impl Session {
         let mut out = Vec::new();
         match input {
             Input::Start => {
-                if let Some(user) = self.user.clone() {
+                if let Some(user) = self.user.take() {
                     self.begin(store, user, now_ms);
                 }
                 self.read_profile(&mut out);
@@ -541,7 +543,12 @@ impl Session {
             out.push(Output::Show(Screen::Hidden));
             return;
         }
-        let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
+        let current = self.current.take();
+        let user = self
+            .user
+            .as_ref()
+            .map(|u| (u.id.clone(), u.user_hash.clone(), u.logins_count));
+        let (Some(current), Some((user_id, user_hash, logins_count))) = (current, user) else {
             return;
         };
         let mut suggested = false;
@@ -569,11 +576,11 @@ impl Session {
             other,
             suggested,
             answered_at: at,
-            logins_count: user.logins_count,
+            logins_count,
         };
         out.push(Output::Queue {
-            user_id: user.id.clone(),
-            user_hash: user.user_hash.clone(),
+            user_id,
+            user_hash,
             answer: answer.clone(),
         });
         self.reload(store);
@@ -587,7 +594,7 @@ impl Session {
                 "trickle:declined"
             }
             Status::Snoozed => {
-                self.state.record_snoozed(&answer.stage, user.logins_count);
+                self.state.record_snoozed(&answer.stage, logins_count);
                 "trickle:snoozed"
             }
         };
