@@ -36,6 +36,7 @@ use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
 use trickle_core::sorted::Set;
+use trickle_core::text;
 
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
@@ -117,7 +118,7 @@ impl Runtime {
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
     /// call [`Runtime::start`] once it is installed.
     pub fn new(
-        config: Config,
+        mut config: Config,
         early_user: Option<User>,
         early_events: Set,
         fingerprint: String,
@@ -125,7 +126,8 @@ impl Runtime {
         let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
-        let user = config.user.clone().or(early_user);
+        // Taken, not cloned: the session keeps the user apart from its config.
+        let user = config.user.take().or(early_user);
         let on_online: Rc<dyn Fn()> = Rc::new(move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {
@@ -612,7 +614,8 @@ impl Runtime {
         // setTimeout takes an i32 of milliseconds.
         let wait = at.saturating_sub(clock::now_ms()).min(i32::MAX as u64) as u32;
         let generation = self.generation;
-        self.log.debug(&["next send in ", &wait.to_string(), " ms"]);
+        self.log
+            .debug(&["next send in ", &text::decimal(u64::from(wait)), " ms"]);
         self.timer = Some(Timeout::new(wait, move || {
             host::with_runtime(|rt| {
                 if rt.generation == generation {

@@ -20,6 +20,7 @@
 
 use crate::answer::{Answer, Status};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
+use crate::text::{concat, decimal};
 
 /// How long a sent batch is leased (kept from other sends, in this tab and
 /// others). A page that dies mid-request leaves the lease in storage; its answers
@@ -313,7 +314,11 @@ impl Delivery {
         self.own.retain(|q| q.answer.id != id);
         fx.push(Effect::Report {
             code: code::OVERFLOW,
-            message: format!("the outbox is full; answer {id} was dropped to the dead-letter list"),
+            message: concat(&[
+                "the outbox is full; answer ",
+                id,
+                " was dropped to the dead-letter list",
+            ]),
         });
     }
 
@@ -347,10 +352,11 @@ impl Delivery {
         // them meanwhile, and an answer is in storage before its first send.
         store(stored, outbox, fx);
         fx.push(Effect::Schedule(None));
-        fx.push(Effect::Note(format!(
-            "sending {} answer(s)",
-            batch.ids.len()
-        )));
+        fx.push(Effect::Note(concat(&[
+            "sending ",
+            &decimal(batch.ids.len() as u64),
+            " answer(s)",
+        ])));
         fx.push(Effect::Send(batch));
     }
 
@@ -400,10 +406,11 @@ impl Delivery {
                     self.split.push(id.clone());
                 }
             }
-            fx.push(Effect::Note(format!(
-                "a batch of {} was refused; sending each answer alone",
-                ids.len()
-            )));
+            fx.push(Effect::Note(concat(&[
+                "a batch of ",
+                &decimal(ids.len() as u64),
+                " was refused; sending each answer alone",
+            ])));
             self.pump(stored, outbox, false, now_ms, fx);
             return;
         }
@@ -420,7 +427,11 @@ impl Delivery {
                     }
                 }
                 self.own.retain(|q| !ids.contains(&q.answer.id));
-                fx.push(Effect::Note(format!("delivered {} answer(s)", ids.len())));
+                fx.push(Effect::Note(concat(&[
+                    "delivered ",
+                    &decimal(ids.len() as u64),
+                    " answer(s)",
+                ])));
                 fx.push(Effect::Delivered(ids.to_vec()));
             }
             Outcome::Rejected { .. } | Outcome::Redirected | Outcome::Unsendable => {
@@ -431,27 +442,43 @@ impl Delivery {
                     let (code, message) = match (&outcome, result) {
                         (Outcome::Rejected { status }, _) => (
                             code::REJECTED,
-                            format!("the endpoint refused answer {id} with status {status}"),
+                            concat(&[
+                                "the endpoint refused answer ",
+                                id,
+                                " with status ",
+                                &decimal(u64::from(*status)),
+                            ]),
                         ),
                         (Outcome::Redirected, _) => (
                             code::REJECTED,
-                            format!("the endpoint answered answer {id} with a redirect, which is never followed"),
+                            concat(&[
+                                "the endpoint answered answer ",
+                                id,
+                                " with a redirect, which is never followed",
+                            ]),
                         ),
                         (_, SendResult::Unsendable(why)) => (
                             code::CONFIG,
-                            format!("answer {id} cannot be sent as configured: {why}"),
+                            concat(&["answer ", id, " cannot be sent as configured: ", why]),
                         ),
-                        _ => (code::CONFIG, format!("answer {id} cannot be sent as configured")),
+                        _ => (
+                            code::CONFIG,
+                            concat(&["answer ", id, " cannot be sent as configured"]),
+                        ),
                     };
                     fx.push(Effect::Report { code, message });
                 }
             }
             Outcome::NetworkError | Outcome::Retry { .. } => {
                 let why = match result {
-                    SendResult::Status { status, .. } => status.to_string(),
+                    SendResult::Status { status, .. } => decimal(u64::from(*status)),
                     _ => "network error".to_owned(),
                 };
-                fx.push(Effect::Note(format!("send failed ({why}); will retry")));
+                fx.push(Effect::Note(concat(&[
+                    "send failed (",
+                    &why,
+                    "); will retry",
+                ])));
             }
         }
         self.pump(stored, outbox, false, now_ms, fx);
@@ -472,12 +499,17 @@ impl Delivery {
                 .delivered_fields
                 .iter()
                 .any(|(u, f)| *u == d.user_id && *f == d.answer.field);
-            let effect = Effect::Forget {
-                user_id: d.user_id.clone(),
-                field: d.answer.field.clone(),
-            };
-            if !held && !fx.contains(&effect) {
-                fx.push(effect);
+            // Each (user, field) once. Compared here rather than with
+            // `fx.contains`, whose `Effect: PartialEq` would compare every variant.
+            let said = fx.iter().any(|e| {
+                matches!(e, Effect::Forget { user_id, field }
+                    if *user_id == d.user_id && *field == d.answer.field)
+            });
+            if !held && !said {
+                fx.push(Effect::Forget {
+                    user_id: d.user_id.clone(),
+                    field: d.answer.field.clone(),
+                });
             }
         }
     }

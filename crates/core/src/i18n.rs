@@ -1,6 +1,8 @@
 //! UI strings (contract section 5) in English, German and Arabic, locale fallback,
 //! and the text direction of a locale.
 
+use crate::text::{decimal, fill};
+
 /// The control labels and messages of the popup, in one language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Strings {
@@ -57,15 +59,14 @@ pub struct Strings {
 impl Strings {
     /// The progress hint, e.g. "2 of 3".
     pub fn progress(&self, n: u32, total: u32) -> String {
-        self.progress_template
-            .replace("{n}", &n.to_string())
-            .replace("{total}", &total.to_string())
+        let (n, total) = (decimal(u64::from(n)), decimal(u64::from(total)));
+        fill(self.progress_template, &[("{n}", &n), ("{total}", &total)])
     }
 
     /// The confirm question for a suggested company, e.g. "Do you work at
     /// Northwind?".
     pub fn confirm(&self, name: &str) -> String {
-        self.confirm_template.replace("{name}", name)
+        fill(self.confirm_template, &[("{name}", name)])
     }
 }
 

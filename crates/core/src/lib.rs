@@ -17,6 +17,7 @@
 //! - [`suggest`]: confirm instead of ask: the company guessed from a work email.
 //! - [`json`]: JSON values and text written by hand (event details, stored and
 //!   posted documents) instead of through serde's derived serializers.
+//! - [`text`]: messages and templates joined without `format!` or `str::replace`.
 //! - [`time`]: RFC 3339 timestamps, parsed to and formatted from epoch milliseconds.
 //! - [`delivery`]: the delivery state machine: every sending decision, as events
 //!   in and effects out; [`session`]: the prompt flow (who is signed in, what is on
@@ -44,4 +45,5 @@ pub mod rules;
 pub mod session;
 pub mod sorted;
 pub mod suggest;
+pub mod text;
 pub mod time;

@@ -336,23 +336,8 @@ impl PromptState {
 
 /// The URL of a profile read: `template` (the config's `profileUrl`) with every
 /// `{userId}` replaced by `encoded_id` (the user id, already URL-encoded).
-// A byte scan, not `str::replace`: that pulls the two-way string searcher into the
-// wasm for this one call.
 pub fn profile_read_url(template: &str, encoded_id: &str) -> String {
-    const KEY: &str = "{userId}";
-    let mut out = String::with_capacity(template.len() + encoded_id.len());
-    let mut rest = template;
-    while !rest.is_empty() {
-        if rest.as_bytes().starts_with(KEY.as_bytes()) {
-            out.push_str(encoded_id);
-            rest = &rest[KEY.len()..];
-        } else {
-            let next = rest.chars().next().map_or(1, char::len_utf8);
-            out.push_str(&rest[..next]);
-            rest = &rest[next..];
-        }
-    }
-    out
+    crate::text::fill(template, &[("{userId}", encoded_id)])
 }
 
 /// Why a question is not open (contract section 2). Serializes kebab-case.

@@ -16,6 +16,7 @@ use crate::config::{Config, User};
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::sorted::Set;
 use crate::suggest;
+use crate::text::{concat, decimal};
 
 /// How long the first decision after `init`/`identify` waits for the profile read
 /// (contract section 2); past this it decides from this browser's state and
@@ -298,16 +299,18 @@ impl Session {
         if self.current.is_some() || self.pending.is_some() || self.reading.is_some() {
             return None;
         }
-        let Some(user) = self.user.clone() else {
+        // (A `User` is never cloned here: its profile is a JSON value, whose clone
+        // would bring the whole map-cloning code into the wasm.)
+        if self.user.is_none() {
             return Some(IdleHint {
                 user: None,
                 logins: 0,
                 events: Vec::new(),
             });
-        };
+        }
         self.reload(store);
-        if rules::next_question(&self.config, &user, &self.state, &self.events, self.gpc).is_some()
-        {
+        let user = self.user.as_ref()?;
+        if rules::next_question(&self.config, user, &self.state, &self.events, self.gpc).is_some() {
             return None;
         }
         let mut events: Vec<String> = Vec::new();
@@ -319,7 +322,7 @@ impl Session {
             }
         }
         Some(IdleHint {
-            user: Some(user.id),
+            user: Some(user.id.clone()),
             logins: user.logins_count,
             events,
         })
@@ -330,7 +333,7 @@ impl Session {
         let mut out = Vec::new();
         match input {
             Input::Start => {
-                if let Some(user) = self.user.clone() {
+                if let Some(user) = self.user.take() {
                     self.begin(store, user, now_ms);
                 }
                 self.read_profile(&mut out);
@@ -430,9 +433,11 @@ impl Session {
         // Only events a stage lists can reach one; storing others would let
         // storage grow with every event name a host tracks.
         if !rules::lists_event(&self.config, &name) {
-            out.push(Output::Note(format!(
-                "tracked {name}: no stage lists it; ignored"
-            )));
+            out.push(Output::Note(concat(&[
+                "tracked ",
+                &name,
+                ": no stage lists it; ignored",
+            ])));
             return;
         }
         if self.user.is_none() {
@@ -443,7 +448,7 @@ impl Session {
         if self.state.events.contains(&name) {
             return;
         }
-        out.push(Output::Note(format!("tracked {name}")));
+        out.push(Output::Note(concat(&["tracked ", &name])));
         self.state.record_event(&name);
         self.save(store);
         if self.current.is_none() {
@@ -505,10 +510,13 @@ impl Session {
         self.reload(store);
         self.state.record_shown(&due.question_id);
         self.save(store);
-        out.push(Output::Note(format!(
-            "show {} (stage {})",
-            due.question_id, due.stage
-        )));
+        out.push(Output::Note(concat(&[
+            "show ",
+            &due.question_id,
+            " (stage ",
+            &due.stage,
+            ")",
+        ])));
         out.push(Output::Emit(
             "trickle:shown",
             crate::json::object(vec![
@@ -535,7 +543,12 @@ impl Session {
             out.push(Output::Show(Screen::Hidden));
             return;
         }
-        let (Some(current), Some(user)) = (self.current.take(), self.user.clone()) else {
+        let current = self.current.take();
+        let user = self
+            .user
+            .as_ref()
+            .map(|u| (u.id.clone(), u.user_hash.clone(), u.logins_count));
+        let (Some(current), Some((user_id, user_hash, logins_count))) = (current, user) else {
             return;
         };
         let mut suggested = false;
@@ -563,11 +576,11 @@ impl Session {
             other,
             suggested,
             answered_at: at,
-            logins_count: user.logins_count,
+            logins_count,
         };
         out.push(Output::Queue {
-            user_id: user.id.clone(),
-            user_hash: user.user_hash.clone(),
+            user_id,
+            user_hash,
             answer: answer.clone(),
         });
         self.reload(store);
@@ -581,16 +594,19 @@ impl Session {
                 "trickle:declined"
             }
             Status::Snoozed => {
-                self.state.record_snoozed(&answer.stage, user.logins_count);
+                self.state.record_snoozed(&answer.stage, logins_count);
                 "trickle:snoozed"
             }
         };
         self.save(store);
         let verb = name.strip_prefix("trickle:").unwrap_or(name);
-        out.push(Output::Note(format!(
-            "{verb} {}; queued {}",
-            answer.question_id, answer.id
-        )));
+        out.push(Output::Note(concat(&[
+            verb,
+            " ",
+            &answer.question_id,
+            "; queued ",
+            &answer.id,
+        ])));
         let mut detail = vec![
             ("id", Json::String(answer.id.clone())),
             ("questionId", Json::String(answer.question_id.clone())),
@@ -702,17 +718,23 @@ impl Session {
             {
                 out.push(Output::Report {
                     code: code::PROFILE,
-                    message: format!(
-                        "the profile read was refused with status {status}; deciding from this browser's state"
-                    ),
+                    message: concat(&[
+                        "the profile read was refused with status ",
+                        &decimal(u64::from(status)),
+                        "; deciding from this browser's state",
+                    ]),
                 });
             }
             Err(failure) => {
                 let why = match failure {
-                    ReadFailure::Status(status) => status.to_string(),
+                    ReadFailure::Status(status) => decimal(u64::from(status)),
                     ReadFailure::Network => "network error".into(),
                 };
-                out.push(Output::Note(format!("the profile read failed ({why})")));
+                out.push(Output::Note(concat(&[
+                    "the profile read failed (",
+                    &why,
+                    ")",
+                ])));
             }
         }
         let closed = self.close_if_settled(out);

@@ -1,0 +1,91 @@
+//! Small text builders for the messages, debug lines and templates of the
+//! runtime's state machines.
+//!
+//! Why not `format!` and `str::replace`: every `format!` call site compiles its own
+//! argument table and formatter calls into the wasm, and `replace` with a string
+//! pattern brings in the two-way string searcher; these non-generic functions do
+//! the same work once for every caller.
+
+/// The parts, joined.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// `n` in decimal.
+pub fn decimal(n: u64) -> String {
+    let mut out = String::new();
+    crate::json::write_u64(&mut out, n);
+    out
+}
+
+/// `template` with every occurrence of each key replaced by its value, in one
+/// pass from left to right (a value is never searched for keys itself). Keys are
+/// matched as they are, e.g. `{name}`; an empty key matches nothing.
+pub fn fill(template: &str, keys: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    'scan: while !rest.is_empty() {
+        for (key, value) in keys {
+            if let Some(after) = rest.strip_prefix(key).filter(|_| !key.is_empty()) {
+                out.push_str(value);
+                rest = after;
+                continue 'scan;
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_replaces_every_key_as_str_replace_does() {
+        let cases = [
+            ("{n} of {total}", "3", "12"),
+            ("{n}/{total} ({n})", "1", "2"),
+            ("no keys here", "1", "2"),
+            ("{total}{n}{", "ü", "漢"),
+            ("{n", "1", "2"),
+            ("", "1", "2"),
+        ];
+        for (template, n, total) in cases {
+            assert_eq!(
+                fill(template, &[("{n}", n), ("{total}", total)]),
+                template.replace("{n}", n).replace("{total}", total),
+                "{template}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_filled_in_value_is_not_searched_for_keys() {
+        assert_eq!(
+            fill("Do you work at {name}?", &[("{name}", "{name} Inc")]),
+            "Do you work at {name} Inc?"
+        );
+    }
+
+    #[test]
+    fn an_empty_key_matches_nothing() {
+        assert_eq!(fill("abc", &[("", "x")]), "abc");
+    }
+
+    #[test]
+    fn decimal_writes_every_digit() {
+        for n in [0, 7, 10, 429, 1_000_000, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+        assert_eq!(concat(&["a", "", "bc"]), "abc");
+    }
+}
