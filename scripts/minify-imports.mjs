@@ -1,5 +1,10 @@
 // Renames the wasm's function imports to short names ("a", "b", ... "a1", ...) and
-// the matching keys of wasm-bindgen's import object in the JS glue, in place.
+// the matching keys of wasm-bindgen's import object in the JS glue, in place; and
+// likewise the exports only the glue calls (wasm-bindgen's closure invokers such as
+// `wasm_bindgen__convert__closures_____invoke__h4a96dd2f26cd2bb9`, and its
+// `__wbindgen_*` / `__externref_*` helpers: names starting with "_" or "wasm_bindgen")
+// to "_a", "_b", ..., and the glue's `wasm.<name>` uses of them. The API exports
+// (`init`, `identify`, ...) and `memory` keep their names.
 //
 // Why: wasm-bindgen names each import like `__wbg_addEventListener_f2d27251d333a631`,
 // and each name ships twice (wasm import section, glue object key). The hex hashes
@@ -47,11 +52,17 @@ const shortName = (i) => LETTERS[i % 52] + (i < 52 ? '' : String(Math.floor(i / 
 
 const out = [bytes.subarray(0, 8)];
 const renamed = new Map();
+const exportsRenamed = new Map();
 let pos = 8;
 while (pos < bytes.length) {
   const id = bytes[pos];
   const [size, start] = uleb(pos + 1);
   const end = start + size;
+  if (id === 7) {
+    out.push(exportSection(start, end));
+    pos = end;
+    continue;
+  }
   if (id !== 2) {
     out.push(bytes.subarray(pos, end));
     pos = end;
@@ -91,6 +102,33 @@ while (pos < bytes.length) {
   pos = end;
 }
 
+// The export section with the glue-only exports renamed (into `exportsRenamed`).
+function exportSection(start, end) {
+  let [count, p] = uleb(start);
+  const section = encodeUleb(count);
+  while (count--) {
+    const [nameLen, n] = uleb(p);
+    let name = bytes.subarray(n, n + nameLen).toString('utf8');
+    const d = uleb(n + nameLen + 1)[1];
+    // Only exports the glue calls as `wasm.<name>` (others, like `__abort_handler`,
+    // keep their names).
+    if (/^(_|wasm_bindgen)/.test(name) && new RegExp(`(?<![\\w$])wasm\\.${name}(?![\\w$])`).test(glue)) {
+      const short = `_${shortName(exportsRenamed.size)}`;
+      exportsRenamed.set(name, short);
+      name = short;
+    }
+    section.push(...encodeName(name), ...bytes.subarray(n + nameLen, d));
+    p = d;
+  }
+  if (p !== end) throw new Error('minify-imports: the export section did not parse');
+  return Buffer.from([7, ...encodeUleb(section.length), ...section]);
+}
+
+for (const [from, to] of exportsRenamed) {
+  const use = new RegExp(`(?<![\\w$])wasm\\.${from}(?![\\w$])`, 'g');
+  glue = glue.replace(use, `wasm.${to}`);
+}
+
 for (const [from, to] of renamed) {
   const key = new RegExp(`(?<![\\w$])${from}(?=\\s*:)`, 'g');
   const hits = glue.match(key)?.length ?? 0;
@@ -102,4 +140,4 @@ for (const [from, to] of renamed) {
 
 writeFileSync(wasmPath, Buffer.concat(out));
 writeFileSync(gluePath, glue);
-console.log(`[minify-imports] ${renamed.size} imports renamed`);
+console.log(`[minify-imports] ${renamed.size} imports and ${exportsRenamed.size} exports renamed`);
