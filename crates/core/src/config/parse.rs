@@ -182,7 +182,7 @@ fn object(
     let missing = required & !seen;
     if missing != 0 {
         let key = keys[missing.trailing_zeros() as usize];
-        return Err(At::Key(at, key).error("is required".to_owned()));
+        return Err(At::Key(at, key).error("is required"));
     }
     Ok(())
 }
@@ -253,7 +253,7 @@ pub(super) fn config(value: &Value) -> Read<Config> {
         &At::Root,
         "struct Config",
         KEYS,
-        0b1_0001,
+        0b1_0001, // required: endpoint, stages
         &mut |i, v, at| {
             match i {
                 0 => c.endpoint = string(v, at)?,
@@ -308,6 +308,7 @@ fn user(value: &Value, at: &At) -> Read<User> {
         consent: Consent::default(),
     };
     const KEYS: &[&str] = &["id", "loginsCount", "profile", "userHash", "consent"];
+    // Required: id.
     object(value, at, "struct User", KEYS, 1, &mut |i, v, at| {
         match i {
             0 => u.id = string(v, at)?,
@@ -350,6 +351,7 @@ fn stage(value: &Value, at: &At) -> Read<Stage> {
         questions: Vec::new(),
     };
     const KEYS: &[&str] = &["id", "minLogins", "events", "questions"];
+    // Required: id, questions.
     object(value, at, "struct Stage", KEYS, 0b1001, &mut |i, v, at| {
         match i {
             0 => s.id = string(v, at)?,
@@ -400,7 +402,7 @@ fn question(value: &Value, at: &At) -> Read<Question> {
         at,
         "struct Question",
         KEYS,
-        0b1111,
+        0b1111, // required: id, field, kind, prompt
         &mut |i, v, at| {
             match i {
                 0 => q.id = string(v, at)?,
@@ -475,7 +477,7 @@ fn choice(value: &Value, at: &At) -> Read<Choice> {
         at,
         "struct Choice",
         &["value", "label"],
-        0b11,
+        0b11, // required: both
         &mut |i, v, at| {
             match i {
                 0 => c.value = string(v, at)?,
