@@ -328,12 +328,13 @@ impl Outbox {
                 None => apart.push(entry),
             }
         }
-        if let Some(Value::Array(dead)) = doc.get_mut("dead").map(Value::take) {
+        if let Some(dead) = doc.get("dead").and_then(Value::as_array) {
             // Dead letters are kept for the record only; one unreadable is dropped.
-            outbox.dead = dead
-                .into_iter()
-                .filter_map(|d| crate::read::dead_letter(&d))
-                .collect();
+            for d in dead {
+                if let Some(d) = crate::read::dead_letter(d) {
+                    outbox.dead.push(d);
+                }
+            }
         }
         outbox.queue.truncate(MAX_QUEUED);
         let excess = outbox.dead.len().saturating_sub(MAX_DEAD);
