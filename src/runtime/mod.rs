@@ -369,11 +369,10 @@ impl Runtime {
             ));
         }
         wasm_bindgen_futures::spawn_local(async move {
-            let extra: Vec<(&str, &str)> = user_hash
-                .as_deref()
-                .map(|h| ("X-Trickle-User-Hash", h))
-                .into_iter()
-                .collect();
+            let mut extra: Vec<(&str, &str)> = Vec::new();
+            if let Some(hash) = &user_hash {
+                extra.push(("X-Trickle-User-Hash", hash));
+            }
             let body = match transport::read(&url, &headers, &extra, signal.as_ref()).await {
                 // Not JSON: the session says so and ignores it.
                 Ok(text) => Ok(serde_json::from_str::<Json>(&text).unwrap_or(Json::Null)),

@@ -522,12 +522,12 @@ impl Delivery {
         // Delivered or dead-lettered meanwhile: nothing left to remember.
         self.beaconed
             .retain(|(id, _)| outbox.queued().iter().any(|q| &q.answer.id == id));
-        let skip: Vec<String> = self
-            .beaconed
-            .iter()
-            .filter(|(_, at)| !unloading || now_ms.saturating_sub(*at) < BEACON_REPEAT_MS)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let mut skip: Vec<String> = Vec::new();
+        for (id, at) in &self.beaconed {
+            if !unloading || now_ms.saturating_sub(*at) < BEACON_REPEAT_MS {
+                skip.push(id.clone());
+            }
+        }
         // Each user once, in sorted order (kept sorted while collecting: a sort
         // call would be the wasm's only quicksort).
         let mut users: Vec<&str> = Vec::new();

@@ -595,22 +595,21 @@ pub fn explain(
     gpc: bool,
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state, gpc));
-    config
-        .questions()
-        .map(|(stage, q)| {
-            let reason = match (user, &view) {
-                (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
-                _ => Some(Reason::NoUser),
-            };
-            Explanation {
-                question_id: q.id.clone(),
-                stage: stage.id.clone(),
-                field: q.field.clone(),
-                open: reason.is_none(),
-                reason,
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (stage, q) in config.questions() {
+        let reason = match (user, &view) {
+            (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
+            _ => Some(Reason::NoUser),
+        };
+        out.push(Explanation {
+            question_id: q.id.clone(),
+            stage: stage.id.clone(),
+            field: q.field.clone(),
+            open: reason.is_none(),
+            reason,
+        });
+    }
+    out
 }
 
 /// The question to show now, or `None`. The first open question in config order
