@@ -224,10 +224,10 @@ impl Runtime {
     pub fn destroy(mut self) {
         self.timer = None;
         self.wait = None;
-        for (controller, _deadline) in [self.request.take(), self.read.take()]
-            .into_iter()
-            .flatten()
-        {
+        if let Some((controller, _deadline)) = self.request.take() {
+            controller.abort();
+        }
+        if let Some((controller, _deadline)) = self.read.take() {
             controller.abort();
         }
         self._lifecycle = None;

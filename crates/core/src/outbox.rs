@@ -416,14 +416,19 @@ impl Outbox {
     /// [`Outbox::all_queued`] without the answers `skip` (e.g. beaconed moments ago).
     pub fn all_queued_except(&self, user_id: &str, skip: &[String]) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::new();
-        let mut taken: crate::sorted::Set = skip.iter().cloned().collect();
+        let mut taken = crate::sorted::Set::new();
+        for id in skip {
+            taken.insert(id.clone());
+        }
         while let Some(first) = self
             .queue
             .iter()
             .find(|q| q.user_id == user_id && !taken.contains(&q.answer.id))
         {
             let batch = self.collect(first, |q| !taken.contains(&q.answer.id));
-            taken.extend(batch.ids.iter().cloned());
+            for id in &batch.ids {
+                taken.insert(id.clone());
+            }
             batches.push(batch);
         }
         batches
@@ -531,10 +536,14 @@ impl Outbox {
                     Outcome::Redirected => (DeadReason::Redirected, None),
                     _ => (DeadReason::Unsendable, None),
                 };
-                let (rejected, kept): (Vec<Queued>, Vec<Queued>) = std::mem::take(&mut self.queue)
-                    .into_iter()
-                    .partition(|q| ids.contains(&q.answer.id));
-                self.queue = kept;
+                let mut rejected = Vec::new();
+                for q in std::mem::take(&mut self.queue) {
+                    if ids.contains(&q.answer.id) {
+                        rejected.push(q);
+                    } else {
+                        self.queue.push(q);
+                    }
+                }
                 for q in rejected {
                     self.bury(q, reason, status, now_ms);
                 }

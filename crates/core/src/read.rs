@@ -51,7 +51,11 @@ pub(crate) fn strings(value: &Value) -> Option<Vec<String>> {
 
 /// An array of strings, as a set.
 pub(crate) fn set(value: &Value) -> Option<Set> {
-    strings(value).map(Set::from_iter)
+    let mut set = Set::new();
+    for item in value.as_array()? {
+        set.insert(item.as_str()?.to_owned());
+    }
+    Some(set)
 }
 
 /// An object of whole numbers.

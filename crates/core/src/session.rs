@@ -226,11 +226,14 @@ impl Session {
     /// found (the config's user, or one identified before `init`; events tracked
     /// before). Nothing happens until [`Input::Start`].
     pub fn new(config: Config, user: Option<User>, events: Set) -> Session {
+        let mut listed = Set::new();
+        for event in events {
+            if rules::lists_event(&config, &event) {
+                listed.insert(event);
+            }
+        }
         let mut session = Session {
-            events: events
-                .into_iter()
-                .filter(|e| rules::lists_event(&config, e))
-                .collect(),
+            events: listed,
             config,
             user: None,
             state: PromptState::new(),
