@@ -403,7 +403,7 @@ impl Outbox {
     /// [`Outbox::lease`] it first.
     pub fn due_batch(&self, now_ms: u64) -> Option<Batch> {
         let first = self.queue.iter().find(|q| q.due_at() <= now_ms)?;
-        Some(self.collect(first, |q| q.due_at() <= now_ms))
+        Some(self.collect(first, &|q| q.due_at() <= now_ms))
     }
 
     /// Every queued answer of `user_id`, due or not, in size-bounded batches: for
@@ -425,7 +425,7 @@ impl Outbox {
             .iter()
             .find(|q| q.user_id == user_id && !taken.contains(&q.answer.id))
         {
-            let batch = self.collect(first, |q| !taken.contains(&q.answer.id));
+            let batch = self.collect(first, &|q| !taken.contains(&q.answer.id));
             for id in &batch.ids {
                 taken.insert(id.clone());
             }
@@ -434,7 +434,8 @@ impl Outbox {
         batches
     }
 
-    fn collect(&self, first: &Queued, eligible: impl Fn(&Queued) -> bool) -> Batch {
+    // `dyn`: one copy of this for both callers.
+    fn collect(&self, first: &Queued, eligible: &dyn Fn(&Queued) -> bool) -> Batch {
         let mut answers = Vec::new();
         let mut ids = Vec::new();
         let mut bytes = 0usize;
