@@ -44,7 +44,7 @@ pub fn stop_after_internal_error(message: &str) {
     Log::default().error(&["internal error: ", message]);
     dom::emit(
         "trickle:error",
-        &crate::runtime::error_detail(code::INTERNAL, message.to_owned()),
+        &crate::runtime::error_detail(code::INTERNAL, message),
     );
     // A popup whose buttons no longer do anything must not stay on the host page.
     // Removed straight from the DOM: the runtime (and Yew's app) may be mid-borrow.
@@ -379,10 +379,7 @@ pub fn destroy() {
 // One console error and one `trickle:error` event.
 fn report(code: &'static str, prefix: &str, message: &str) {
     Log::default().error(&[prefix, message]);
-    host::emit(
-        "trickle:error",
-        crate::runtime::error_detail(code, message.to_owned()),
-    );
+    host::emit("trickle:error", crate::runtime::error_detail(code, message));
     host::flush_events();
 }
 

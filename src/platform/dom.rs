@@ -2,13 +2,6 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Converts a JSON value into a plain JS value (through `JSON.parse` of the text
-/// `trickle_core::json` writes: smaller than a serde bridge). `null` if that ever
-/// fails.
-pub fn to_js(value: &serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&trickle_core::json::to_text(value)).unwrap_or(JsValue::NULL)
-}
-
 /// Converts a JS value into JSON (through `JSON.stringify`). A string is taken as
 /// JSON text. `None` for what JSON cannot carry (undefined, a function, a cycle).
 pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
@@ -19,14 +12,16 @@ pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
     serde_json::from_str(&text).ok()
 }
 
-/// Dispatches `CustomEvent(name, { detail })` on `document`. A listener that
-/// throws is reported by the browser, never rethrown here.
-pub fn emit(name: &str, detail: &serde_json::Value) {
+/// Dispatches `CustomEvent(name, { detail })` on `document`, `detail` given as
+/// JSON text (made a plain JS object by `JSON.parse`: smaller than a serde bridge;
+/// `null` if that ever fails). A listener that throws is reported by the browser,
+/// never rethrown here.
+pub fn emit(name: &str, detail: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     let init = web_sys::CustomEventInit::new();
-    init.set_detail(&to_js(detail));
+    init.set_detail(&js_sys::JSON::parse(detail).unwrap_or(JsValue::NULL));
     if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = document.dispatch_event(event.unchecked_ref());
     }

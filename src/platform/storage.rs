@@ -97,16 +97,14 @@ impl Store {
 
     /// Every key that starts with `prefix`, in `localStorage` or in memory.
     pub fn keys(&self, prefix: &str) -> Vec<String> {
-        let mut keys: Vec<String> = self
-            .memory
-            .try_borrow()
-            .map(|m| {
-                m.keys()
-                    .filter(|k| k.starts_with(prefix))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut keys: Vec<String> = Vec::new();
+        if let Ok(memory) = self.memory.try_borrow() {
+            for key in memory.keys() {
+                if key.starts_with(prefix) {
+                    keys.push(key.clone());
+                }
+            }
+        }
         if let Some(local) = &self.local {
             for i in 0..local.length().unwrap_or(0) {
                 if let Ok(Some(key)) = local.key(i) {

@@ -9,7 +9,6 @@
 
 use std::cell::{Cell, RefCell};
 
-use serde_json::Value as Json;
 use trickle_core::sorted::Set;
 
 use std::rc::Rc;
@@ -21,7 +20,7 @@ thread_local! {
     static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
     // Vecs used as queues (`remove(0)`): they hold a few entries at most, and
     // VecDeque's code would be one more thing in the wasm.
-    static EVENTS: RefCell<Vec<(&'static str, Json)>> = const { RefCell::new(Vec::new()) };
+    static EVENTS: RefCell<Vec<(&'static str, String)>> = const { RefCell::new(Vec::new()) };
     static GENERATION: Cell<u32> = const { Cell::new(0) };
     // One store for the page's life: when localStorage is unusable, the memory copy
     // (the queue included) must outlive a destroy() and the next init().
@@ -185,8 +184,9 @@ pub fn with_early<R>(f: impl FnOnce(&mut Early) -> R) -> Option<R> {
         .flatten()
 }
 
-/// Queues a `trickle:*` event; it is dispatched once the runtime is free again.
-pub fn emit(name: &'static str, detail: Json) {
+/// Queues a `trickle:*` event with its detail (the JSON text of an object); it is
+/// dispatched once the runtime is free again.
+pub fn emit(name: &'static str, detail: String) {
     let _ = EVENTS.try_with(|q| {
         if let Ok(mut q) = q.try_borrow_mut() {
             q.push((name, detail));

@@ -31,7 +31,7 @@ use trickle_core::config::{Config, User};
 use trickle_core::delivery::{
     Delivery, Effect, Event as DeliveryEvent, SendResult, SEND_TIMEOUT_MS,
 };
-use trickle_core::json::{self, object, strings};
+use trickle_core::json;
 use trickle_core::outbox::{Batch, Outbox};
 use trickle_core::rules::PromptState;
 use trickle_core::session::{self, Input, Output, ReadFailure, Session};
@@ -208,7 +208,7 @@ impl Runtime {
             .map(|u| u.id.clone())
             .unwrap_or_else(|| "nobody yet".into());
         self.log.debug(&["started for ", &who]);
-        host::emit("trickle:ready", object(Vec::new()));
+        host::emit("trickle:ready", String::from("{}"));
         self.run(Input::Start);
     }
 
@@ -241,10 +241,10 @@ impl Runtime {
     pub fn destroy(mut self) {
         self.timer = None;
         self.wait = None;
-        for (controller, _deadline) in [self.request.take(), self.read.take()]
-            .into_iter()
-            .flatten()
-        {
+        if let Some((controller, _deadline)) = self.request.take() {
+            controller.abort();
+        }
+        if let Some((controller, _deadline)) = self.read.take() {
             controller.abort();
         }
         self._lifecycle = None;
@@ -386,11 +386,10 @@ impl Runtime {
             ));
         }
         wasm_bindgen_futures::spawn_local(async move {
-            let extra: Vec<(&str, &str)> = user_hash
-                .as_deref()
-                .map(|h| ("X-Trickle-User-Hash", h))
-                .into_iter()
-                .collect();
+            let mut extra: Vec<(&str, &str)> = Vec::new();
+            if let Some(hash) = &user_hash {
+                extra.push(("X-Trickle-User-Hash", hash));
+            }
             let body = match transport::read(&url, &headers, &extra, signal.as_ref()).await {
                 // Not JSON: the session says so and ignores it.
                 Ok(text) => Ok(serde_json::from_str::<Json>(&text).unwrap_or(Json::Null)),
@@ -492,7 +491,11 @@ impl Runtime {
                 }
                 Effect::Schedule(at) => self.schedule(at),
                 Effect::Delivered(ids) => {
-                    host::emit("trickle:delivered", object(vec![("ids", strings(&ids))]))
+                    let mut detail = String::new();
+                    let mut o = json::Object::new(&mut detail);
+                    o.strs("ids", &ids);
+                    o.end();
+                    host::emit("trickle:delivered", detail);
                 }
                 Effect::Report { code, message } => self.report(code, message),
                 Effect::Forget { user_id, field } => self.forget(&user_id, &field),
@@ -602,7 +605,7 @@ impl Runtime {
     /// One console error and one `trickle:error` event.
     fn report(&self, code: &'static str, message: String) {
         self.log.error(&[&message]);
-        host::emit("trickle:error", error_detail(code, message));
+        host::emit("trickle:error", error_detail(code, &message));
     }
 
     /// Arms the one retry timer for `at` (ms since the epoch), or disarms it.
@@ -650,12 +653,14 @@ impl Runtime {
     }
 }
 
-/// `trickle:error`'s detail: `{ code, message }`.
-pub fn error_detail(code: &str, message: String) -> Json {
-    object(vec![
-        ("code", Json::String(code.to_owned())),
-        ("message", Json::String(message)),
-    ])
+/// `trickle:error`'s detail: `{ code, message }`, as JSON text.
+pub fn error_detail(code: &str, message: &str) -> String {
+    let mut detail = String::new();
+    let mut o = json::Object::new(&mut detail);
+    o.str("code", code);
+    o.str("message", message);
+    o.end();
+    detail
 }
 
 /// The popup's callback. Handled on the next microtask, outside the popup's own

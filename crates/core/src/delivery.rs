@@ -417,7 +417,6 @@ impl Delivery {
         outbox.apply_leased(ids, outcome, now_ms, jitter, lease);
         match outcome {
             Outcome::Delivered => {
-                self.split.retain(|id| !ids.contains(id));
                 for q in self.own.iter().filter(|q| ids.contains(&q.answer.id)) {
                     if q.answer.status != Status::Snoozed {
                         let held = (q.user_id.clone(), q.answer.field.clone());
@@ -426,7 +425,7 @@ impl Delivery {
                         }
                     }
                 }
-                self.own.retain(|q| !ids.contains(&q.answer.id));
+                self.settled(ids);
                 fx.push(Effect::Note(concat(&[
                     "delivered ",
                     &decimal(ids.len() as u64),
@@ -435,8 +434,7 @@ impl Delivery {
                 fx.push(Effect::Delivered(ids.to_vec()));
             }
             Outcome::Rejected { .. } | Outcome::Redirected | Outcome::Unsendable => {
-                self.split.retain(|id| !ids.contains(id));
-                self.own.retain(|q| !ids.contains(&q.answer.id));
+                self.settled(ids);
                 self.forget_rejected(outbox, ids, fx);
                 for id in ids {
                     let (code, message) = match (&outcome, result) {
@@ -484,6 +482,14 @@ impl Delivery {
         self.pump(stored, outbox, false, now_ms, fx);
     }
 
+    /// `ids` were delivered or given up on: none is this tab's to put back or to
+    /// send alone any more.
+    // One function for both outcomes: each `retain` closure is code of its own.
+    fn settled(&mut self, ids: &[String]) {
+        self.split.retain(|id| !ids.contains(id));
+        self.own.retain(|q| !ids.contains(&q.answer.id));
+    }
+
     /// For each answer of `ids` now dead-lettered (snoozes aside): its field is
     /// forgotten unless another answer for it is queued or was delivered here.
     fn forget_rejected(&self, outbox: &Outbox, ids: &[String], fx: &mut Vec<Effect>) {
@@ -522,12 +528,12 @@ impl Delivery {
         // Delivered or dead-lettered meanwhile: nothing left to remember.
         self.beaconed
             .retain(|(id, _)| outbox.queued().iter().any(|q| &q.answer.id == id));
-        let skip: Vec<String> = self
-            .beaconed
-            .iter()
-            .filter(|(_, at)| !unloading || now_ms.saturating_sub(*at) < BEACON_REPEAT_MS)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let mut skip: Vec<String> = Vec::new();
+        for (id, at) in &self.beaconed {
+            if !unloading || now_ms.saturating_sub(*at) < BEACON_REPEAT_MS {
+                skip.push(id.clone());
+            }
+        }
         // Each user once, in sorted order (kept sorted while collecting: a sort
         // call would be the wasm's only quicksort).
         let mut users: Vec<&str> = Vec::new();

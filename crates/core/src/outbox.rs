@@ -328,12 +328,13 @@ impl Outbox {
                 None => apart.push(entry),
             }
         }
-        if let Some(Value::Array(dead)) = doc.get_mut("dead").map(Value::take) {
+        if let Some(dead) = doc.get("dead").and_then(Value::as_array) {
             // Dead letters are kept for the record only; one unreadable is dropped.
-            outbox.dead = dead
-                .into_iter()
-                .filter_map(|d| crate::read::dead_letter(&d))
-                .collect();
+            for d in dead {
+                if let Some(d) = crate::read::dead_letter(d) {
+                    outbox.dead.push(d);
+                }
+            }
         }
         outbox.queue.truncate(MAX_QUEUED);
         let excess = outbox.dead.len().saturating_sub(MAX_DEAD);
@@ -402,7 +403,7 @@ impl Outbox {
     /// [`Outbox::lease`] it first.
     pub fn due_batch(&self, now_ms: u64) -> Option<Batch> {
         let first = self.queue.iter().find(|q| q.due_at() <= now_ms)?;
-        Some(self.collect(first, |q| q.due_at() <= now_ms))
+        Some(self.collect(first, &|q| q.due_at() <= now_ms))
     }
 
     /// Every queued answer of `user_id`, due or not, in size-bounded batches: for
@@ -415,20 +416,26 @@ impl Outbox {
     /// [`Outbox::all_queued`] without the answers `skip` (e.g. beaconed moments ago).
     pub fn all_queued_except(&self, user_id: &str, skip: &[String]) -> Vec<Batch> {
         let mut batches: Vec<Batch> = Vec::new();
-        let mut taken: crate::sorted::Set = skip.iter().cloned().collect();
+        let mut taken = crate::sorted::Set::new();
+        for id in skip {
+            taken.insert(id.clone());
+        }
         while let Some(first) = self
             .queue
             .iter()
             .find(|q| q.user_id == user_id && !taken.contains(&q.answer.id))
         {
-            let batch = self.collect(first, |q| !taken.contains(&q.answer.id));
-            taken.extend(batch.ids.iter().cloned());
+            let batch = self.collect(first, &|q| !taken.contains(&q.answer.id));
+            for id in &batch.ids {
+                taken.insert(id.clone());
+            }
             batches.push(batch);
         }
         batches
     }
 
-    fn collect(&self, first: &Queued, eligible: impl Fn(&Queued) -> bool) -> Batch {
+    // `dyn`: one copy of this for both callers.
+    fn collect(&self, first: &Queued, eligible: &dyn Fn(&Queued) -> bool) -> Batch {
         let mut answers = Vec::new();
         let mut ids = Vec::new();
         let mut bytes = 0usize;
@@ -530,10 +537,14 @@ impl Outbox {
                     Outcome::Redirected => (DeadReason::Redirected, None),
                     _ => (DeadReason::Unsendable, None),
                 };
-                let (rejected, kept): (Vec<Queued>, Vec<Queued>) = std::mem::take(&mut self.queue)
-                    .into_iter()
-                    .partition(|q| ids.contains(&q.answer.id));
-                self.queue = kept;
+                let mut rejected = Vec::new();
+                for q in std::mem::take(&mut self.queue) {
+                    if ids.contains(&q.answer.id) {
+                        rejected.push(q);
+                    } else {
+                        self.queue.push(q);
+                    }
+                }
                 for q in rejected {
                     self.bury(q, reason, status, now_ms);
                 }

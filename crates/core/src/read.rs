@@ -40,25 +40,31 @@ pub(crate) fn u32_of(value: &Value) -> Option<u32> {
 
 /// An array of strings.
 pub(crate) fn strings(value: &Value) -> Option<Vec<String>> {
-    value
-        .as_array()?
-        .iter()
-        .map(|item| item.as_str().map(str::to_owned))
-        .collect()
+    // Loops, not iterator chains collected into an `Option`: each such chain is
+    // its own generic code in the wasm.
+    let mut out = Vec::new();
+    for item in value.as_array()? {
+        out.push(item.as_str()?.to_owned());
+    }
+    Some(out)
 }
 
 /// An array of strings, as a set.
 pub(crate) fn set(value: &Value) -> Option<Set> {
-    strings(value).map(Set::from_iter)
+    let mut set = Set::new();
+    for item in value.as_array()? {
+        set.insert(item.as_str()?.to_owned());
+    }
+    Some(set)
 }
 
 /// An object of whole numbers.
 pub(crate) fn u32_map(value: &Value) -> Option<Map<u32>> {
-    value
-        .as_object()?
-        .iter()
-        .map(|(key, n)| Some((key.clone(), u32_of(n)?)))
-        .collect()
+    let mut map = Map::new();
+    for (key, n) in value.as_object()? {
+        map.insert(key.clone(), u32_of(n)?);
+    }
+    Some(map)
 }
 
 /// Calls `field` with each member of `value`, which must be an object; `None` as

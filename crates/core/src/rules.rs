@@ -96,8 +96,12 @@ impl Remote {
     /// Adds everything `other` knows: the union of fields and declines, and per
     /// stage the later of the two snoozes.
     pub fn join(&mut self, other: &Remote) {
-        self.known.extend(other.known.iter().cloned());
-        self.declined.extend(other.declined.iter().cloned());
+        for field in &other.known {
+            self.known.insert(field.clone());
+        }
+        for field in &other.declined {
+            self.declined.insert(field.clone());
+        }
         for (stage, &until) in &other.snoozed {
             let held = self.snoozed.get_or_insert(stage, until);
             *held = (*held).max(until);
@@ -129,7 +133,7 @@ impl Remote {
         let snoozed = state
             .and_then(|s| s.get("snoozed"))
             .and_then(serde_json::Value::as_array);
-        for snooze in snoozed.into_iter().flatten() {
+        for snooze in snoozed.map_or(&[][..], Vec::as_slice) {
             let stage = snooze.get("stage").and_then(serde_json::Value::as_str);
             let until = snooze
                 .get("untilLogins")
@@ -137,8 +141,10 @@ impl Remote {
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
             if let (Some(stage), Some(until)) = (stage, until) {
                 if config.stages.iter().any(|s| s.id == stage) {
+                    let mut snoozed = Map::new();
+                    snoozed.insert(stage.to_owned(), until);
                     remote.join(&Remote {
-                        snoozed: Map::from_iter([(stage.to_owned(), until)]),
+                        snoozed,
                         ..Remote::default()
                     });
                 }
@@ -595,22 +601,21 @@ pub fn explain(
     gpc: bool,
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state, gpc));
-    config
-        .questions()
-        .map(|(stage, q)| {
-            let reason = match (user, &view) {
-                (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
-                _ => Some(Reason::NoUser),
-            };
-            Explanation {
-                question_id: q.id.clone(),
-                stage: stage.id.clone(),
-                field: q.field.clone(),
-                open: reason.is_none(),
-                reason,
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (stage, q) in config.questions() {
+        let reason = match (user, &view) {
+            (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
+            _ => Some(Reason::NoUser),
+        };
+        out.push(Explanation {
+            question_id: q.id.clone(),
+            stage: stage.id.clone(),
+            field: q.field.clone(),
+            open: reason.is_none(),
+            reason,
+        });
+    }
+    out
 }
 
 /// The question to show now, or `None`. The first open question in config order

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 
 use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
+use crate::json::Object;
 use crate::rules::{self, Due, Explanation, PromptState, Remote};
 use crate::sorted::Set;
 use crate::suggest;
@@ -136,8 +137,9 @@ pub enum Output {
     /// Put this on the popup. For a [`Screen::Question`], report whether it could
     /// be mounted as [`Input::Displayed`].
     Show(Screen),
-    /// Dispatch this event (`trickle:shown`, ...) with this detail.
-    Emit(&'static str, Json),
+    /// Dispatch this event (`trickle:shown`, ...) with this detail (the JSON text
+    /// of an object).
+    Emit(&'static str, String),
     /// Queue this answer for delivery (the delivery machine's `Event::Queue`).
     Queue {
         /// Whose answer.
@@ -224,11 +226,14 @@ impl Session {
     /// found (the config's user, or one identified before `init`; events tracked
     /// before). Nothing happens until [`Input::Start`].
     pub fn new(config: Config, user: Option<User>, events: Set) -> Session {
+        let mut listed = Set::new();
+        for event in events {
+            if rules::lists_event(&config, &event) {
+                listed.insert(event);
+            }
+        }
         let mut session = Session {
-            events: events
-                .into_iter()
-                .filter(|e| rules::lists_event(&config, e))
-                .collect(),
+            events: listed,
             config,
             user: None,
             state: PromptState::new(),
@@ -517,14 +522,13 @@ impl Session {
             &due.stage,
             ")",
         ])));
-        out.push(Output::Emit(
-            "trickle:shown",
-            crate::json::object(vec![
-                ("questionId", Json::String(due.question_id.clone())),
-                ("stage", Json::String(due.stage.clone())),
-                ("field", Json::String(due.field.clone())),
-            ]),
-        ));
+        let mut detail = String::new();
+        let mut o = Object::new(&mut detail);
+        o.str("questionId", &due.question_id);
+        o.str("stage", &due.stage);
+        o.str("field", &due.field);
+        o.end();
+        out.push(Output::Emit("trickle:shown", detail));
         self.current = Some(due);
     }
 
@@ -607,16 +611,17 @@ impl Session {
             "; queued ",
             &answer.id,
         ])));
-        let mut detail = vec![
-            ("id", Json::String(answer.id.clone())),
-            ("questionId", Json::String(answer.question_id.clone())),
-            ("stage", Json::String(answer.stage.clone())),
-            ("field", Json::String(answer.field.clone())),
-        ];
+        let mut detail = String::new();
+        let mut o = Object::new(&mut detail);
+        o.str("id", &answer.id);
+        o.str("questionId", &answer.question_id);
+        o.str("stage", &answer.stage);
+        o.str("field", &answer.field);
         if let Some(value) = &answer.value {
-            detail.push(("value", value.to_json()));
+            value.write_json(o.key("value"));
         }
-        out.push(Output::Emit(name, crate::json::object(detail)));
+        o.end();
+        out.push(Output::Emit(name, detail));
         if status == Status::Snoozed {
             out.push(Output::Show(Screen::Hidden));
         } else {

@@ -104,7 +104,10 @@ impl Widget {
 fn shown(out: &[Output]) -> Vec<String> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Emit("trickle:shown", d) => Some(d["questionId"].as_str().unwrap().to_owned()),
+            Output::Emit("trickle:shown", d) => {
+                let d: serde_json::Value = serde_json::from_str(d).unwrap();
+                Some(d["questionId"].as_str().unwrap().to_owned())
+            }
             _ => None,
         })
         .collect()
@@ -183,6 +186,45 @@ fn an_answer_is_queued_recorded_announced_and_the_next_question_shown() {
     assert_eq!(emitted(&out), ["trickle:answered", "trickle:shown"]);
     assert_eq!(shown(&out), ["email"]);
     assert!(w.state("u").answered.contains("name"));
+}
+
+fn details(out: &[Output]) -> Vec<(&'static str, Json)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Emit(name, d) => Some((*name, serde_json::from_str(d).unwrap())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn event_details_name_the_question_and_an_answer_carries_its_value() {
+    let mut w = Widget::new(config(|_| {}), Some(user("u", 1)));
+    let out = w.step(Input::Start);
+    assert_eq!(
+        details(&out),
+        [(
+            "trickle:shown",
+            json!({ "questionId": "name", "stage": "basics", "field": "name" })
+        )]
+    );
+    let out = w.respond(text("Ada \"the\" Countess"));
+    assert_eq!(
+        details(&out)[0],
+        (
+            "trickle:answered",
+            json!({ "id": "id-1", "questionId": "name", "stage": "basics", "field": "name",
+                "value": "Ada \"the\" Countess" })
+        )
+    );
+    let out = w.respond(Response::Snooze);
+    assert_eq!(
+        details(&out),
+        [(
+            "trickle:snoozed",
+            json!({ "id": "id-2", "questionId": "email", "stage": "basics", "field": "email" })
+        )]
+    );
 }
 
 #[test]

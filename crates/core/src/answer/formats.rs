@@ -58,19 +58,22 @@ pub(crate) fn is_wide(c: char) -> bool {
 
 /// A dotted DNS name whose last label is not all digits.
 fn is_domain(domain: &str) -> bool {
-    let labels: Vec<&str> = domain.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || is_wide(c))
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.chars().count() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()))
+    // One pass over the labels, without collecting them into a Vec.
+    let (mut labels, mut tld) = (0, "");
+    for l in domain.split('.') {
+        let ok = !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || is_wide(c));
+        if !ok {
+            return false;
+        }
+        labels += 1;
+        tld = l;
+    }
+    labels >= 2 && tld.chars().count() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A phone number as people type it: digits with spaces, `-`, `.`, `/`,

@@ -34,16 +34,6 @@ impl Serialize for Value {
 }
 
 impl Value {
-    /// The value as JSON, as its `Serialize` writes it.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Value::Text(s) => serde_json::Value::String(s.clone()),
-            Value::Number(n) if is_whole(*n) => serde_json::Value::from(*n as i64),
-            Value::Number(n) => serde_json::Value::from(*n),
-            Value::Many(items) => crate::json::strings(items),
-        }
-    }
-
     /// Writes the value as JSON text, as its `Serialize` does.
     pub fn write_json(&self, out: &mut String) {
         match self {
@@ -327,32 +317,5 @@ fn check_len(s: &str, max: u32) -> Result<(), ValueError> {
         Err(ValueError::TooLong { max })
     } else {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn to_json_gives_what_serialize_writes() {
-        let values = [
-            Value::Text("Zoë \"x\"".into()),
-            Value::Number(42.0),
-            Value::Number(-7.0),
-            Value::Number(-0.0),
-            Value::Number(2.5),
-            Value::Number(1e300),
-            Value::Number(9_007_199_254_740_992.0),
-            Value::Number(f64::NAN),
-            Value::Number(f64::INFINITY),
-            Value::Many(vec!["a".into(), "b".into()]),
-            Value::Many(Vec::new()),
-        ];
-        for value in values {
-            let by_serde = serde_json::to_value(&value).unwrap();
-            assert_eq!(value.to_json(), by_serde, "{value:?}");
-            assert_eq!(value.to_json().to_string(), by_serde.to_string());
-        }
     }
 }
