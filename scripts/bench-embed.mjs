@@ -341,7 +341,7 @@ for (const rate of RATES) {
 }
 for (const rate of RATES) {
   row(`total blocking time, ${rate}x CPU (median)`, med('trickle', rate, 'tbt'), med('posthog', rate, 'tbt'), ms,
-    `blank page ${ms(med('blank', rate, 'tbt'))}; long tasks per load: T ${med('trickle', rate, 'longTasks')}, P ${med('posthog', rate, 'longTasks')}; longest T ${ms(med('trickle', rate, 'longest'))}, P ${ms(med('posthog', rate, 'longest'))}`);
+    `blank page ${ms(med('blank', rate, 'tbt'))}; long tasks per load: T ${med('trickle', rate, 'longTasks')} (${range('trickle', rate, 'longTasks')}), P ${med('posthog', rate, 'longTasks')} (${range('posthog', rate, 'longTasks')}); longest T ${ms(med('trickle', rate, 'longest'))} (${range('trickle', rate, 'longest')}), P ${ms(med('posthog', rate, 'longest'))}`);
 }
 row('bytes, brotli q11 of the bodies', med('trickle', 1, 'brotli'), med('posthog', 1, 'brotli'), kB,
   `requests: T ${med('trickle', 1, 'requests')}, P ${med('posthog', 1, 'requests')}`);
