@@ -55,11 +55,11 @@ fn walk(value: &JsValue, depth: u32) -> Option<Value> {
     }
     let depth = depth.checked_sub(1)?;
     if let Some(items) = value.dyn_ref::<Array>() {
-        return items
-            .iter()
-            .map(|item| walk(&item, depth))
-            .collect::<Option<Vec<_>>>()
-            .map(Value::Array);
+        let mut list = Vec::new();
+        for item in items.iter() {
+            list.push(walk(&item, depth)?);
+        }
+        return Some(Value::Array(list));
     }
     let mut map = Map::new();
     for entry in Object::entries(value.unchecked_ref()).iter() {
