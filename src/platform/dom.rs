@@ -2,14 +2,17 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Converts a JS value into JSON (through `JSON.stringify`). A string is taken as
-/// JSON text. `None` for what JSON cannot carry (undefined, a function, a cycle).
+/// Converts a JS value into JSON (through `JSON.stringify`, which normalises what
+/// JSON cannot carry as JSON does: `NaN` to `null`, a `Date` to its string, an
+/// undefined member away). A string is taken as JSON text. `None` for what JSON
+/// cannot carry at all (undefined, a function, a cycle) and for text that is not
+/// JSON (see [`super::json::parse`]).
 pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
     let text: String = match value.as_string() {
         Some(s) => s,
         None => js_sys::JSON::stringify(value).ok()?.as_string()?,
     };
-    serde_json::from_str(&text).ok()
+    super::json::parse(&text)
 }
 
 /// Dispatches `CustomEvent(name, { detail })` on `document`, `detail` given as

@@ -1,5 +1,5 @@
 //! The browser behind small types: storage, transport, clock, ids, randomness,
-//! lifecycle listeners, events on `document` and the prefixed logger.
+//! lifecycle listeners, events on `document`, JSON text and the prefixed logger.
 //!
 //! Everything here is infallible from the caller's side: a browser API that throws
 //! or is missing degrades (memory storage, a `Network` delivery, a fallback id)
@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod dom;
 pub mod ids;
+pub mod json;
 pub mod lifecycle;
 pub mod log;
 pub mod storage;

@@ -79,6 +79,13 @@ impl Store {
             .and_then(|l| l.get_item(key).ok().flatten())
     }
 
+    /// Reads a value as JSON: `null` when its text is not JSON (every stored
+    /// document reads that as "nothing readable stored", as it reads `null`).
+    pub fn get_json(&self, key: &str) -> Option<serde_json::Value> {
+        self.get(key)
+            .map(|text| super::json::parse(&text).unwrap_or_default())
+    }
+
     /// Writes a value; a throwing `localStorage` switches the store to memory.
     pub fn set(&self, key: &str, value: &str) {
         if let Ok(mut m) = self.memory.try_borrow_mut() {

@@ -38,6 +38,7 @@ use trickle_core::session::{self, Input, Output, ReadFailure, Session};
 use trickle_core::sorted::Set;
 use trickle_core::text;
 
+use crate::platform::json::parse as parse_json;
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
 use crate::platform::{clock, dom, ids, lifecycle::Lifecycle, Log, Store};
@@ -106,6 +107,9 @@ impl std::fmt::Debug for Runtime {
 impl session::Storage for Store {
     fn get(&self, key: &str) -> Option<String> {
         Store::get(self, key)
+    }
+    fn get_json(&self, key: &str) -> Option<Json> {
+        Store::get_json(self, key)
     }
     fn set(&self, key: &str, value: &str) {
         Store::set(self, key, value)
@@ -279,8 +283,8 @@ impl Runtime {
     fn update_idle_hint(&mut self) {
         let queued = self
             .store
-            .get(OUTBOX_KEY)
-            .is_some_and(|text| Outbox::from_json(&text).queued_len() > 0);
+            .get_json(OUTBOX_KEY)
+            .is_some_and(|doc| Outbox::from_value(doc).queued_len() > 0);
         let hint = if queued {
             None
         } else {
@@ -392,7 +396,7 @@ impl Runtime {
             }
             let body = match transport::read(&url, &headers, &extra, signal.as_ref()).await {
                 // Not JSON: the session says so and ignores it.
-                Ok(text) => Ok(serde_json::from_str::<Json>(&text).unwrap_or(Json::Null)),
+                Ok(text) => Ok(parse_json(&text).unwrap_or(Json::Null)),
                 Err(SendResult::Status { status, .. }) => Err(ReadFailure::Status(status)),
                 Err(_) => Err(ReadFailure::Network),
             };
@@ -455,10 +459,10 @@ impl Runtime {
     fn prune_states(&self) {
         let now = clock::now_ms();
         for key in self.store.keys(STATE_PREFIX) {
-            let Some(text) = self.store.get(&key) else {
+            let Some(doc) = self.store.get_json(&key) else {
                 continue;
             };
-            let mut state = PromptState::from_json(&text);
+            let mut state = PromptState::from_value(doc);
             if state.is_stale(now) {
                 self.store.remove(&key);
             } else if state.seen_at == 0 && state != PromptState::new() {
@@ -475,9 +479,13 @@ impl Runtime {
     /// carries out what it answers.
     fn deliver(&mut self, event: DeliveryEvent) {
         let stored = self.store.get(OUTBOX_KEY);
-        let effects = self
-            .delivery
-            .on(stored.as_deref(), event, clock::now_ms(), clock::jitter());
+        let effects = self.delivery.on_with(
+            parse_json,
+            stored.as_deref(),
+            event,
+            clock::now_ms(),
+            clock::jitter(),
+        );
         let mut beaconed = Vec::new();
         for effect in effects {
             match effect {
@@ -545,9 +553,14 @@ impl Runtime {
                 // Destroyed (or replaced) meanwhile: keep storage honest, say nothing.
                 let stored = store.get(OUTBOX_KEY);
                 let now = clock::now_ms();
-                if let Some(text) =
-                    Delivery::settle_orphan(stored.as_deref(), &ids, &result, now, clock::jitter())
-                {
+                if let Some(text) = Delivery::settle_orphan_with(
+                    parse_json,
+                    stored.as_deref(),
+                    &ids,
+                    &result,
+                    now,
+                    clock::jitter(),
+                ) {
                     store.set(OUTBOX_KEY, &text);
                 }
             }
@@ -572,9 +585,9 @@ impl Runtime {
     fn keep_aside(&self, entries: Vec<Json>) {
         let mut kept = self
             .store
-            .get(OUTBOX_BACKUP_KEY)
-            .and_then(|text| match serde_json::from_str::<Json>(&text) {
-                Ok(Json::Array(kept)) => Some(kept),
+            .get_json(OUTBOX_BACKUP_KEY)
+            .and_then(|doc| match doc {
+                Json::Array(kept) => Some(kept),
                 _ => None,
             })
             .unwrap_or_default();
@@ -593,10 +606,10 @@ impl Runtime {
     /// leaves that user's stored `answered`/`declined` sets.
     fn forget(&mut self, user_id: &str, field: &str) {
         let key = state_key(user_id);
-        let Some(stored) = self.store.get(&key) else {
+        let Some(stored) = self.store.get_json(&key) else {
             return;
         };
-        let mut state = PromptState::from_json(&stored);
+        let mut state = PromptState::from_value(stored);
         if state.answered.remove(field) | state.declined.remove(field) {
             self.store.set(&key, &state.to_json());
         }
@@ -682,8 +695,8 @@ fn on_ui_event(generation: u32, event: UiEvent) {
 /// the answers.
 pub fn explain_json(questions: &[trickle_core::rules::Explanation], store: &Store) -> String {
     let outbox = store
-        .get(OUTBOX_KEY)
-        .map(|text| Outbox::from_json(&text))
+        .get_json(OUTBOX_KEY)
+        .map(Outbox::from_value)
         .unwrap_or_default();
     let mut text = String::new();
     let mut o = json::Object::new(&mut text);

@@ -19,6 +19,7 @@
 //!   same field leaves the field known.
 
 use crate::answer::{Answer, Status};
+use crate::json::{self, Parse};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
 use crate::text::{concat, decimal};
 
@@ -202,8 +203,22 @@ impl Delivery {
         now_ms: u64,
         jitter: f64,
     ) -> Vec<Effect> {
+        self.on_with(json::parse, stored, event, now_ms, jitter)
+    }
+
+    /// [`Delivery::on`] with the stored text read by `parse` (the widget's is the
+    /// browser's `JSON.parse`).
+    pub fn on_with(
+        &mut self,
+        parse: Parse,
+        stored: Option<&str>,
+        event: Event,
+        now_ms: u64,
+        jitter: f64,
+    ) -> Vec<Effect> {
         let mut fx = Vec::new();
-        let mut outbox = self.load(stored, now_ms, &mut fx);
+        let doc = stored.map(|text| parse(text).unwrap_or_default());
+        let mut outbox = self.load(doc, now_ms, &mut fx);
         match event {
             Event::Queue {
                 user_id,
@@ -267,7 +282,21 @@ impl Delivery {
         now_ms: u64,
         jitter: f64,
     ) -> Option<String> {
-        let (mut outbox, aside) = stored.map(Outbox::read).unwrap_or_default();
+        Self::settle_orphan_with(json::parse, stored, ids, result, now_ms, jitter)
+    }
+
+    /// [`Delivery::settle_orphan`] with the stored text read by `parse`.
+    pub fn settle_orphan_with(
+        parse: Parse,
+        stored: Option<&str>,
+        ids: &[String],
+        result: &SendResult,
+        now_ms: u64,
+        jitter: f64,
+    ) -> Option<String> {
+        let (mut outbox, aside) = stored
+            .map(|text| Outbox::read_value(parse(text).unwrap_or_default()))
+            .unwrap_or_default();
         if !aside.is_empty() {
             return None;
         }
@@ -281,8 +310,13 @@ impl Delivery {
     /// delivered may so be sent twice, always under its one id, which the
     /// receiver treats as one answer), old dead letters pruned, and unreadable
     /// entries handed aside.
-    fn load(&mut self, stored: Option<&str>, now_ms: u64, fx: &mut Vec<Effect>) -> Outbox {
-        let (mut outbox, aside) = stored.map(Outbox::read).unwrap_or_default();
+    fn load(
+        &mut self,
+        stored: Option<serde_json::Value>,
+        now_ms: u64,
+        fx: &mut Vec<Effect>,
+    ) -> Outbox {
+        let (mut outbox, aside) = stored.map(Outbox::read_value).unwrap_or_default();
         if !aside.is_empty() {
             fx.push(Effect::KeepAside(aside));
             if !self.aside_reported {

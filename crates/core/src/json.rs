@@ -11,6 +11,18 @@
 
 use serde_json::Value;
 
+/// Parses JSON text: the value, or `None` when the text is not JSON.
+///
+/// Stored text reaches the core's readers already parsed, or through a parser the
+/// caller hands in: native code passes [`parse`]; the widget passes the browser's
+/// `JSON.parse`, so its wasm carries no JSON text parser of its own.
+pub type Parse = fn(&str) -> Option<Value>;
+
+/// serde_json's [`Parse`], what native code reads stored text with.
+pub fn parse(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok()
+}
+
 /// `value` as JSON text, as `serde_json::to_string` writes it.
 pub fn to_text(value: &Value) -> String {
     let mut out = String::new();

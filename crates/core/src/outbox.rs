@@ -293,14 +293,26 @@ impl Outbox {
         Outbox::read(json).0
     }
 
+    /// [`Outbox::from_json`] of the stored text already parsed (`null` for text
+    /// that is not JSON).
+    pub fn from_value(doc: serde_json::Value) -> Outbox {
+        Outbox::read_value(doc).0
+    }
+
     /// Reads a stored outbox entry by entry: an entry this version cannot read
     /// (corrupt, or written by another version) is returned apart, as JSON, and
     /// the others survive. Not JSON, or an outbox of another version, reads as
     /// empty with the whole document returned apart when it holds queued entries.
     pub fn read(json: &str) -> (Outbox, Vec<serde_json::Value>) {
+        Outbox::read_value(crate::json::parse(json).unwrap_or_default())
+    }
+
+    /// [`Outbox::read`] of the stored text already parsed (`null` for text that
+    /// is not JSON).
+    pub fn read_value(doc: serde_json::Value) -> (Outbox, Vec<serde_json::Value>) {
         use serde_json::Value;
         let mut outbox = Outbox::new();
-        let Ok(Value::Object(mut doc)) = serde_json::from_str::<Value>(json) else {
+        let Value::Object(mut doc) = doc else {
             return (outbox, Vec::new());
         };
         // Taken out in place (`Map::remove` would bring in the index map's

@@ -184,9 +184,13 @@ impl PromptState {
     /// by this code gives a clean state: storage is not trusted, and losing prompt
     /// history only means a question may be asked again.
     pub fn from_json(json: &str) -> PromptState {
-        serde_json::from_str(json)
-            .ok()
-            .and_then(|value| PromptState::read(&value))
+        PromptState::from_value(crate::json::parse(json).unwrap_or_default())
+    }
+
+    /// [`PromptState::from_json`] of the stored text already parsed (`null` for
+    /// text that is not JSON).
+    pub fn from_value(value: serde_json::Value) -> PromptState {
+        PromptState::read(&value)
             .filter(|state| state.version == STATE_VERSION)
             .unwrap_or_default()
     }

@@ -45,6 +45,13 @@ pub fn state_key(user_id: &str) -> String {
 pub trait Storage {
     /// The value at `key`, if any.
     fn get(&self, key: &str) -> Option<String>;
+    /// The value at `key` parsed as JSON, if any: `null` when its text is not JSON
+    /// (which reads as no stored state, as `null` does). The session reads through
+    /// this only; the widget overrides it with the browser's `JSON.parse`.
+    fn get_json(&self, key: &str) -> Option<Json> {
+        self.get(key)
+            .map(|text| crate::json::parse(&text).unwrap_or_default())
+    }
     /// Writes `value` at `key`.
     fn set(&self, key: &str, value: &str);
 }
@@ -402,8 +409,8 @@ impl Session {
     fn begin(&mut self, store: &dyn Storage, user: User, now_ms: u64) {
         let key = state_key(&user.id);
         let mut state = store
-            .get(&key)
-            .map(|s| PromptState::from_json(&s))
+            .get_json(&key)
+            .map(PromptState::from_value)
             .unwrap_or_default();
         state.begin_login(user.logins_count);
         state.seen_at = now_ms;
@@ -422,8 +429,8 @@ impl Session {
     /// snoozed since.
     fn reload(&mut self, store: &dyn Storage) {
         if let Some(user) = &self.user {
-            if let Some(stored) = store.get(&state_key(&user.id)) {
-                self.state = PromptState::from_json(&stored);
+            if let Some(stored) = store.get_json(&state_key(&user.id)) {
+                self.state = PromptState::from_value(stored);
             }
         }
     }
