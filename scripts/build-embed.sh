@@ -33,7 +33,9 @@ stack=${TRICKLE_STACK_BYTES:-262144}
 cargo rustc -p trickle --lib --release --target wasm32-unknown-unknown --crate-type cdylib -q "${features[@]}" \
   -- -C link-arg=-zstack-size="$stack"
 rm -rf "$work" && mkdir -p "$work/glue" "$out"
-wasm-bindgen --target web --no-typescript --out-dir "$work/glue" --out-name trickle \
+# --encode-into always: strings go to the wasm through TextEncoder.encodeInto, which
+# every browser the widget supports has; the glue's fallback path is left out.
+wasm-bindgen --target web --no-typescript --encode-into always --out-dir "$work/glue" --out-name trickle \
   "$target_dir/wasm32-unknown-unknown/release/trickle.wasm"
 # Short import names in the wasm and the glue (see the script for why).
 node scripts/minify-imports.mjs "$work/glue/trickle_bg.wasm" "$work/glue/trickle.js"
