@@ -11,12 +11,12 @@ pub fn is_date(s: &str) -> bool {
     if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
+    // Digits by hand: `str::parse` and the slicing it needs bring their generic
+    // parser and panic paths for four bytes.
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[r];
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())
-            .flatten()
+        b.get(r)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
     };
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
@@ -40,7 +40,7 @@ pub fn is_email(s: &str) -> bool {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local.chars().all(|c| {
             c.is_alphanumeric()
                 || "!#$%&'*+/=?^_`{|}~.-".contains(c)
