@@ -90,12 +90,19 @@ pub fn normalize_url(s: &str) -> Option<String> {
         (s.to_owned(), 8)
     } else if lower.starts_with("http://") {
         (s.to_owned(), 7)
-    } else if s.contains("://") {
+    } else if s.as_bytes().windows(3).any(|w| w == b"://") {
         return None;
     } else {
-        (format!("https://{s}"), 8)
+        (crate::text::concat(&["https://", s]), 8)
     };
-    let authority = url[rest_at..].split(['/', '?', '#']).next().unwrap_or("");
+    // Byte scans, not `contains(&str)`, `format!` and a char-set `split`: each is
+    // generic code of its own in the wasm.
+    let rest = url.get(rest_at..).unwrap_or("");
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or("");
     if authority.contains('@') {
         return None;
     }
