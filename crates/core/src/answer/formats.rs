@@ -11,12 +11,12 @@ pub fn is_date(s: &str) -> bool {
     if !s.is_ascii() || b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
     }
+    // Digits by hand: `str::parse` and the slicing it needs bring their generic
+    // parser and panic paths for four bytes.
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = &s[r];
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())
-            .flatten()
+        b.get(r)?.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
     };
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
@@ -40,7 +40,7 @@ pub fn is_email(s: &str) -> bool {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c) || is_wide(c));
@@ -98,12 +98,19 @@ pub fn normalize_url(s: &str) -> Option<String> {
         (s.to_owned(), 8)
     } else if lower.starts_with("http://") {
         (s.to_owned(), 7)
-    } else if s.contains("://") {
+    } else if s.as_bytes().windows(3).any(|w| w == b"://") {
         return None;
     } else {
-        (format!("https://{s}"), 8)
+        (crate::text::concat(&["https://", s]), 8)
     };
-    let authority = url[rest_at..].split(['/', '?', '#']).next().unwrap_or("");
+    // Byte scans, not `contains(&str)`, `format!` and a char-set `split`: each is
+    // generic code of its own in the wasm.
+    let rest = url.get(rest_at..).unwrap_or("");
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = rest.get(..end).unwrap_or("");
     if authority.contains('@') {
         return None;
     }
