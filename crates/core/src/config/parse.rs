@@ -231,8 +231,24 @@ fn text(value: &Value, at: &At) -> Read<Text> {
     }
 }
 
-/// The config, unvalidated.
-pub(super) fn config(value: &Value) -> Read<Config> {
+/// Moves the `profile` member of the user document `doc` into `user`, where the
+/// reader left the default (an empty object) for it.
+fn take_profile(user: &mut User, doc: Option<&mut Value>) {
+    if let Some(profile) = doc.and_then(|doc| doc.get_mut("profile")) {
+        user.profile = profile.take();
+    }
+}
+
+/// The config, unvalidated; the user's profile is moved out of `value`.
+pub(super) fn config(value: &mut Value) -> Read<Config> {
+    let mut c = read_config(value)?;
+    if let Some(user) = c.user.as_mut() {
+        take_profile(user, value.get_mut("user"));
+    }
+    Ok(c)
+}
+
+fn read_config(value: &Value) -> Read<Config> {
     let mut c = Config {
         endpoint: String::new(),
         headers: Map::new(),
@@ -322,7 +338,9 @@ fn user(value: &Value, at: &At) -> Read<User> {
         match i {
             0 => u.id = string(v, at)?,
             1 => u.logins_count = whole(v, at)?,
-            2 => u.profile = v.clone(),
+            // Moved in by the caller afterwards (`take_profile`): cloning it would
+            // bring `Value::clone` into the wasm for this alone (1.3 KB).
+            2 => {}
             3 => {
                 u.user_hash = if v.is_null() {
                     None
@@ -347,9 +365,12 @@ fn user(value: &Value, at: &At) -> Read<User> {
     Ok(u)
 }
 
-/// A user (`identify`), unvalidated, with paths relative to it.
-pub(super) fn user_at_root(value: &Value) -> Read<User> {
-    user(value, &At::Root)
+/// A user (`identify`), unvalidated, with paths relative to it; its profile is
+/// moved out of `value`.
+pub(super) fn user_at_root(value: &mut Value) -> Read<User> {
+    let mut u = user(value, &At::Root)?;
+    take_profile(&mut u, Some(value));
+    Ok(u)
 }
 
 fn stage(value: &Value, at: &At) -> Read<Stage> {
@@ -580,7 +601,7 @@ mod tests {
         if comparable(doc, doc.get("user"), "user.consent") {
             let by_serde = parse_value::<Config>(doc.clone());
             assert_eq!(
-                unquoted(config(doc).map_err(|e| *e)),
+                unquoted(config(&mut doc.clone()).map_err(|e| *e)),
                 unquoted(by_serde),
                 "{doc}"
             );
@@ -591,7 +612,7 @@ mod tests {
         {
             let by_serde = parse_value::<User>(user.clone());
             assert_eq!(
-                unquoted(user_at_root(user).map_err(|e| *e)),
+                unquoted(user_at_root(&mut user.clone()).map_err(|e| *e)),
                 unquoted(by_serde),
                 "{user}"
             );
@@ -619,7 +640,7 @@ mod tests {
         let mut doc = seed();
         doc["debug"] = Value::String("a\"b\\c\nd\u{1}é\u{301}".to_owned());
         assert_eq!(
-            config(&doc).map_err(|e| e.to_string()).err().as_deref(),
+            config(&mut doc.clone()).map_err(|e| e.to_string()).err().as_deref(),
             Some("debug: invalid type: string \"a\\\"b\\\\c\\nd\\u0001é\u{301}\", expected a boolean")
         );
     }
@@ -721,22 +742,22 @@ mod tests {
         let mut doc = seed();
         doc["stages"][1]["questions"][0]["kind"] = json!("slider");
         assert_eq!(
-            config(&doc).unwrap_err().to_string(),
+            config(&mut doc.clone()).unwrap_err().to_string(),
             "stages[1].questions[0].kind: unknown variant `slider`, expected one of `text`, \
              `email`, `tel`, `url`, `number`, `date`, `choice`, `multichoice`"
         );
         let user = json!({ "id": "u", "loginsCount": "3", "x": 1 });
         assert_eq!(
-            user_at_root(&user).unwrap_err().to_string(),
+            user_at_root(&mut user.clone()).unwrap_err().to_string(),
             "loginsCount: must be a whole number >= 0, got string \"3\""
         );
         let user = json!({ "loginsCount": 3, "consent": { "marketing": false, "sms": true } });
         assert_eq!(
-            user_at_root(&user).unwrap_err().to_string(),
+            user_at_root(&mut user.clone()).unwrap_err().to_string(),
             "consent.sms: unknown key (expected `marketing`)"
         );
         assert_eq!(
-            user_at_root(&json!({ "loginsCount": 3 }))
+            user_at_root(&mut json!({ "loginsCount": 3 }))
                 .unwrap_err()
                 .to_string(),
             "id: is required"
@@ -748,13 +769,13 @@ mod tests {
         let mut doc = seed();
         doc["theme"]["a`b"] = json!(1);
         assert_eq!(
-            config(&doc).unwrap_err().to_string(),
+            config(&mut doc.clone()).unwrap_err().to_string(),
             "theme.a`b: unknown key (expected `accent` or `colorScheme`)"
         );
         doc = seed();
         doc["cadence"]["maxAsks"] = json!("1`2");
         assert_eq!(
-            config(&doc).unwrap_err().to_string(),
+            config(&mut doc.clone()).unwrap_err().to_string(),
             "cadence.maxAsks: must be a whole number >= 0, got string \"1`2\""
         );
     }
@@ -839,7 +860,7 @@ mod tests {
                 agrees(&doc);
                 if comparable(&doc, Some(&doc), "consent") {
                     prop_assert_eq!(
-                        unquoted(user_at_root(&doc).map_err(|e| *e)),
+                        unquoted(user_at_root(&mut doc.clone()).map_err(|e| *e)),
                         unquoted(parse_value::<User>(doc.clone()))
                     );
                 }

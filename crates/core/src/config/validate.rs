@@ -13,12 +13,12 @@ impl Config {
 
     /// Parses and validates a config from a JSON value (e.g. one converted from a
     /// JavaScript object).
-    pub fn from_value(value: serde_json::Value) -> Result<Config, ConfigError> {
+    pub fn from_value(mut value: serde_json::Value) -> Result<Config, ConfigError> {
         // Named as the whole document, not as `invalid type: ..., expected struct Config`.
         if !value.is_object() {
             return Err(ConfigError::new("", "the config must be a JSON object"));
         }
-        let config = parse::config(&value)
+        let config = parse::config(&mut value)
             .and_then(|config| config.check().map(|()| config))
             .map_err(|e| *e)?;
         Ok(config)
@@ -170,11 +170,11 @@ impl User {
     }
 
     /// Parses and validates a user from a JSON value.
-    pub fn from_value(value: serde_json::Value) -> Result<User, UserError> {
+    pub fn from_value(mut value: serde_json::Value) -> Result<User, UserError> {
         if !value.is_object() {
             return Err(UserError::new("", "the user must be a JSON object"));
         }
-        let user = parse::user_at_root(&value)
+        let user = parse::user_at_root(&mut value)
             .and_then(|user| user.check(&At::Root).map(|()| user))
             .map_err(|e| user_error(*e))?;
         Ok(user)
