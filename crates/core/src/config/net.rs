@@ -40,15 +40,20 @@ pub(super) fn validate_endpoint(endpoint: &str) -> Result<(), String> {
 /// The host of `host[:port]`, if both parts are well formed.
 pub(crate) fn host_of(authority: &str) -> Option<&str> {
     let (host, port) = if authority.starts_with('[') {
+        // `get`, not indexing or `split_at`: those panic on a bad char boundary and
+        // bring the panic's formatting (`slice_error_fail`, 1.3 KB) into the wasm.
         let end = authority.find(']')?;
-        let (h, rest) = authority.split_at(end + 1);
-        if !h[1..h.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        let inner = authority.as_bytes().get(1..end)?;
+        if !inner
+            .iter()
+            .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
         {
             return None;
         }
-        (h, rest.strip_prefix(':'))
+        (
+            authority.get(..=end)?,
+            authority.get(end + 1..)?.strip_prefix(':'),
+        )
     } else {
         match authority.split_once(':') {
             Some((h, p)) => (h, Some(p)),
