@@ -5,7 +5,8 @@
 //! replace it), and text lands in it a moment later. Each message first empties the
 //! region, so the same text said twice (the same error again) is announced again.
 
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::fmt;
 
 use gloo_timers::callback::Timeout;
 use web_sys::Element;
@@ -15,11 +16,21 @@ use web_sys::Element;
 const DELAY_MS: u32 = 150;
 
 /// The live region element and the pending announcement.
-#[derive(Debug)]
 pub(crate) struct Live {
     el: Element,
-    /// Dropping the handle cancels the timer (on `say`, `clear` and unmount).
-    pending: RefCell<Option<Timeout>>,
+    /// Dropping the handle cancels the timer (on `say`, `clear` and unmount). A
+    /// `Cell`, not a `RefCell`: it is only ever swapped whole, and a `Cell` cannot
+    /// panic on a borrow, so no borrow check or panic location stays in the wasm.
+    pending: Cell<Option<Timeout>>,
+}
+
+impl fmt::Debug for Live {
+    // By hand: `Cell`'s Debug needs a `Copy` value, and a timer handle is not one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Live")
+            .field("el", &self.el)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PartialEq for Live {
@@ -34,7 +45,7 @@ impl Live {
     pub(crate) fn new(el: Element) -> Self {
         Self {
             el,
-            pending: RefCell::new(None),
+            pending: Cell::new(None),
         }
     }
 
@@ -43,12 +54,12 @@ impl Live {
         self.el.set_text_content(None);
         let el = self.el.clone();
         let timer = Timeout::new(DELAY_MS, move || el.set_text_content(Some(&text)));
-        self.pending.replace(Some(timer));
+        self.pending.set(Some(timer));
     }
 
     /// Empties the region and cancels a pending announcement.
     pub(crate) fn clear(&self) {
-        self.pending.replace(None);
+        self.pending.set(None);
         self.el.set_text_content(None);
     }
 }

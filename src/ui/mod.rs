@@ -15,7 +15,8 @@ mod el;
 mod live;
 mod view;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::fmt;
 use std::rc::Rc;
 
 use trickle_core::config::{Config, Placement, Question, Theme};
@@ -131,13 +132,27 @@ fn dom(step: &'static str) -> impl FnOnce(JsValue) -> UiError {
 }
 
 /// The mounted popup. Dropping it is the same as [`Popup::destroy`].
-#[derive(Debug)]
 pub struct Popup {
     host: HtmlElement,
     shadow: ShadowRoot,
     ctx: Rc<Ctx>,
     app: RefCell<Option<AppHandle<App>>>,
-    current: RefCell<Screen>,
+    /// The screen shown. A `Cell`, not a `RefCell`: it is only swapped whole, and a
+    /// `Cell` cannot panic on a borrow, so no borrow check or panic location stays
+    /// in the wasm.
+    current: Cell<Screen>,
+}
+
+impl fmt::Debug for Popup {
+    // By hand: `Cell`'s Debug needs a `Copy` value, and a screen is not one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Popup")
+            .field("host", &self.host)
+            .field("shadow", &self.shadow)
+            .field("ctx", &self.ctx)
+            .field("app", &self.app)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Popup {
@@ -218,14 +233,16 @@ impl Popup {
             shadow,
             ctx,
             app: RefCell::new(Some(app)),
-            current: RefCell::new(Screen::Hidden),
+            current: Cell::new(Screen::Hidden),
         })
     }
 
     /// Shows `screen` (rendered on the next microtask). Showing the screen already
     /// shown does nothing, so a half-typed answer survives a repeated call.
     pub fn show(&self, screen: Screen) {
-        if *self.current.borrow() == screen {
+        // Swapped in before the comparison: when they are equal, the stored screen
+        // is an equal one, so nothing changed.
+        if self.current.replace(screen.clone()) == screen {
             return;
         }
         // Whether focus is inside the popup now, before the old controls go: see
@@ -248,7 +265,6 @@ impl Popup {
             }
             Screen::Thanks => live.say(self.ctx.strings.thanks.to_owned()),
         }
-        self.current.replace(screen.clone());
         // try_borrow: a re-entrant call (impossible today: Yew renders on a later
         // microtask) must not panic into the host page.
         if let Ok(mut app) = self.app.try_borrow_mut() {

@@ -2,7 +2,8 @@
 //! thank-you), rendered into the shadow root. Purely presentational: which screen shows is
 //! the runtime's decision; what the user does goes back as a [`UiEvent`].
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
+use std::fmt;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
@@ -99,7 +100,6 @@ const FOOTER: Attrs = &[("class", fixed("f"))];
 const FOOT: Attrs = &[("type", fixed("button")), ("class", fixed("g"))];
 
 /// What every screen needs, fixed for the popup's lifetime.
-#[derive(Debug)]
 pub(crate) struct Ctx {
     pub(crate) strings: &'static Strings,
     /// The configured locale: picks the prompt's translation.
@@ -113,7 +113,25 @@ pub(crate) struct Ctx {
     pub(crate) live: Rc<Live>,
     /// The page element focus came from when it entered the popup: focus goes back
     /// there when the popup hides with focus inside it (see `Popup::show`).
-    pub(crate) return_to: Rc<RefCell<Option<HtmlElement>>>,
+    /// A `Cell`, not a `RefCell`: it is only swapped whole, and a `Cell` cannot panic
+    /// on a borrow, so no borrow check or panic location stays in the wasm.
+    pub(crate) return_to: Rc<Cell<Option<HtmlElement>>>,
+}
+
+impl fmt::Debug for Ctx {
+    // By hand: `Cell`'s Debug needs a `Copy` value, and an element is not one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ctx")
+            .field("strings", &self.strings)
+            .field("locale", &self.locale)
+            .field("lang", &self.lang)
+            .field("dir", &self.dir)
+            .field("placement", &self.placement)
+            .field("scheme", &self.scheme)
+            .field("on_event", &self.on_event)
+            .field("live", &self.live)
+            .finish_non_exhaustive()
+    }
 }
 
 impl PartialEq for Ctx {
@@ -373,7 +391,7 @@ fn dialog(
             // Another root node than the focused control's: focus came in from the
             // page (or another component's shadow root), not from within the popup.
             if !from.get_root_node().is_same_node(Some(&to.get_root_node())) {
-                return_to.replace(Some(from));
+                return_to.set(Some(from));
             }
         }
     });
@@ -785,6 +803,7 @@ fn on<E: 'static>(link: &Scope<App>, act: Act) -> Callback<E> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;

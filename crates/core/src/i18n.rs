@@ -243,8 +243,10 @@ pub(crate) fn pick<'a>(
         if let Some(hit) = available.clone().find(|a| normalize(a) == prefix) {
             return Some(hit);
         }
-        match prefix.rfind('-') {
-            Some(i) => prefix = &prefix[..i],
+        // rsplit_once, not `&prefix[..i]`: the same cut without a str index that
+        // could panic, whose check and panic location would stay in the wasm.
+        match prefix.rsplit_once('-') {
+            Some((shorter, _)) => prefix = shorter,
             None => break,
         }
     }

@@ -99,6 +99,31 @@ fn direction_is_rtl_for_rtl_languages_and_scripts() {
 }
 
 #[test]
+fn every_rtl_language_and_script_is_rtl_and_their_neighbours_are_not() {
+    for lang in [
+        "ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "ug", "ur", "yi",
+    ] {
+        assert_eq!(direction(lang), Direction::Rtl, "{lang}");
+    }
+    for script in [
+        "Arab", "Hebr", "Thaa", "Syrc", "Nkoo", "Adlm", "Rohg", "Mand", "Samr",
+    ] {
+        assert_eq!(
+            direction(&format!("en-{script}")),
+            Direction::Rtl,
+            "{script}"
+        );
+    }
+    // Pieces of the lists that are no language or script of theirs: the lists are
+    // matched whole entry by entry, never as substrings.
+    for ltr in [
+        "a", "r", "rc", "ar a", "en-Bheb", "en-Rabh", "en-Arabh", "ks ku",
+    ] {
+        assert_eq!(direction(ltr), Direction::Ltr, "{ltr}");
+    }
+}
+
+#[test]
 fn language_tags_are_checked_for_shape() {
     for ok in ["en", "de-AT", "zh-Hant-TW", "es-419", "sr-Latn-RS", "ast"] {
         assert!(is_valid_tag(ok), "{ok}");
