@@ -22,31 +22,31 @@ impl Lifecycle {
     ) -> Self {
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
-            let online = on_online.clone();
-            listeners.push(EventListener::new(&window, "online", move |_| online()));
             let hide = on_hide.clone();
-            listeners.push(EventListener::new(&window, "pagehide", move |_| hide(true)));
-            listeners.push(EventListener::new(&window, "storage", move |_| {
-                on_storage()
-            }));
+            let on_pagehide: Rc<dyn Fn()> = Rc::new(move || hide(true));
+            listeners.push(listen(&window, "online", on_online));
+            listeners.push(listen(&window, "pagehide", on_pagehide));
+            listeners.push(listen(&window, "storage", on_storage));
             if let Some(document) = window.document() {
                 let doc = document.clone();
-                let hide = on_hide;
-                listeners.push(EventListener::new(
-                    &document,
-                    "visibilitychange",
-                    move |_| {
-                        if doc.hidden() {
-                            hide(false)
-                        }
-                    },
-                ));
+                let on_hidden: Rc<dyn Fn()> = Rc::new(move || {
+                    if doc.hidden() {
+                        on_hide(false)
+                    }
+                });
+                listeners.push(listen(&document, "visibilitychange", on_hidden));
             }
         }
         Self {
             _listeners: listeners,
         }
     }
+}
+
+// Every listener through this one function, so one closure type and one
+// `EventListener::new` instance serve all four, not one each.
+fn listen(target: &web_sys::EventTarget, event: &'static str, f: Rc<dyn Fn()>) -> EventListener {
+    EventListener::new(target, event, move |_| f())
 }
 
 impl std::fmt::Debug for Lifecycle {

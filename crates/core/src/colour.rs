@@ -21,16 +21,24 @@ const DARK_TEXT: [u8; 3] = [0, 0, 0];
 /// property inside the shadow root: a config can never smuggle other CSS in.
 pub fn parse_hex_colour(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?.as_bytes();
-    let nibble = |i: usize| char::from(hex[i]).to_digit(16).map(|d| d as u8);
-    match hex.len() {
-        3 => Some([nibble(0)? * 17, nibble(1)? * 17, nibble(2)? * 17]),
-        6 => Some([
-            nibble(0)? << 4 | nibble(1)?,
-            nibble(2)? << 4 | nibble(3)?,
-            nibble(4)? << 4 | nibble(5)?,
-        ]),
-        _ => None,
+    // The digits gathered into one number, without indexing (each index was a
+    // bounds check and a panic path): a digit of `#rgb` stands for two (`a` is `aa`).
+    let short = match hex.len() {
+        3 => true,
+        6 => false,
+        _ => return None,
+    };
+    let mut rgb = 0u32;
+    for &b in hex {
+        let d = char::from(b).to_digit(16)?;
+        rgb = if short {
+            (rgb << 8) | (d * 17)
+        } else {
+            (rgb << 4) | d
+        };
     }
+    let [_, r, g, b] = rgb.to_be_bytes();
+    Some([r, g, b])
 }
 
 /// `#rrggbb`, lower case.
@@ -99,6 +107,17 @@ pub fn accent_pair(accent: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_short_colour_is_its_long_form() {
+        for v in 0..0x1000u32 {
+            let short = format!("#{v:03x}");
+            let long: String = short[1..].chars().flat_map(|c| [c, c]).collect();
+            let rgb = parse_hex_colour(&short).expect("a #rgb colour");
+            assert_eq!(to_hex(rgb), format!("#{long}"), "{short}");
+            assert_eq!(parse_hex_colour(&short.to_uppercase()), Some(rgb));
+        }
+    }
 
     #[test]
     fn parses_short_and_long_hex_and_refuses_the_rest() {

@@ -2,39 +2,59 @@
 
 // Hand-rolled instead of the `url` crate: that crate (with idna) adds tens of KB
 // to the wasm, and the rule here is only "https, a path, or local http".
-pub(super) fn validate_endpoint(endpoint: &str) -> Result<(), String> {
-    if endpoint.trim().is_empty() {
-        return Err("must not be empty".into());
+// The error is a fixed message, not a `String`: no allocation at each refusal.
+pub(super) fn validate_endpoint(endpoint: &str) -> Result<(), &'static str> {
+    if super::validate::is_blank(endpoint) {
+        return Err("must not be empty");
     }
-    if endpoint
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err("must not contain spaces".into());
+    if has_space(endpoint) {
+        return Err("must not contain spaces");
     }
     if endpoint.starts_with("//") {
-        return Err("must be an https:// URL or a path starting with /".into());
+        return Err("must be an https:// URL or a path starting with /");
     }
     if endpoint.starts_with('/') {
         return Ok(());
     }
-    let lower = endpoint.to_ascii_lowercase();
-    let (secure, rest) = if let Some(rest) = lower.strip_prefix("https://") {
+    // The scheme and the host compared without case, in place: no lowercased copy.
+    let (secure, rest) = if let Some(rest) = strip_prefix_ci(endpoint, "https://") {
         (true, rest)
-    } else if let Some(rest) = lower.strip_prefix("http://") {
+    } else if let Some(rest) = strip_prefix_ci(endpoint, "http://") {
         (false, rest)
     } else {
-        return Err("must be an https:// URL or a path starting with /".into());
+        return Err("must be an https:// URL or a path starting with /");
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.contains('@') {
-        return Err("must not contain credentials".into());
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    // `get`: the position is of an ASCII byte, so always a boundary (see host_of).
+    let authority = rest.get(..end).unwrap_or("");
+    if authority.bytes().any(|b| b == b'@') {
+        return Err("must not contain credentials");
     }
-    let host = host_of(authority).ok_or_else(|| "has no valid host".to_owned())?;
-    if !secure && !matches!(host, "localhost" | "127.0.0.1" | "[::1]") {
-        return Err("http:// is only allowed for localhost and 127.0.0.1; use https://".into());
+    let host = host_of(authority).ok_or("has no valid host")?;
+    let local = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .any(|l| host.eq_ignore_ascii_case(l));
+    if !secure && !local {
+        return Err("http:// is only allowed for localhost and 127.0.0.1; use https://");
     }
     Ok(())
+}
+
+/// `s` without `prefix`, which is matched without ASCII case.
+fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// Whether `s` has whitespace or a control character (an endpoint's and a field
+/// path's "must not contain spaces").
+pub(super) fn has_space(s: &str) -> bool {
+    s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// The host of `host[:port]`, if both parts are well formed.

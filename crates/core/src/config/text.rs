@@ -85,21 +85,21 @@ impl Text {
 pub(super) fn validate_text(text: &Text, at: &At) -> Read<()> {
     match text {
         Text::Plain(s) => {
-            if s.trim().is_empty() {
-                return Err(at.error("must not be empty"));
+            if super::validate::is_blank(s) {
+                return Err(at.fail("must not be empty"));
             }
         }
         Text::Translated(map) => {
             if map.is_empty() {
-                return Err(at.error("needs at least one translation"));
+                return Err(at.fail("needs at least one translation"));
             }
             for (locale, s) in map {
                 let at = At::Key(at, locale);
                 if !crate::i18n::is_valid_tag(locale) {
-                    return Err(at.error(format!("\"{locale}\" is not a BCP 47 language tag")));
+                    return Err(at.error(super::validate::not_a_tag(locale)));
                 }
-                if s.trim().is_empty() {
-                    return Err(at.error("must not be empty"));
+                if super::validate::is_blank(s) {
+                    return Err(at.fail("must not be empty"));
                 }
             }
         }

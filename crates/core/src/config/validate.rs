@@ -1,6 +1,6 @@
 //! The validation pass: what the types cannot say (ids, options, ranges).
 
-use super::net::{is_header_name, is_sendable_header_value, validate_endpoint};
+use super::net::{has_space, is_header_name, is_sendable_header_value, validate_endpoint};
 use super::parse::{self, At, Read};
 use super::text::validate_text;
 use super::{json_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH};
@@ -34,17 +34,17 @@ impl Config {
     // no path strings, and no call site formats one.
     fn check(&self) -> Read<()> {
         let root = At::Root;
-        validate_endpoint(&self.endpoint).map_err(|m| At::Key(&root, "endpoint").error(m))?;
+        validate_endpoint(&self.endpoint).map_err(|m| At::Key(&root, "endpoint").fail(m))?;
         let headers = At::Key(&root, "headers");
         for (name, value) in &self.headers {
             let at = At::Key(&headers, name);
             if !is_header_name(name) {
-                return Err(at.error("not a valid header name"));
+                return Err(at.fail("not a valid header name"));
             }
             // Caught here, at init, because in the browser `Headers.set` throws on
             // such a value and every send would fail as if the network were down.
             if !is_sendable_header_value(value) {
-                return Err(at.error(
+                return Err(at.fail(
                     "must contain only characters a browser can send (no line breaks or \
                      other control characters, nothing above U+00FF)",
                 ));
@@ -54,11 +54,11 @@ impl Config {
             user.check(&At::Key(&root, "user"))?;
         }
         if let Some(url) = &self.profile_url {
-            validate_endpoint(url).map_err(|m| At::Key(&root, "profileUrl").error(m))?;
+            validate_endpoint(url).map_err(|m| At::Key(&root, "profileUrl").fail(m))?;
         }
         let stages = At::Key(&root, "stages");
         if self.stages.is_empty() {
-            return Err(stages.error(EMPTY));
+            return Err(stages.fail(EMPTY));
         }
         // A question's key, for the "(also ...)" of a duplicate.
         let key_path = |si: usize, qi: usize, key: &str| {
@@ -73,9 +73,7 @@ impl Config {
         for (si, stage) in self.stages.iter().enumerate() {
             let sp = At::Index(&stages, si);
             let id = At::Key(&sp, "id");
-            if stage.id.trim().is_empty() {
-                return Err(id.error(EMPTY));
-            }
+            not_blank(&stage.id, &id)?;
             if let Some(first) = self.stages[..si].iter().position(|s| s.id == stage.id) {
                 return Err(id.error(format!(
                     "duplicate stage id \"{}\" (also stages[{first}].id)",
@@ -85,23 +83,19 @@ impl Config {
             let events = At::Key(&sp, "events");
             for (ei, event) in stage.events.iter().enumerate() {
                 let ep = At::Index(&events, ei);
-                if event.trim().is_empty() {
-                    return Err(ep.error(EMPTY));
-                }
+                not_blank(event, &ep)?;
                 if stage.events[..ei].contains(event) {
                     return Err(ep.error(format!("duplicate event \"{event}\"")));
                 }
             }
             let questions = At::Key(&sp, "questions");
             if stage.questions.is_empty() {
-                return Err(questions.error(EMPTY));
+                return Err(questions.fail(EMPTY));
             }
             for (qi, q) in stage.questions.iter().enumerate() {
                 let qp = At::Index(&questions, qi);
                 let id = At::Key(&qp, "id");
-                if q.id.trim().is_empty() {
-                    return Err(id.error(EMPTY));
-                }
+                not_blank(&q.id, &id)?;
                 // The first earlier question with this id, in document order.
                 let earlier = self.stages[..=si].iter().enumerate().find_map(|(sj, s)| {
                     let before = if sj == si { qi } else { s.questions.len() };
@@ -141,22 +135,45 @@ impl Config {
         let c = &self.cadence;
         let cadence = At::Key(&root, "cadence");
         if c.max_questions_per_login == 0 {
-            return Err(At::Key(&cadence, "maxQuestionsPerLogin").error(AT_LEAST_1));
+            return Err(At::Key(&cadence, "maxQuestionsPerLogin").fail(AT_LEAST_1));
         }
         if c.max_asks == 0 {
-            return Err(At::Key(&cadence, "maxAsks").error(AT_LEAST_1));
+            return Err(At::Key(&cadence, "maxAsks").fail(AT_LEAST_1));
         }
         if !crate::i18n::is_valid_tag(&self.locale) {
-            return Err(At::Key(&root, "locale")
-                .error(format!("\"{}\" is not a BCP 47 language tag", self.locale)));
+            return Err(At::Key(&root, "locale").error(not_a_tag(&self.locale)));
         }
         // Only hex: see crate::colour::parse_hex_colour for why.
         if crate::colour::parse_hex_colour(&self.theme.accent).is_none() {
             return Err(At::Key(&At::Key(&root, "theme"), "accent")
-                .error("must be a colour like #2A5383 or #25A"));
+                .fail("must be a colour like #2A5383 or #25A"));
         }
         Ok(())
     }
+}
+
+impl At<'_> {
+    /// An error with a fixed message at this path. Out of line, unlike the
+    /// generic `At::error`, whose copy of the message was inlined at each of the
+    /// checks' twenty-odd refusals.
+    #[inline(never)]
+    pub(super) fn fail(&self, message: &str) -> Box<ConfigError> {
+        self.error(message)
+    }
+}
+
+/// "must not be empty" at `at` when `s` is empty or only whitespace (as
+/// `trim().is_empty()`, whose inlined trim each check had a copy of).
+fn not_blank(s: &str, at: &At) -> Read<()> {
+    if is_blank(s) {
+        return Err(at.fail(EMPTY));
+    }
+    Ok(())
+}
+
+/// Whether `s` is empty or only whitespace.
+pub(super) fn is_blank(s: &str) -> bool {
+    s.chars().all(char::is_whitespace)
 }
 
 const EMPTY: &str = "must not be empty";
@@ -182,15 +199,13 @@ impl User {
 
     /// `at` is the root for `identify`, `user` in a config.
     fn check(&self, at: &At) -> Read<()> {
-        if self.id.trim().is_empty() {
-            return Err(At::Key(at, "id").error(EMPTY));
-        }
+        not_blank(&self.id, &At::Key(at, "id"))?;
         if !self.profile.is_object() {
-            return Err(At::Key(at, "profile").error("must be an object"));
+            return Err(At::Key(at, "profile").fail("must be an object"));
         }
         if let Some(hash) = &self.user_hash {
             if hash.is_empty() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(At::Key(at, "userHash").error("must be a hex string"));
+                return Err(At::Key(at, "userHash").fail("must be a hex string"));
             }
         }
         Ok(())
@@ -211,14 +226,12 @@ impl Question {
         let options = At::Key(qp, "options");
         if self.kind.is_choice() {
             if self.options.is_empty() {
-                return Err(options.error(EMPTY));
+                return Err(options.fail(EMPTY));
             }
             for (oi, opt) in self.options.iter().enumerate() {
                 let op = At::Index(&options, oi);
                 let value = At::Key(&op, "value");
-                if opt.value.trim().is_empty() {
-                    return Err(value.error(EMPTY));
-                }
+                not_blank(&opt.value, &value)?;
                 if let Some(first) = self.options[..oi].iter().position(|o| o.value == opt.value) {
                     return Err(value.error(format!(
                         "duplicate option value \"{}\" (also options[{first}])",
@@ -228,31 +241,27 @@ impl Question {
                 validate_text(&opt.label, &At::Key(&op, "label"))?;
             }
         } else {
-            let kind = kind_name(self.kind);
             if !self.options.is_empty() {
-                return Err(options.error(format!(
-                    "only choice and multichoice questions have options, this is {kind}"
-                )));
+                return Err(options.error(
+                    self.only("only choice and multichoice questions have options, this is "),
+                ));
             }
             if self.allow_other {
-                return Err(At::Key(qp, "allowOther").error(format!(
-                    "only choice and multichoice questions allow \"Other\", this is {kind}"
-                )));
+                return Err(At::Key(qp, "allowOther").error(
+                    self.only("only choice and multichoice questions allow \"Other\", this is "),
+                ));
             }
         }
         if !self.suggest.is_off() && self.kind != Kind::Text {
-            return Err(At::Key(qp, "suggest").error(format!(
-                "only text questions take a suggestion, this is {}",
-                kind_name(self.kind)
-            )));
+            return Err(At::Key(qp, "suggest")
+                .error(self.only("only text questions take a suggestion, this is ")));
         }
         if let Some(max) = self.max_length {
             let mp = At::Key(qp, "maxLength");
             // maxLength limits typed text: text kinds, and the "Other" box of choices.
             if !(self.kind.is_text() || (self.kind.is_choice() && self.allow_other)) {
-                return Err(mp.error(format!(
-                    "only text kinds and choices with allowOther take maxLength, this is {}",
-                    kind_name(self.kind)
+                return Err(mp.error(self.only(
+                    "only text kinds and choices with allowOther take maxLength, this is ",
                 )));
             }
             if !(1..=MAX_MAX_LENGTH).contains(&max) {
@@ -261,6 +270,22 @@ impl Question {
         }
         Ok(())
     }
+}
+
+impl Question {
+    /// `rule` (which ends in "this is ") followed by this question's kind: one
+    /// message builder for the four rules a kind can break.
+    fn only(&self, rule: &str) -> String {
+        let mut message = rule.to_owned();
+        message.push_str(kind_name(self.kind));
+        message
+    }
+}
+
+/// The message for a locale that is not a BCP 47 tag (the config's and a
+/// translation's).
+pub(super) fn not_a_tag(locale: &str) -> String {
+    format!("\"{locale}\" is not a BCP 47 language tag")
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -289,7 +314,7 @@ fn validate_field_path(field: &str) -> Result<(), String> {
         if seg.is_empty() {
             return Err(format!("\"{field}\" is not a dot path (empty segment)"));
         }
-        if seg.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if has_space(seg) {
             return Err(format!("\"{field}\" must not contain spaces"));
         }
     }
