@@ -96,7 +96,7 @@ impl SendResult {
     /// Classifies a status and its `Retry-After` header value (seconds).
     pub fn from_status(status: u16, retry_after: Option<&str>) -> SendResult {
         let retry_after_ms = retry_after
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(|v| whole_number(v.trim()))
             .map(|secs| secs.saturating_mul(1000));
         SendResult::Status {
             status,
@@ -122,6 +122,24 @@ impl SendResult {
             SendResult::Unsendable(_) => Outcome::Unsendable,
         }
     }
+}
+
+/// `text` as `str::parse::<u64>` reads it: an optional `+`, then ASCII digits
+/// only, within `u64`. By hand: the standard parser's generic integer code is
+/// needed for nothing else in the wasm.
+fn whole_number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 /// `trickle:error` codes the machine reports.
@@ -597,5 +615,48 @@ fn store(stored: Option<&str>, outbox: &Outbox, fx: &mut Vec<Effect>) {
         .or(stored);
     if current != Some(text.as_str()) {
         fx.push(Effect::Store(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::whole_number;
+
+    fn agrees(text: &str) {
+        assert_eq!(whole_number(text), text.parse::<u64>().ok(), "{text:?}");
+    }
+
+    #[test]
+    fn whole_number_reads_what_the_standard_parser_reads() {
+        for text in [
+            "",
+            "0",
+            "7",
+            "+7",
+            "-7",
+            "++7",
+            "+",
+            "-",
+            "007",
+            "1.5",
+            "1e3",
+            " 7",
+            "7 ",
+            "٣",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+        ] {
+            agrees(text);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn whole_number_agrees_with_the_standard_parser(text in "[+-]?[0-9a ]{0,22}") {
+            agrees(&text);
+        }
     }
 }
