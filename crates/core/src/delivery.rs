@@ -21,6 +21,7 @@
 use crate::answer::{Answer, Status};
 use crate::json::{self, Parse};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
+use crate::sorted::Set;
 use crate::text::{concat, decimal};
 
 /// How long a sent batch is leased (kept from other sends, in this tab and
@@ -586,15 +587,14 @@ impl Delivery {
                 skip.push(id.clone());
             }
         }
-        // Each user once, in sorted order (kept sorted while collecting: a sort
-        // call would be the wasm's only quicksort).
-        let mut users: Vec<&str> = Vec::new();
+        // Each user once, in sorted order: a set of strings, whose code the
+        // prompt state already brings (a sort call would be the wasm's only
+        // quicksort, a sorted `Vec<&str>` its own search and insert code).
+        let mut users = Set::new();
         for q in outbox.queued() {
-            if let Err(at) = users.binary_search(&q.user_id.as_str()) {
-                users.insert(at, &q.user_id);
-            }
+            users.insert(q.user_id.clone());
         }
-        for user in users {
+        for user in &users {
             for batch in outbox.all_queued_except(user, &skip) {
                 fx.push(Effect::Beacon(batch));
             }
