@@ -364,7 +364,9 @@ impl Delivery {
 
     /// The full outbox dropped answer `id` to the dead-letter list.
     fn evicted(&mut self, id: &str, fx: &mut Vec<Effect>) {
-        self.own.retain(|q| q.answer.id != id);
+        // Settled like a delivered or refused answer (it is dead-lettered now):
+        // one `retain` less in the wasm than a retain of `own` by this id.
+        self.settled(&[id.to_owned()]);
         fx.push(Effect::Report {
             code: code::OVERFLOW,
             message: concat(&[
