@@ -21,6 +21,7 @@
 use crate::answer::{Answer, Status};
 use crate::json::{self, Parse};
 use crate::outbox::{Batch, Enqueued, Outbox, Outcome, Queued};
+use crate::sorted::Set;
 use crate::text::{concat, decimal};
 
 /// How long a sent batch is leased (kept from other sends, in this tab and
@@ -96,7 +97,7 @@ impl SendResult {
     /// Classifies a status and its `Retry-After` header value (seconds).
     pub fn from_status(status: u16, retry_after: Option<&str>) -> SendResult {
         let retry_after_ms = retry_after
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(|v| whole_number(v.trim()))
             .map(|secs| secs.saturating_mul(1000));
         SendResult::Status {
             status,
@@ -122,6 +123,24 @@ impl SendResult {
             SendResult::Unsendable(_) => Outcome::Unsendable,
         }
     }
+}
+
+/// `text` as `str::parse::<u64>` reads it: an optional `+`, then ASCII digits
+/// only, within `u64`. By hand: the standard parser's generic integer code is
+/// needed for nothing else in the wasm.
+fn whole_number(text: &str) -> Option<u64> {
+    let digits = text.strip_prefix('+').unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
 }
 
 /// `trickle:error` codes the machine reports.
@@ -345,7 +364,9 @@ impl Delivery {
 
     /// The full outbox dropped answer `id` to the dead-letter list.
     fn evicted(&mut self, id: &str, fx: &mut Vec<Effect>) {
-        self.own.retain(|q| q.answer.id != id);
+        // Settled like a delivered or refused answer (it is dead-lettered now):
+        // one `retain` less in the wasm than a retain of `own` by this id.
+        self.settled(&[id.to_owned()]);
         fx.push(Effect::Report {
             code: code::OVERFLOW,
             message: concat(&[
@@ -568,15 +589,14 @@ impl Delivery {
                 skip.push(id.clone());
             }
         }
-        // Each user once, in sorted order (kept sorted while collecting: a sort
-        // call would be the wasm's only quicksort).
-        let mut users: Vec<&str> = Vec::new();
+        // Each user once, in sorted order: a set of strings, whose code the
+        // prompt state already brings (a sort call would be the wasm's only
+        // quicksort, a sorted `Vec<&str>` its own search and insert code).
+        let mut users = Set::new();
         for q in outbox.queued() {
-            if let Err(at) = users.binary_search(&q.user_id.as_str()) {
-                users.insert(at, &q.user_id);
-            }
+            users.insert(q.user_id.clone());
         }
-        for user in users {
+        for user in &users {
             for batch in outbox.all_queued_except(user, &skip) {
                 fx.push(Effect::Beacon(batch));
             }
@@ -597,5 +617,48 @@ fn store(stored: Option<&str>, outbox: &Outbox, fx: &mut Vec<Effect>) {
         .or(stored);
     if current != Some(text.as_str()) {
         fx.push(Effect::Store(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::whole_number;
+
+    fn agrees(text: &str) {
+        assert_eq!(whole_number(text), text.parse::<u64>().ok(), "{text:?}");
+    }
+
+    #[test]
+    fn whole_number_reads_what_the_standard_parser_reads() {
+        for text in [
+            "",
+            "0",
+            "7",
+            "+7",
+            "-7",
+            "++7",
+            "+",
+            "-",
+            "007",
+            "1.5",
+            "1e3",
+            " 7",
+            "7 ",
+            "٣",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+        ] {
+            agrees(text);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn whole_number_agrees_with_the_standard_parser(text in "[+-]?[0-9a ]{0,22}") {
+            agrees(&text);
+        }
     }
 }

@@ -549,16 +549,14 @@ impl Outbox {
                     Outcome::Redirected => (DeadReason::Redirected, None),
                     _ => (DeadReason::Unsendable, None),
                 };
-                let mut rejected = Vec::new();
+                // Buried as they are met, in queue order: the same dead-letter list
+                // as burying them after the split, without a `Vec` of them.
                 for q in std::mem::take(&mut self.queue) {
                     if ids.contains(&q.answer.id) {
-                        rejected.push(q);
+                        self.bury(q, reason, status, now_ms);
                     } else {
                         self.queue.push(q);
                     }
-                }
-                for q in rejected {
-                    self.bury(q, reason, status, now_ms);
                 }
             }
         }

@@ -96,16 +96,12 @@ impl Remote {
     /// Adds everything `other` knows: the union of fields and declines, and per
     /// stage the later of the two snoozes.
     pub fn join(&mut self, other: &Remote) {
-        for field in &other.known {
-            self.known.insert(field.clone());
-        }
-        for field in &other.declined {
-            self.declined.insert(field.clone());
-        }
-        for (stage, &until) in &other.snoozed {
-            let held = self.snoozed.get_or_insert(stage, until);
-            *held = (*held).max(until);
-        }
+        join_into(
+            &mut self.known,
+            &mut self.declined,
+            &mut self.snoozed,
+            other,
+        );
     }
 
     /// Reads the body of a profile read (contract section 6, `GET
@@ -141,17 +137,34 @@ impl Remote {
                 .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
             if let (Some(stage), Some(until)) = (stage, until) {
                 if config.stages.iter().any(|s| s.id == stage) {
-                    let mut snoozed = Map::new();
-                    snoozed.insert(stage.to_owned(), until);
-                    remote.join(&Remote {
-                        snoozed,
-                        ..Remote::default()
-                    });
+                    // A stage listed twice keeps its later snooze, as a join does.
+                    let held = remote.snoozed.get_or_insert(stage, until);
+                    *held = (*held).max(until);
                 }
             }
         }
         Some(remote)
     }
+}
+
+/// [`Remote::join`] of `other` into the three parts of a [`Remote`], wherever
+/// they are kept (a `Remote`, or a [`PromptState`]'s `server_*` members);
+/// returns whether anything was added or a snooze grew.
+fn join_into(known: &mut Set, declined: &mut Set, snoozed: &mut Map<u32>, other: &Remote) -> bool {
+    let mut changed = false;
+    for field in &other.known {
+        changed |= known.insert(field.clone());
+    }
+    for field in &other.declined {
+        changed |= declined.insert(field.clone());
+    }
+    for (stage, &until) in &other.snoozed {
+        if snoozed.get(stage).is_none_or(|&held| held < until) {
+            snoozed.insert(stage.clone(), until);
+            changed = true;
+        }
+    }
+    changed
 }
 
 impl Default for PromptState {
@@ -320,13 +333,13 @@ impl PromptState {
     /// here, a decline there is a decline here, a snooze there holds here. Never
     /// opens a question (see [`Remote::join`]). Returns whether anything changed.
     pub fn merge_server(&mut self, remote: &Remote) -> bool {
-        let mut server = self.server();
-        server.join(remote);
-        let changed = server != self.server();
-        self.server_known = server.known;
-        self.server_declined = server.declined;
-        self.server_snoozed = server.snoozed;
-        changed
+        // Joined in place: no copy of what was known to compare with.
+        join_into(
+            &mut self.server_known,
+            &mut self.server_declined,
+            &mut self.server_snoozed,
+            remote,
+        )
     }
 
     /// What every read of the server-kept profile said, joined.

@@ -232,15 +232,10 @@ impl Session {
     /// A session for a validated config; `user` and `events` are what `init`
     /// found (the config's user, or one identified before `init`; events tracked
     /// before). Nothing happens until [`Input::Start`].
-    pub fn new(config: Config, user: Option<User>, events: Set) -> Session {
-        let mut listed = Set::new();
-        for event in events {
-            if rules::lists_event(&config, &event) {
-                listed.insert(event);
-            }
-        }
+    pub fn new(config: Config, user: Option<User>, mut events: Set) -> Session {
+        keep_listed(&mut events, &config);
         let mut session = Session {
-            events: listed,
+            events,
             config,
             user: None,
             state: PromptState::new(),
@@ -415,8 +410,7 @@ impl Session {
         state.begin_login(user.logins_count);
         state.seen_at = now_ms;
         // A config that no longer lists an event does not keep it either.
-        let config = &self.config;
-        state.events.retain(|e| rules::lists_event(config, e));
+        keep_listed(&mut state.events, &self.config);
         for event in std::mem::take(&mut self.events) {
             state.record_event(&event);
         }
@@ -776,6 +770,12 @@ impl Session {
         line.push(')');
         line
     }
+}
+
+/// Drops from `events` those no stage of `config` lists. One function for both
+/// callers: each `retain` closure is code of its own in the wasm.
+fn keep_listed(events: &mut Set, config: &Config) {
+    events.retain(|e| rules::lists_event(config, e));
 }
 
 /// `encodeURIComponent`: every byte but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` as `%XX`.

@@ -158,6 +158,30 @@ fn merging_reports_a_change_only_when_something_was_new() {
 }
 
 #[test]
+fn merging_a_snooze_is_a_change_only_when_it_is_new_or_later() {
+    let snooze = |until| Remote {
+        snoozed: Map::from_iter([("contact".into(), until)]),
+        ..Remote::default()
+    };
+    let mut state = PromptState::new();
+    assert!(state.merge_server(&snooze(4)));
+    assert!(!state.merge_server(&snooze(4)));
+    assert!(
+        !state.merge_server(&snooze(3)),
+        "an earlier snooze adds nothing"
+    );
+    assert_eq!(state.server_snoozed.get("contact"), Some(&4));
+    assert!(state.merge_server(&snooze(5)));
+    assert_eq!(state.server_snoozed.get("contact"), Some(&5));
+    let declined = Remote {
+        declined: fields(&["address"]),
+        ..Remote::default()
+    };
+    assert!(state.merge_server(&declined));
+    assert!(!state.merge_server(&declined));
+}
+
+#[test]
 fn the_merged_state_survives_storage_and_an_empty_one_is_stored_as_before() {
     let mut state = PromptState::new();
     state.begin_login(2);
