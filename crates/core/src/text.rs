@@ -6,7 +6,8 @@
 //! pattern brings in the two-way string searcher; these non-generic functions do
 //! the same work once for every caller.
 
-/// The parts, joined.
+/// The parts, joined. (Not `<[&str]>::concat`: std's generic join measured 340
+/// raw bytes more in the wasm.)
 pub fn concat(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {
