@@ -276,19 +276,8 @@ async fn a_version_4_sqlite_outbox_is_migrated_into_lines_keeping_every_row() {
     let db = dir.path().join("v4.db");
     {
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE answers (
-                id TEXT NOT NULL, user_id TEXT NOT NULL, question_id TEXT NOT NULL,
-                stage TEXT NOT NULL, field TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
-                value TEXT, other INTEGER NOT NULL DEFAULT 0, answered_at TEXT NOT NULL,
-                logins_count INTEGER NOT NULL, context TEXT NOT NULL, received_at TEXT NOT NULL,
-                PRIMARY KEY (user_id, id)
-            ) STRICT, WITHOUT ROWID;
-            CREATE INDEX answers_by_user ON answers (user_id, answered_at);
-            CREATE TABLE profiles (
-                user_id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated_at TEXT NOT NULL
-            ) STRICT, WITHOUT ROWID;
+        conn.execute_batch(&format!(
+            "{SQLITE_V2_ANSWERS_AND_PROFILES}
             CREATE TABLE sinks (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
             CREATE TABLE deliveries (
                 seq INTEGER PRIMARY KEY,
@@ -304,8 +293,8 @@ async fn a_version_4_sqlite_outbox_is_migrated_into_lines_keeping_every_row() {
             ) STRICT;
             CREATE INDEX deliveries_due ON deliveries (sink_id, next_at) WHERE status = 'pending';
             CREATE INDEX deliveries_in_order ON deliveries (sink_id, user_id) WHERE status = 'pending';
-            PRAGMA user_version = 4;",
-        )
+            PRAGMA user_version = 4;"
+        ))
         .unwrap();
         seed_version_4_outbox(|sql| conn.execute_batch(sql).unwrap());
     }

@@ -256,19 +256,8 @@ async fn a_version_3_outbox_is_migrated_keeping_its_rows_their_order_and_sinks()
     {
         // Version 3's outbox as it shipped (answers and profiles as of version 2).
         let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE answers (
-                id TEXT NOT NULL, user_id TEXT NOT NULL, question_id TEXT NOT NULL,
-                stage TEXT NOT NULL, field TEXT NOT NULL,
-                status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
-                value TEXT, other INTEGER NOT NULL DEFAULT 0, answered_at TEXT NOT NULL,
-                logins_count INTEGER NOT NULL, context TEXT NOT NULL, received_at TEXT NOT NULL,
-                PRIMARY KEY (user_id, id)
-            ) STRICT, WITHOUT ROWID;
-            CREATE INDEX answers_by_user ON answers (user_id, answered_at);
-            CREATE TABLE profiles (
-                user_id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated_at TEXT NOT NULL
-            ) STRICT, WITHOUT ROWID;
+        conn.execute_batch(&format!(
+            "{SQLITE_V2_ANSWERS_AND_PROFILES}
             CREATE TABLE deliveries (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT,
                 sink TEXT NOT NULL,
@@ -287,8 +276,8 @@ async fn a_version_3_outbox_is_migrated_keeping_its_rows_their_order_and_sinks()
               VALUES (7, 'webhook:https://a.example/hook', 'alice', 'a1', 'pending', 0, 1000, 1000, NULL),
                      (9, 'segment', 'alice', 'a2', 'failed', 3, 1000, 1000, 'HTTP 400'),
                      (12, 'webhook:https://a.example/hook', 'alice', 'a3', 'pending', 0, 1000, 1000, NULL);
-            PRAGMA user_version = 3;",
-        )
+            PRAGMA user_version = 3;"
+        ))
         .unwrap();
     }
 

@@ -279,3 +279,18 @@ pub async fn deliveries(db: &Location, status: &str) -> i64 {
     )
     .await
 }
+
+/// SQLite's `answers` and `profiles` tables as of schema version 2, for tests that
+/// build an older database by hand and migrate it.
+pub const SQLITE_V2_ANSWERS_AND_PROFILES: &str = "CREATE TABLE answers (
+    id TEXT NOT NULL, user_id TEXT NOT NULL, question_id TEXT NOT NULL,
+    stage TEXT NOT NULL, field TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('answered', 'declined', 'snoozed')),
+    value TEXT, other INTEGER NOT NULL DEFAULT 0, answered_at TEXT NOT NULL,
+    logins_count INTEGER NOT NULL, context TEXT NOT NULL, received_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX answers_by_user ON answers (user_id, answered_at);
+CREATE TABLE profiles (
+    user_id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL, updated_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;";
