@@ -26,9 +26,11 @@ fn set_default_panic_hook() {
         // very unlikely, but avoid hitting this when running parallel tests.
         return;
     }
-    if !PANIC_HOOK_IS_SET.with(|hook_is_set| hook_is_set.replace(true)) {
-        std::panic::set_hook(Box::new(console_error_panic_hook::hook));
-    }
+    // Trickle's patch (vendor/README.md): no default hook. Trickle sets its own
+    // through `set_custom_panic_hook` before its first render, so this one never ran,
+    // but it kept `console_error_panic_hook` and its formatting in the wasm (537 B
+    // brotli).
+    PANIC_HOOK_IS_SET.with(|hook_is_set| hook_is_set.set(true));
 }
 
 /// The Yew Renderer.
