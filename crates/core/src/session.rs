@@ -674,7 +674,11 @@ impl Session {
         self.reading = Some(Reading { seq, waiting });
         let mut url = rules::profile_read_url(template, &encode_uri_component(&user.id));
         if let Some(domain) = suggest::domain_hint(&self.config, user) {
-            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push(if url.as_bytes().contains(&b'?') {
+                '&'
+            } else {
+                '?'
+            });
             url.push_str("emailDomain=");
             url.push_str(&encode_uri_component(&domain));
         }
