@@ -14,8 +14,6 @@
 //! required` (at the missing key), `must be a whole number >= 0, got -1`. The first
 //! error in document order wins, then the first missing key in declaration order.
 
-use std::fmt::Write;
-
 use serde_json::Value;
 
 use super::{
@@ -56,7 +54,9 @@ impl At<'_> {
             }
             At::Index(up, index) => {
                 up.write(path);
-                let _ = write!(path, "[{index}]");
+                path.push('[');
+                crate::json::write_u64(path, *index as u64);
+                path.push(']');
             }
         }
     }
@@ -79,19 +79,31 @@ impl At<'_> {
 /// escapes (combining marks, unassigned code points). `Debug` brought Unicode's
 /// printable and grapheme tables into the wasm (-385 B brotli without them).
 fn shown(value: &Value, out: &mut String) {
-    let _ = match value {
-        Value::Null => write!(out, "null"),
-        Value::Bool(b) => write!(out, "boolean `{b}`"),
-        Value::Number(n) if n.is_f64() => write!(out, "floating point `{n}`"),
-        Value::Number(n) => write!(out, "integer `{n}`"),
+    // Pushed piece by piece, not `write!`: each call site was its own argument
+    // table and formatter call in the wasm.
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => {
+            out.push_str("boolean `");
+            out.push_str(if *b { "true" } else { "false" });
+            out.push('`');
+        }
+        Value::Number(n) => {
+            out.push_str(if n.is_f64() {
+                "floating point `"
+            } else {
+                "integer `"
+            });
+            out.push_str(&n.to_string());
+            out.push('`');
+        }
         Value::String(s) => {
             out.push_str("string ");
             crate::json::write_str(out, s);
-            Ok(())
         }
-        Value::Array(_) => write!(out, "sequence"),
-        Value::Object(_) => write!(out, "map"),
-    };
+        Value::Array(_) => out.push_str("sequence"),
+        Value::Object(_) => out.push_str("map"),
+    }
 }
 
 /// `invalid type: <shown>, expected <expected>`.
@@ -140,9 +152,7 @@ fn whole(value: &Value, at: &At) -> Read<u32> {
     }
     let mut message = String::from("must be a whole number >= 0, got ");
     match value {
-        Value::Number(n) => {
-            let _ = write!(message, "{n}");
-        }
+        Value::Number(n) => message.push_str(&n.to_string()),
         Value::Bool(b) => message.push_str(if *b { "true" } else { "false" }),
         _ => shown(value, &mut message),
     }
@@ -156,7 +166,7 @@ fn variant(value: &Value, at: &At, expected: &str, names: &[&str]) -> Read<usize
         return Err(wrong_type(value, at, expected));
     };
     names.iter().position(|n| *n == name).ok_or_else(|| {
-        let mut message = format!("unknown variant `{name}`, expected ");
+        let mut message = crate::text::concat(&["unknown variant `", name, "`, expected "]);
         one_of(names, &mut message);
         at.error(message)
     })

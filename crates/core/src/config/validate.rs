@@ -3,6 +3,8 @@
 use super::net::{has_space, is_header_name, is_sendable_header_value, validate_endpoint};
 use super::parse::{self, At, Read};
 use super::text::validate_text;
+use crate::text::{concat, decimal};
+
 use super::{json_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH};
 
 impl Config {
@@ -75,17 +77,20 @@ impl Config {
             let id = At::Key(&sp, "id");
             not_blank(&stage.id, &id)?;
             if let Some(first) = self.stages[..si].iter().position(|s| s.id == stage.id) {
-                return Err(id.error(format!(
-                    "duplicate stage id \"{}\" (also stages[{first}].id)",
-                    stage.id
-                )));
+                return Err(id.error(concat(&[
+                    "duplicate stage id \"",
+                    &stage.id,
+                    "\" (also stages[",
+                    &decimal(first as u64),
+                    "].id)",
+                ])));
             }
             let events = At::Key(&sp, "events");
             for (ei, event) in stage.events.iter().enumerate() {
                 let ep = At::Index(&events, ei);
                 not_blank(event, &ep)?;
                 if stage.events[..ei].contains(event) {
-                    return Err(ep.error(format!("duplicate event \"{event}\"")));
+                    return Err(ep.error(concat(&["duplicate event \"", event, "\""])));
                 }
             }
             let questions = At::Key(&sp, "questions");
@@ -103,28 +108,36 @@ impl Config {
                     Some((sj, qj))
                 });
                 if let Some((sj, qj)) = earlier {
-                    return Err(id.error(format!(
-                        "duplicate question id \"{}\" (also {})",
-                        q.id,
-                        key_path(sj, qj, "id")
-                    )));
+                    return Err(id.error(concat(&[
+                        "duplicate question id \"",
+                        &q.id,
+                        "\" (also ",
+                        &key_path(sj, qj, "id"),
+                        ")",
+                    ])));
                 }
                 let field = At::Key(&qp, "field");
                 validate_field_path(&q.field).map_err(|m| field.error(m))?;
                 for &(other, sj, qj) in &fields {
                     if other == q.field {
-                        return Err(field.error(format!(
-                            "duplicate field \"{}\" (also {})",
-                            q.field,
-                            key_path(sj, qj, "field")
-                        )));
+                        return Err(field.error(concat(&[
+                            "duplicate field \"",
+                            &q.field,
+                            "\" (also ",
+                            &key_path(sj, qj, "field"),
+                            ")",
+                        ])));
                     }
                     if is_path_prefix(other, &q.field) || is_path_prefix(&q.field, other) {
-                        return Err(field.error(format!(
-                            "\"{}\" and \"{other}\" ({}) cannot both be profile fields: one contains the other",
-                            q.field,
-                            key_path(sj, qj, "field")
-                        )));
+                        return Err(field.error(concat(&[
+                            "\"",
+                            &q.field,
+                            "\" and \"",
+                            other,
+                            "\" (",
+                            &key_path(sj, qj, "field"),
+                            ") cannot both be profile fields: one contains the other",
+                        ])));
                     }
                 }
                 let at = fields.partition_point(|(f, _, _)| *f < q.field.as_str());
@@ -233,10 +246,13 @@ impl Question {
                 let value = At::Key(&op, "value");
                 not_blank(&opt.value, &value)?;
                 if let Some(first) = self.options[..oi].iter().position(|o| o.value == opt.value) {
-                    return Err(value.error(format!(
-                        "duplicate option value \"{}\" (also options[{first}])",
-                        opt.value
-                    )));
+                    return Err(value.error(concat(&[
+                        "duplicate option value \"",
+                        &opt.value,
+                        "\" (also options[",
+                        &decimal(first as u64),
+                        "])",
+                    ])));
                 }
                 validate_text(&opt.label, &At::Key(&op, "label"))?;
             }
@@ -265,7 +281,12 @@ impl Question {
                 )));
             }
             if !(1..=MAX_MAX_LENGTH).contains(&max) {
-                return Err(mp.error(format!("must be between 1 and {MAX_MAX_LENGTH}, got {max}")));
+                return Err(mp.error(concat(&[
+                    "must be between 1 and ",
+                    &decimal(MAX_MAX_LENGTH.into()),
+                    ", got ",
+                    &decimal(max.into()),
+                ])));
             }
         }
         Ok(())
@@ -285,7 +306,7 @@ impl Question {
 /// The message for a locale that is not a BCP 47 tag (the config's and a
 /// translation's).
 pub(super) fn not_a_tag(locale: &str) -> String {
-    format!("\"{locale}\" is not a BCP 47 language tag")
+    concat(&["\"", locale, "\" is not a BCP 47 language tag"])
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -312,10 +333,14 @@ fn validate_field_path(field: &str) -> Result<(), String> {
     }
     for seg in field.split('.') {
         if seg.is_empty() {
-            return Err(format!("\"{field}\" is not a dot path (empty segment)"));
+            return Err(concat(&[
+                "\"",
+                field,
+                "\" is not a dot path (empty segment)",
+            ]));
         }
         if has_space(seg) {
-            return Err(format!("\"{field}\" must not contain spaces"));
+            return Err(concat(&["\"", field, "\" must not contain spaces"]));
         }
     }
     Ok(())
