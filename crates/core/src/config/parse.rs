@@ -160,7 +160,9 @@ fn whole(value: &Value, at: &At) -> Read<u32> {
 }
 
 /// The index in `names` of the string `value`; `expected` names the enum for a
-/// value that is not a string.
+/// value that is not a string. Callers map the index to their enum with `get`,
+/// not an index: it is always in bounds, and an index would be a bounds check
+/// with a panic location in the wasm.
 fn variant(value: &Value, at: &At, expected: &str, names: &[&str]) -> Read<usize> {
     let Some(name) = value.as_str() else {
         return Err(wrong_type(value, at, expected));
@@ -200,7 +202,12 @@ fn object(
     }
     let missing = required & !seen;
     if missing != 0 {
-        let key = keys[missing.trailing_zeros() as usize];
+        // `get`, not an index: a bit of `required` always names a key, and an
+        // index would be a bounds check with a panic location in the wasm.
+        let key = keys
+            .get(missing.trailing_zeros() as usize)
+            .copied()
+            .unwrap_or_default();
         return Err(At::Key(at, key).error("is required"));
     }
     Ok(())
@@ -321,7 +328,8 @@ fn read_config(value: &Value) -> Read<Config> {
                     ];
                     const NAMES: &[&str] =
                         &["bottom-right", "bottom-left", "top-right", "top-left"];
-                    c.placement = PLACEMENTS[variant(v, at, "enum Placement", NAMES)?];
+                    let i = variant(v, at, "enum Placement", NAMES)?;
+                    c.placement = PLACEMENTS.get(i).copied().unwrap_or_default();
                 }
                 7 => c.locale = string(v, at)?,
                 8 => c.theme = theme(v, at)?,
@@ -468,7 +476,8 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                         "choice",
                         "multichoice",
                     ];
-                    q.kind = KINDS[variant(v, at, "enum Kind", NAMES)?];
+                    let i = variant(v, at, "enum Kind", NAMES)?;
+                    q.kind = KINDS.get(i).copied().unwrap_or(Kind::Text);
                 }
                 3 => q.prompt = text(v, at)?,
                 4 => array(v, at, &mut |v, at| {
@@ -493,8 +502,11 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                 }
                 9 => {
                     const NAMES: &[&str] = &["profile", "marketing"];
-                    q.purpose =
-                        [Purpose::Profile, Purpose::Marketing][variant(v, at, "a string", NAMES)?];
+                    let i = variant(v, at, "a string", NAMES)?;
+                    q.purpose = [Purpose::Profile, Purpose::Marketing]
+                        .get(i)
+                        .copied()
+                        .unwrap_or_default();
                 }
                 _ => {
                     variant(v, at, "a string", &["emailDomain"])?;
@@ -559,7 +571,8 @@ fn theme(value: &Value, at: &At) -> Read<Theme> {
                     const SCHEMES: [ColorScheme; 3] =
                         [ColorScheme::Auto, ColorScheme::Light, ColorScheme::Dark];
                     const NAMES: &[&str] = &["auto", "light", "dark"];
-                    t.color_scheme = SCHEMES[variant(v, at, "enum ColorScheme", NAMES)?];
+                    let i = variant(v, at, "enum ColorScheme", NAMES)?;
+                    t.color_scheme = SCHEMES.get(i).copied().unwrap_or_default();
                 }
             }
             Ok(())

@@ -89,7 +89,9 @@ impl Config {
             for (ei, event) in stage.events.iter().enumerate() {
                 let ep = At::Index(&events, ei);
                 not_blank(event, &ep)?;
-                if stage.events[..ei].contains(event) {
+                // Earlier items taken with `take`, not a slice index (a bounds
+                // check with a panic location in the wasm), here and below.
+                if stage.events.iter().take(ei).any(|e| e == event) {
                     return Err(ep.error(concat(&["duplicate event \"", event, "\""])));
                 }
             }
@@ -102,11 +104,16 @@ impl Config {
                 let id = At::Key(&qp, "id");
                 not_blank(&q.id, &id)?;
                 // The first earlier question with this id, in document order.
-                let earlier = self.stages[..=si].iter().enumerate().find_map(|(sj, s)| {
-                    let before = if sj == si { qi } else { s.questions.len() };
-                    let qj = s.questions[..before].iter().position(|o| o.id == q.id)?;
-                    Some((sj, qj))
-                });
+                let earlier = self
+                    .stages
+                    .iter()
+                    .take(si + 1)
+                    .enumerate()
+                    .find_map(|(sj, s)| {
+                        let before = if sj == si { qi } else { s.questions.len() };
+                        let qj = s.questions.iter().take(before).position(|o| o.id == q.id)?;
+                        Some((sj, qj))
+                    });
                 if let Some((sj, qj)) = earlier {
                     return Err(id.error(concat(&[
                         "duplicate question id \"",
