@@ -245,7 +245,7 @@ pub(crate) fn pick<'a>(
         }
         // rsplit_once, not `&prefix[..i]`: the same cut without a str index that
         // could panic, whose check and panic location would stay in the wasm.
-        match prefix.rsplit_once('-') {
+        match crate::text::rsplit_once(prefix, b'-') {
             Some((shorter, _)) => prefix = shorter,
             None => break,
         }

@@ -102,7 +102,7 @@ pub fn email_domain(email: &str) -> Option<String> {
     if !crate::answer::is_email(email) {
         return None;
     }
-    let (_, domain) = email.rsplit_once('@')?;
+    let (_, domain) = crate::text::rsplit_once(email, b'@')?;
     Some(domain.to_lowercase())
 }
 
@@ -185,7 +185,7 @@ pub fn domain_hint(config: &Config, user: &User) -> Option<String> {
     }
     // ASCII case only (the collector folds the rest): Unicode case mapping would
     // bring its tables into the wasm (measured +5 KB brotli).
-    let (_, domain) = email.rsplit_once('@')?;
+    let (_, domain) = crate::text::rsplit_once(email, b'@')?;
     Some(domain.to_ascii_lowercase())
 }
 

@@ -33,7 +33,7 @@ pub fn is_email(s: &str) -> bool {
     if s.len() > 254 {
         return false;
     }
-    let Some((local, domain)) = s.rsplit_once('@') else {
+    let Some((local, domain)) = crate::text::rsplit_once(s, b'@') else {
         return false;
     };
     let local_ok = !local.is_empty()
