@@ -118,12 +118,14 @@ impl Remote {
         let declined = state
             .and_then(|s| s.get("declined"))
             .and_then(serde_json::Value::as_array);
-        for (_, q) in config.questions() {
-            if profile_value(profile, &q.field).is_some_and(is_present) {
-                remote.known.insert(q.field.clone());
-            }
-            if declined.is_some_and(|d| d.iter().any(|f| f.as_str() == Some(&q.field))) {
-                remote.declined.insert(q.field.clone());
+        for stage in &config.stages {
+            for q in &stage.questions {
+                if profile_value(profile, &q.field).is_some_and(is_present) {
+                    remote.known.insert(q.field.clone());
+                }
+                if declined.is_some_and(|d| d.iter().any(|f| f.as_str() == Some(&q.field))) {
+                    remote.declined.insert(q.field.clone());
+                }
             }
         }
         let snoozed = state
@@ -619,18 +621,20 @@ pub fn explain(
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state, gpc));
     let mut out = Vec::new();
-    for (stage, q) in config.questions() {
-        let reason = match (user, &view) {
-            (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
-            _ => Some(Reason::NoUser),
-        };
-        out.push(Explanation {
-            question_id: q.id.clone(),
-            stage: stage.id.clone(),
-            field: q.field.clone(),
-            open: reason.is_none(),
-            reason,
-        });
+    for stage in &config.stages {
+        for q in &stage.questions {
+            let reason = match (user, &view) {
+                (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
+                _ => Some(Reason::NoUser),
+            };
+            out.push(Explanation {
+                question_id: q.id.clone(),
+                stage: stage.id.clone(),
+                field: q.field.clone(),
+                open: reason.is_none(),
+                reason,
+            });
+        }
     }
     out
 }
@@ -652,13 +656,15 @@ pub fn next_question(
     let view = view(user, state, gpc);
     let mut due: Option<(&Stage, &Question)> = None;
     let mut open_not_shown = 0usize;
-    for (stage, q) in config.questions() {
-        if reason_for(config, stage, q, user, state, events, &view).is_none() {
-            if due.is_none() {
-                due = Some((stage, q));
-            }
-            if !view.this_login.contains(&q.id) {
-                open_not_shown += 1;
+    for stage in &config.stages {
+        for q in &stage.questions {
+            if reason_for(config, stage, q, user, state, events, &view).is_none() {
+                if due.is_none() {
+                    due = Some((stage, q));
+                }
+                if !view.this_login.contains(&q.id) {
+                    open_not_shown += 1;
+                }
             }
         }
     }
