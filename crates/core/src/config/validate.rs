@@ -104,16 +104,18 @@ impl Config {
                 let id = At::Key(&qp, "id");
                 not_blank(&q.id, &id)?;
                 // The first earlier question with this id, in document order.
-                let earlier = self
-                    .stages
-                    .iter()
-                    .take(si + 1)
-                    .enumerate()
-                    .find_map(|(sj, s)| {
-                        let before = if sj == si { qi } else { s.questions.len() };
-                        let qj = s.questions.iter().take(before).position(|o| o.id == q.id)?;
-                        Some((sj, qj))
-                    });
+                let mut earlier = None;
+                'stages: for (sj, s) in self.stages.iter().take(si + 1).enumerate() {
+                    for (qj, o) in s.questions.iter().enumerate() {
+                        if sj == si && qj == qi {
+                            break 'stages;
+                        }
+                        if o.id == q.id {
+                            earlier = Some((sj, qj));
+                            break 'stages;
+                        }
+                    }
+                }
                 if let Some((sj, qj)) = earlier {
                     return Err(id.error(concat(&[
                         "duplicate question id \"",
