@@ -248,6 +248,15 @@ fn duplicate_question_ids_across_stages_are_rejected() {
 }
 
 #[test]
+fn duplicate_question_ids_within_a_stage_name_the_first() {
+    assert_error(
+        with("/stages/2/questions/3/id", json!("company-size")),
+        "stages[2].questions[3].id",
+        "duplicate question id \"company-size\" (also stages[2].questions[1].id)",
+    );
+}
+
+#[test]
 fn empty_question_id_is_rejected() {
     assert_error(
         with("/stages/0/questions/0/id", json!("")),
