@@ -61,11 +61,13 @@ impl At<'_> {
         }
     }
 
-    /// An error at this path.
-    pub(super) fn error(&self, message: impl Into<String>) -> Box<ConfigError> {
+    /// An error at this path. Takes the `String` itself, not `impl Into<String>`:
+    /// one copy of this in the wasm, not one per message type (fixed messages
+    /// go through `fail`).
+    pub(super) fn error(&self, message: String) -> Box<ConfigError> {
         Box::new(ConfigError {
             path: self.path(),
-            message: message.into(),
+            message,
         })
     }
 }
@@ -208,7 +210,7 @@ fn object(
             .get(missing.trailing_zeros() as usize)
             .copied()
             .unwrap_or_default();
-        return Err(At::Key(at, key).error("is required"));
+        return Err(At::Key(at, key).fail("is required"));
     }
     Ok(())
 }

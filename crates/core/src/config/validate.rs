@@ -175,12 +175,11 @@ impl Config {
 }
 
 impl At<'_> {
-    /// An error with a fixed message at this path. Out of line, unlike the
-    /// generic `At::error`, whose copy of the message was inlined at each of the
-    /// checks' twenty-odd refusals.
+    /// An error with a fixed message at this path. Out of line: inlined, its
+    /// copy of the message was code at each of the checks' twenty-odd refusals.
     #[inline(never)]
     pub(super) fn fail(&self, message: &str) -> Box<ConfigError> {
-        self.error(message)
+        self.error(message.to_owned())
     }
 }
 
