@@ -151,15 +151,18 @@ pub static AR: Strings = Strings {
     no: "لا",
 };
 
-static ALL: [&Strings; 3] = [&EN, &DE, &AR];
-
 /// The strings for `locale`: the locale's language if translated (`de-AT` -> German),
 /// otherwise English.
 pub fn strings(locale: &str) -> &'static Strings {
-    let langs = ALL.iter().map(|s| s.lang);
-    match pick(locale, langs) {
-        Some(lang) => ALL.iter().find(|s| s.lang == lang).copied().unwrap_or(&EN),
-        None => &EN,
+    // What `pick` chooses among `en`, `de` and `ar`: these are bare languages, so
+    // an exact or prefix match is one of the same language, and that is decided
+    // by the first subtag alone. Said directly: through `pick`, generic over its
+    // tags, this was a second copy of that code in the wasm (the tests hold the
+    // two to the same answer).
+    match normalize(locale).split('-').next() {
+        Some("de") => &DE,
+        Some("ar") => &AR,
+        _ => &EN,
     }
 }
 
@@ -261,4 +264,39 @@ pub(crate) fn pick<'a>(
         return Some(hit);
     }
     available.clone().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_what_pick_chooses_among_the_three_languages() {
+        let all = [&EN, &DE, &AR];
+        for locale in [
+            "",
+            "en",
+            "de",
+            "ar",
+            "de-AT",
+            "de_CH",
+            " DE ",
+            "ar-EG",
+            "AR_eg",
+            "fr-FR",
+            "fr",
+            "EN-gb",
+            "de-",
+            "-de",
+            "d",
+            "deu",
+            "de-Latn-AT",
+            "zh-Hant",
+            "ar-",
+            "x-de",
+        ] {
+            let picked = pick(locale, all.iter().map(|s| s.lang)).unwrap_or("en");
+            assert_eq!(strings(locale).lang, picked, "{locale:?}");
+        }
+    }
 }
