@@ -284,6 +284,18 @@ fn a_field_inside_another_field_is_rejected() {
 }
 
 #[test]
+fn a_field_clashing_with_several_names_the_one_that_sorts_first() {
+    // company.name, company.size and company.industry come first in the
+    // document; company.industry sorts first.
+    assert_error(
+        with("/stages/2/questions/3/field", json!("company")),
+        "stages[2].questions[3].field",
+        "\"company\" and \"company.industry\" (stages[2].questions[2].field) cannot both \
+         be profile fields: one contains the other",
+    );
+}
+
+#[test]
 fn malformed_field_paths_are_rejected() {
     assert_error(
         with("/stages/0/questions/0/field", json!("a..b")),

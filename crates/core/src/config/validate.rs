@@ -68,10 +68,6 @@ impl Config {
             let questions = At::Key(&stage, "questions");
             At::Key(&At::Index(&questions, qi), key).path()
         };
-        // Each field with where it is, sorted by field, so that a conflict is
-        // looked for in the same order as ever (a Vec, not a BTreeMap: each map
-        // type was its own copy of the B-tree code in the wasm).
-        let mut fields: Vec<(&str, usize, usize)> = Vec::new();
         for (si, stage) in self.stages.iter().enumerate() {
             let sp = At::Index(&stages, si);
             let id = At::Key(&sp, "id");
@@ -127,7 +123,28 @@ impl Config {
                 }
                 let field = At::Key(&qp, "field");
                 validate_field_path(&q.field).map_err(|m| field.error(m))?;
-                for &(other, sj, qj) in &fields {
+                // Of the earlier fields this one clashes with (the same, or one
+                // contains the other), the one that sorts first: the one reported
+                // when the fields were kept in a sorted list and walked in order.
+                // Found by walking the questions, without such a list (its
+                // sorted insert was generic code of its own in the wasm). Earlier
+                // fields are distinct, or their check would have failed.
+                let mut clash: Option<(&str, usize, usize)> = None;
+                for (sj, s) in self.stages.iter().take(si + 1).enumerate() {
+                    for (qj, o) in s.questions.iter().enumerate() {
+                        if sj == si && qj == qi {
+                            break;
+                        }
+                        let other = o.field.as_str();
+                        let clashes = other == q.field
+                            || is_path_prefix(other, &q.field)
+                            || is_path_prefix(&q.field, other);
+                        if clashes && clash.is_none_or(|(first, _, _)| other < first) {
+                            clash = Some((other, sj, qj));
+                        }
+                    }
+                }
+                if let Some((other, sj, qj)) = clash {
                     if other == q.field {
                         return Err(field.error(concat(&[
                             "duplicate field \"",
@@ -137,20 +154,16 @@ impl Config {
                             ")",
                         ])));
                     }
-                    if is_path_prefix(other, &q.field) || is_path_prefix(&q.field, other) {
-                        return Err(field.error(concat(&[
-                            "\"",
-                            &q.field,
-                            "\" and \"",
-                            other,
-                            "\" (",
-                            &key_path(sj, qj, "field"),
-                            ") cannot both be profile fields: one contains the other",
-                        ])));
-                    }
+                    return Err(field.error(concat(&[
+                        "\"",
+                        &q.field,
+                        "\" and \"",
+                        other,
+                        "\" (",
+                        &key_path(sj, qj, "field"),
+                        ") cannot both be profile fields: one contains the other",
+                    ])));
                 }
-                let at = fields.partition_point(|(f, _, _)| *f < q.field.as_str());
-                fields.insert(at, (&q.field, si, qi));
                 q.check(&qp)?;
             }
         }
