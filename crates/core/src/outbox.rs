@@ -183,6 +183,17 @@ impl Batch {
             context,
         }
     }
+
+    /// The request body as JSON text: `self.envelope(context).to_json()`,
+    /// written from the batch without copying its answers into an envelope.
+    pub fn body(&self, context: &Context) -> String {
+        crate::answer::envelope_json(
+            &self.user_id,
+            self.user_hash.as_deref(),
+            &self.answers,
+            context,
+        )
+    }
 }
 
 /// The result of sending a batch.
