@@ -521,7 +521,7 @@ impl Runtime {
     /// runtime is gone still settles the stored outbox.
     fn send(&mut self, batch: Batch) {
         let ids = batch.ids.clone();
-        let body = batch.envelope(self.context(&batch.user_id)).to_json();
+        let body = batch.body(&self.context(&batch.user_id));
         let generation = self.generation;
         let endpoint = self.config().endpoint.clone();
         let headers = self.config().headers.clone();
@@ -570,7 +570,7 @@ impl Runtime {
     /// Hands a batch to `sendBeacon` (or a keepalive fetch); whether the browser
     /// took it.
     fn beacon(&self, batch: &Batch) -> bool {
-        let body = batch.envelope(self.context(&batch.user_id)).to_json();
+        let body = batch.body(&self.context(&batch.user_id));
         let handed = transport::beacon(&self.config().endpoint, &self.config().headers, &body);
         if !handed {
             self.log

@@ -244,7 +244,6 @@ impl Delivery {
                 user_hash,
                 answer,
             } => {
-                let id = answer.id.clone();
                 let queued = Queued {
                     user_id,
                     user_hash,
@@ -258,7 +257,9 @@ impl Delivery {
                     queued.user_hash.as_deref(),
                     queued.answer.clone(),
                 );
-                if enqueued != Enqueued::Duplicate && !self.own.iter().any(|q| q.answer.id == id) {
+                if enqueued != Enqueued::Duplicate
+                    && !self.own.iter().any(|q| q.answer.id == queued.answer.id)
+                {
                     self.own.push(queued);
                 }
                 if let Enqueued::AddedEvicting(evicted) = enqueued {

@@ -151,15 +151,18 @@ pub static AR: Strings = Strings {
     no: "لا",
 };
 
-static ALL: [&Strings; 3] = [&EN, &DE, &AR];
-
 /// The strings for `locale`: the locale's language if translated (`de-AT` -> German),
 /// otherwise English.
 pub fn strings(locale: &str) -> &'static Strings {
-    let langs = ALL.iter().map(|s| s.lang);
-    match pick(locale, langs) {
-        Some(lang) => ALL.iter().find(|s| s.lang == lang).copied().unwrap_or(&EN),
-        None => &EN,
+    // What `pick` chooses among `en`, `de` and `ar`: these are bare languages, so
+    // an exact or prefix match is one of the same language, and that is decided
+    // by the first subtag alone. Said directly: through `pick`, generic over its
+    // tags, this was a second copy of that code in the wasm (the tests hold the
+    // two to the same answer).
+    match normalize(locale).split('-').next() {
+        Some("de") => &DE,
+        Some("ar") => &AR,
+        _ => &EN,
     }
 }
 
@@ -233,32 +236,146 @@ pub fn is_valid_tag(tag: &str) -> bool {
 /// Picks the best of `available` for `wanted`: exact match, then ever shorter
 /// prefixes of `wanted`, then any tag of the same language, then `en`, then the
 /// first. Matching ignores case and `_`/`-`. `None` only when nothing is available.
-pub(crate) fn pick<'a>(
-    wanted: &str,
-    available: impl Iterator<Item = &'a str> + Clone,
-) -> Option<&'a str> {
+pub(crate) fn pick<'a>(wanted: &str, available: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let want = normalize(wanted);
-    let mut prefix = want.as_str();
-    loop {
-        if let Some(hit) = available.clone().find(|a| normalize(a) == prefix) {
+    let lang = want.split('-').next().unwrap_or("");
+    // One pass that ranks each tag as the rules above order them, the first of
+    // the best winning; not a pass per rule and per prefix, which compiled a
+    // search loop for each into the wasm. A prefix of `wanted` is `wanted` cut
+    // before one of its `-`, and a longer one ranks higher.
+    let mut best: Option<(usize, &str)> = None;
+    for tag in available {
+        let norm = normalize(tag);
+        let rank = match want.strip_prefix(norm.as_str()) {
+            Some(rest) if rest.is_empty() || rest.starts_with('-') => 3 + norm.len(),
+            _ if !lang.is_empty() && norm.split('-').next() == Some(lang) => 2,
+            _ if norm == "en" => 1,
+            _ => 0,
+        };
+        if best.is_none_or(|(held, _)| rank > held) {
+            best = Some((rank, tag));
+        }
+    }
+    best.map(|(_, tag)| tag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rules of [`pick`] applied one after another, as it was written
+    /// before it ranked the tags in one pass: the oracle it is held to.
+    fn pick_in_passes<'a>(wanted: &str, available: &[&'a str]) -> Option<&'a str> {
+        let want = normalize(wanted);
+        let mut prefix = want.as_str();
+        loop {
+            if let Some(hit) = available.iter().find(|a| normalize(a) == prefix) {
+                return Some(hit);
+            }
+            match prefix.rsplit_once('-') {
+                Some((shorter, _)) => prefix = shorter,
+                None => break,
+            }
+        }
+        let lang = want.split('-').next().unwrap_or("");
+        if let Some(hit) = available
+            .iter()
+            .find(|a| !lang.is_empty() && normalize(a).split('-').next() == Some(lang))
+        {
             return Some(hit);
         }
-        // rsplit_once, not `&prefix[..i]`: the same cut without a str index that
-        // could panic, whose check and panic location would stay in the wasm.
-        match prefix.rsplit_once('-') {
-            Some((shorter, _)) => prefix = shorter,
-            None => break,
+        if let Some(hit) = available.iter().find(|a| normalize(a) == "en") {
+            return Some(hit);
+        }
+        available.first().copied()
+    }
+
+    #[test]
+    fn pick_chooses_as_its_rules_applied_one_after_another() {
+        let tags = [
+            "de",
+            "de-AT",
+            "de_at",
+            "DE-at-1901",
+            "en",
+            "en-GB",
+            "pt-BR",
+            "pt",
+            "fr",
+            "",
+            "-",
+            "de-",
+            "-de",
+            "zh-Hant-TW",
+            "zh",
+        ];
+        let wanted = [
+            "",
+            "de",
+            "de-AT",
+            "de-at-1901",
+            "de-CH",
+            "en-US",
+            "pt",
+            "pt-PT",
+            "fr-CA",
+            "ja",
+            "-",
+            "-de",
+            "de-",
+            "de--x",
+            "zh-Hant-HK",
+            "ZH_hant",
+            "x-de",
+        ];
+        // Every ordered pair and triple of tags, and the whole list.
+        let mut lists: Vec<Vec<&str>> = vec![Vec::new(), tags.to_vec()];
+        for a in tags {
+            for b in tags {
+                lists.push(vec![a, b]);
+                for c in ["en", "pt", "de-AT"] {
+                    lists.push(vec![a, b, c]);
+                }
+            }
+        }
+        for list in &lists {
+            for want in wanted {
+                assert_eq!(
+                    pick(want, list.iter().copied()),
+                    pick_in_passes(want, list),
+                    "{want:?} among {list:?}"
+                );
+            }
         }
     }
-    let lang = want.split('-').next().unwrap_or("");
-    if let Some(hit) = available
-        .clone()
-        .find(|a| !lang.is_empty() && normalize(a).split('-').next() == Some(lang))
-    {
-        return Some(hit);
+
+    #[test]
+    fn strings_are_what_pick_chooses_among_the_three_languages() {
+        let all = [&EN, &DE, &AR];
+        for locale in [
+            "",
+            "en",
+            "de",
+            "ar",
+            "de-AT",
+            "de_CH",
+            " DE ",
+            "ar-EG",
+            "AR_eg",
+            "fr-FR",
+            "fr",
+            "EN-gb",
+            "de-",
+            "-de",
+            "d",
+            "deu",
+            "de-Latn-AT",
+            "zh-Hant",
+            "ar-",
+            "x-de",
+        ] {
+            let picked = pick(locale, all.iter().map(|s| s.lang)).unwrap_or("en");
+            assert_eq!(strings(locale).lang, picked, "{locale:?}");
+        }
     }
-    if let Some(hit) = available.clone().find(|a| normalize(a) == "en") {
-        return Some(hit);
-    }
-    available.clone().next()
 }

@@ -87,20 +87,14 @@ pub fn write_str(out: &mut String, s: &str) {
 }
 
 /// Writes a whole number in decimal.
-pub fn write_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub fn write_u64(out: &mut String, n: u64) {
+    // The leading digits first, by recursion (at most 20 deep): a digit buffer
+    // filled from its end is indexed, and each index is a bounds check with a
+    // panic location in the wasm.
+    if n >= 10 {
+        write_u64(out, n / 10);
     }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
-    }
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Writes an array of strings.

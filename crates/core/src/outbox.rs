@@ -183,6 +183,17 @@ impl Batch {
             context,
         }
     }
+
+    /// The request body as JSON text: `self.envelope(context).to_json()`,
+    /// written from the batch without copying its answers into an envelope.
+    pub fn body(&self, context: &Context) -> String {
+        crate::answer::envelope_json(
+            &self.user_id,
+            self.user_hash.as_deref(),
+            &self.answers,
+            context,
+        )
+    }
 }
 
 /// The result of sending a batch.
@@ -349,8 +360,7 @@ impl Outbox {
             }
         }
         outbox.queue.truncate(MAX_QUEUED);
-        let excess = outbox.dead.len().saturating_sub(MAX_DEAD);
-        outbox.dead.drain(..excess);
+        keep_newest_dead(&mut outbox.dead);
         (outbox, apart)
     }
 
@@ -579,8 +589,7 @@ impl Outbox {
             status,
             at,
         });
-        let excess = self.dead.len().saturating_sub(MAX_DEAD);
-        self.dead.drain(..excess);
+        keep_newest_dead(&mut self.dead);
     }
 
     /// When the earliest queued answer becomes due (ms since the epoch); `None`
@@ -607,5 +616,15 @@ impl Outbox {
     /// How many answers wait for delivery.
     pub fn queued_len(&self) -> usize {
         self.queue.len()
+    }
+}
+
+/// Keeps the newest [`MAX_DEAD`] dead letters (the last ones). By `split_off`,
+/// not `drain(..excess)`: the drain and its drop guard were code of their own
+/// in the wasm for this alone.
+fn keep_newest_dead(dead: &mut Vec<DeadLetter>) {
+    let excess = dead.len().saturating_sub(MAX_DEAD);
+    if excess > 0 {
+        *dead = dead.split_off(excess);
     }
 }

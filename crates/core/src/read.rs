@@ -76,13 +76,14 @@ pub(crate) fn members(
     mut field: impl FnMut(&str, &Value) -> Option<()>,
 ) -> Option<()> {
     let object: &JsonMap<String, Value> = value.as_object()?;
-    if required.iter().any(|key| !object.contains_key(*key)) {
-        return None;
-    }
+    // The required keys counted as the members go by (an object's keys are
+    // distinct), not each looked up in the map first.
+    let mut present = 0;
     for (key, value) in object {
+        present += usize::from(required.contains(&key.as_str()));
         field(key, value)?;
     }
-    Some(())
+    (present == required.len()).then_some(())
 }
 
 /// A stored answer, as `Answer`'s `Serialize` writes it.

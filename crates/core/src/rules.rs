@@ -113,38 +113,63 @@ impl Remote {
     pub fn from_profile_read(config: &Config, body: &serde_json::Value) -> Option<Remote> {
         let body = body.as_object()?;
         let mut remote = Remote::default();
-        let profile = body.get("profile").unwrap_or(&serde_json::Value::Null);
-        let state = body.get("promptState");
-        let declined = state
-            .and_then(|s| s.get("declined"))
-            .and_then(serde_json::Value::as_array);
-        for (_, q) in config.questions() {
-            if profile_value(profile, &q.field).is_some_and(is_present) {
-                remote.known.insert(q.field.clone());
-            }
-            if declined.is_some_and(|d| d.iter().any(|f| f.as_str() == Some(&q.field))) {
-                remote.declined.insert(q.field.clone());
-            }
-        }
-        let snoozed = state
-            .and_then(|s| s.get("snoozed"))
-            .and_then(serde_json::Value::as_array);
-        for snooze in snoozed.map_or(&[][..], Vec::as_slice) {
-            let stage = snooze.get("stage").and_then(serde_json::Value::as_str);
-            let until = snooze
-                .get("untilLogins")
-                .and_then(serde_json::Value::as_u64)
-                .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
-            if let (Some(stage), Some(until)) = (stage, until) {
-                if config.stages.iter().any(|s| s.id == stage) {
-                    // A stage listed twice keeps its later snooze, as a join does.
-                    let held = remote.snoozed.get_or_insert(stage, until);
-                    *held = (*held).max(until);
-                }
-            }
-        }
+        read_profile_into(
+            config,
+            body,
+            &mut remote.known,
+            &mut remote.declined,
+            &mut remote.snoozed,
+        );
         Some(remote)
     }
+}
+
+/// [`Remote::from_profile_read`] of the object `body`, joined into the three
+/// parts of a [`Remote`] wherever they are kept (as [`join_into`] joins); returns
+/// whether anything was added or a snooze grew. A stage listed twice keeps its
+/// later snooze, as a join does.
+fn read_profile_into(
+    config: &Config,
+    body: &serde_json::Map<String, serde_json::Value>,
+    known: &mut Set,
+    declined: &mut Set,
+    snoozed: &mut Map<u32>,
+) -> bool {
+    let mut changed = false;
+    let profile = body.get("profile").unwrap_or(&serde_json::Value::Null);
+    let state = body.get("promptState");
+    let declines = state
+        .and_then(|s| s.get("declined"))
+        .and_then(serde_json::Value::as_array);
+    for stage in &config.stages {
+        for q in &stage.questions {
+            if profile_value(profile, &q.field).is_some_and(is_present) {
+                changed |= known.insert(q.field.clone());
+            }
+            if declines.is_some_and(|d| d.iter().any(|f| f.as_str() == Some(&q.field))) {
+                changed |= declined.insert(q.field.clone());
+            }
+        }
+    }
+    let snoozes = state
+        .and_then(|s| s.get("snoozed"))
+        .and_then(serde_json::Value::as_array);
+    for snooze in snoozes.map_or(&[][..], Vec::as_slice) {
+        let stage = snooze.get("stage").and_then(serde_json::Value::as_str);
+        let until = snooze
+            .get("untilLogins")
+            .and_then(serde_json::Value::as_u64)
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        if let (Some(stage), Some(until)) = (stage, until) {
+            if config.stages.iter().any(|s| s.id == stage)
+                && snoozed.get(stage).is_none_or(|&held| held < until)
+            {
+                snoozed.insert(stage.to_owned(), until);
+                changed = true;
+            }
+        }
+    }
+    changed
 }
 
 /// [`Remote::join`] of `other` into the three parts of a [`Remote`], wherever
@@ -339,6 +364,23 @@ impl PromptState {
             &mut self.server_declined,
             &mut self.server_snoozed,
             remote,
+        )
+    }
+
+    /// [`PromptState::merge_server`] of [`Remote::from_profile_read`] of the
+    /// object `body`, read straight into this state: no `Remote` built to be
+    /// joined and dropped. Returns whether anything changed.
+    pub fn merge_profile_read(
+        &mut self,
+        config: &Config,
+        body: &serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        read_profile_into(
+            config,
+            body,
+            &mut self.server_known,
+            &mut self.server_declined,
+            &mut self.server_snoozed,
         )
     }
 
@@ -619,18 +661,20 @@ pub fn explain(
 ) -> Vec<Explanation> {
     let view = user.map(|u| view(u, state, gpc));
     let mut out = Vec::new();
-    for (stage, q) in config.questions() {
-        let reason = match (user, &view) {
-            (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
-            _ => Some(Reason::NoUser),
-        };
-        out.push(Explanation {
-            question_id: q.id.clone(),
-            stage: stage.id.clone(),
-            field: q.field.clone(),
-            open: reason.is_none(),
-            reason,
-        });
+    for stage in &config.stages {
+        for q in &stage.questions {
+            let reason = match (user, &view) {
+                (Some(user), Some(view)) => reason_for(config, stage, q, user, state, events, view),
+                _ => Some(Reason::NoUser),
+            };
+            out.push(Explanation {
+                question_id: q.id.clone(),
+                stage: stage.id.clone(),
+                field: q.field.clone(),
+                open: reason.is_none(),
+                reason,
+            });
+        }
     }
     out
 }
@@ -652,13 +696,15 @@ pub fn next_question(
     let view = view(user, state, gpc);
     let mut due: Option<(&Stage, &Question)> = None;
     let mut open_not_shown = 0usize;
-    for (stage, q) in config.questions() {
-        if reason_for(config, stage, q, user, state, events, &view).is_none() {
-            if due.is_none() {
-                due = Some((stage, q));
-            }
-            if !view.this_login.contains(&q.id) {
-                open_not_shown += 1;
+    for stage in &config.stages {
+        for q in &stage.questions {
+            if reason_for(config, stage, q, user, state, events, &view).is_none() {
+                if due.is_none() {
+                    due = Some((stage, q));
+                }
+                if !view.this_login.contains(&q.id) {
+                    open_not_shown += 1;
+                }
             }
         }
     }

@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use crate::answer::{Answer, Consent, Status, Value};
 use crate::config::{Config, User};
 use crate::json::Object;
-use crate::rules::{self, Due, Explanation, PromptState, Remote};
+use crate::rules::{self, Due, Explanation, PromptState};
 use crate::sorted::Set;
 use crate::suggest;
 use crate::text::{concat, decimal};
@@ -674,7 +674,11 @@ impl Session {
         self.reading = Some(Reading { seq, waiting });
         let mut url = rules::profile_read_url(template, &encode_uri_component(&user.id));
         if let Some(domain) = suggest::domain_hint(&self.config, user) {
-            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push(if url.as_bytes().contains(&b'?') {
+                '&'
+            } else {
+                '?'
+            });
             url.push_str("emailDomain=");
             url.push_str(&encode_uri_component(&domain));
         }
@@ -706,11 +710,11 @@ impl Session {
         };
         self.reading = None;
         match body {
-            Ok(body) => match Remote::from_profile_read(&self.config, &body) {
-                Some(remote) => {
+            Ok(body) => match body.as_object() {
+                Some(fields) => {
                     self.suggestions = suggest::from_profile_read(&self.config, &body);
                     self.reload(store);
-                    if self.state.merge_server(&remote) {
+                    if self.state.merge_profile_read(&self.config, fields) {
                         self.save(store);
                     }
                     out.push(Output::Note("profile read merged".into()));

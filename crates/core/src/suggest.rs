@@ -102,7 +102,7 @@ pub fn email_domain(email: &str) -> Option<String> {
     if !crate::answer::is_email(email) {
         return None;
     }
-    let (_, domain) = email.rsplit_once('@')?;
+    let (_, domain) = crate::text::rsplit_once(email, b'@')?;
     Some(domain.to_lowercase())
 }
 
@@ -173,19 +173,14 @@ pub fn company_from_domain_with(
 /// config has a question that takes a suggestion. Only the domain leaves the
 /// page, never the address.
 pub fn domain_hint(config: &Config, user: &User) -> Option<String> {
-    if !config
-        .questions()
-        .any(|(_, q)| q.suggest == Suggest::EmailDomain)
-    {
-        return None;
-    }
+    config.first_question(&|q| q.suggest == Suggest::EmailDomain)?;
     let email = known_email(config, user)?.trim();
     if !crate::answer::is_email(email) {
         return None;
     }
     // ASCII case only (the collector folds the rest): Unicode case mapping would
     // bring its tables into the wasm (measured +5 KB brotli).
-    let (_, domain) = email.rsplit_once('@')?;
+    let (_, domain) = crate::text::rsplit_once(email, b'@')?;
     Some(domain.to_ascii_lowercase())
 }
 
@@ -194,8 +189,7 @@ pub fn domain_hint(config: &Config, user: &User) -> Option<String> {
 /// providers keep it).
 pub fn known_email<'a>(config: &Config, user: &'a User) -> Option<&'a str> {
     let field = config
-        .questions()
-        .find(|(_, q)| q.kind == Kind::Email)
+        .first_question(&|q| q.kind == Kind::Email)
         .map_or("email", |(_, q)| q.field.as_str());
     profile_value(&user.profile, field)
         .or_else(|| user.profile.get("email"))

@@ -23,6 +23,16 @@ pub fn decimal(n: u64) -> String {
     out
 }
 
+/// `s` cut at the last `sep` (ASCII), which neither part keeps: the cut of
+/// `str::rsplit_once` with a char. A byte search here: the standard one
+/// instantiates the reverse char searcher over `str` for its callers.
+pub fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+    let at = s.bytes().rposition(|b| b == sep)?;
+    // An ASCII byte's position is a char boundary on both sides, so these `get`s
+    // always succeed; unlike a slice index, they have no panic path.
+    Some((s.get(..at)?, s.get(at + 1..)?))
+}
+
 /// `template` with every occurrence of each key replaced by its value, in one
 /// pass from left to right (a value is never searched for keys itself). Keys are
 /// matched as they are, e.g. `{name}`; an empty key matches nothing.
@@ -80,6 +90,13 @@ mod tests {
     #[test]
     fn an_empty_key_matches_nothing() {
         assert_eq!(fill("abc", &[("", "x")]), "abc");
+    }
+
+    #[test]
+    fn rsplit_once_cuts_at_the_last_separator_as_std_does() {
+        for s in ["a@b@c", "@", "no separator", "", "é@ü", "x@", "@y"] {
+            assert_eq!(rsplit_once(s, b'@'), s.rsplit_once('@'), "{s}");
+        }
     }
 
     #[test]

@@ -150,6 +150,10 @@ fn tel_refuses_letters_short_and_long_numbers() {
         "+1234567890123456",
         "12+345678",
         "0800-FLOWERS",
+        // Characters outside ASCII whose low byte is a separator's (U+0120 and
+        // ' ', U+202D and '-'): a separator is the ASCII character, not a byte of it.
+        "030\u{120}1234567",
+        "030\u{202d}1234567",
     ] {
         assert_eq!(
             check_value(&q, &text(bad), false),

@@ -248,6 +248,15 @@ fn duplicate_question_ids_across_stages_are_rejected() {
 }
 
 #[test]
+fn duplicate_question_ids_within_a_stage_name_the_first() {
+    assert_error(
+        with("/stages/2/questions/3/id", json!("company-size")),
+        "stages[2].questions[3].id",
+        "duplicate question id \"company-size\" (also stages[2].questions[1].id)",
+    );
+}
+
+#[test]
 fn empty_question_id_is_rejected() {
     assert_error(
         with("/stages/0/questions/0/id", json!("")),
@@ -271,6 +280,18 @@ fn a_field_inside_another_field_is_rejected() {
         with("/stages/0/questions/0/field", json!("company")),
         "stages[2].questions[0].field",
         "one contains the other",
+    );
+}
+
+#[test]
+fn a_field_clashing_with_several_names_the_one_that_sorts_first() {
+    // company.name, company.size and company.industry come first in the
+    // document; company.industry sorts first.
+    assert_error(
+        with("/stages/2/questions/3/field", json!("company")),
+        "stages[2].questions[3].field",
+        "\"company\" and \"company.industry\" (stages[2].questions[2].field) cannot both \
+         be profile fields: one contains the other",
     );
 }
 

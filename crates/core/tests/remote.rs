@@ -252,8 +252,50 @@ fn local(answered: &Remote, logins: u32, shown: &[&str]) -> PromptState {
     state
 }
 
+/// A profile read's body saying what `remote` says, with each of `later`'s
+/// snoozes listed again after it (a stage twice) and a stage the config lacks.
+fn body_of(remote: &Remote, later: &Remote) -> serde_json::Value {
+    let mut profile = json!({});
+    for field in remote.known.iter() {
+        match field.split_once('.') {
+            Some((outer, inner)) => {
+                profile[outer][inner] = json!("x");
+            }
+            None => profile[field.as_str()] = json!("x"),
+        }
+    }
+    let snoozes = remote
+        .snoozed
+        .iter()
+        .chain(later.snoozed.iter())
+        .map(|(stage, until)| json!({ "stage": stage, "untilLogins": until }))
+        .chain([json!({ "stage": "gone", "untilLogins": 3 })])
+        .collect::<Vec<_>>();
+    json!({
+        "profile": profile,
+        "promptState": { "declined": remote.declined.iter().collect::<Vec<_>>(), "snoozed": snoozes },
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn merging_a_profile_read_in_place_is_merging_its_remote(
+        read in remote(),
+        later in remote(),
+        here in remote(),
+        logins in 0u32..5,
+    ) {
+        let config = seed();
+        let body = body_of(&read, &later);
+        let mut by_remote = local(&here, logins, &[]);
+        by_remote.merge_server(&joined(&here, &here));
+        let mut in_place = by_remote.clone();
+        let changed = by_remote.merge_server(&Remote::from_profile_read(&config, &body).unwrap());
+        prop_assert_eq!(in_place.merge_profile_read(&config, body.as_object().unwrap()), changed);
+        prop_assert_eq!(in_place, by_remote);
+    }
 
     #[test]
     fn join_is_commutative_associative_and_idempotent(a in remote(), b in remote(), c in remote()) {

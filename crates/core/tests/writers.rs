@@ -6,7 +6,7 @@
 use serde_json::{json, Value as Json};
 use trickle_core::answer::{Answer, Consent, Context, Envelope, Status, Value};
 use trickle_core::json;
-use trickle_core::outbox::{DeadLetter, DeadReason, Outbox, Outcome};
+use trickle_core::outbox::{Batch, DeadLetter, DeadReason, Outbox, Outcome};
 use trickle_core::rules::{Explanation, PromptState, Reason, Remote};
 use trickle_core::sorted::{Map, Set};
 
@@ -95,6 +95,14 @@ fn the_envelope_is_written_as_serde_writes_it() {
             envelope.to_json(),
             serde_json::to_string(&envelope).unwrap()
         );
+        // A batch's body is the same text, written without an envelope.
+        let batch = Batch {
+            user_id: envelope.user_id.clone(),
+            user_hash: envelope.user_hash.clone(),
+            ids: envelope.answers.iter().map(|a| a.id.clone()).collect(),
+            answers: envelope.answers.clone(),
+        };
+        assert_eq!(batch.body(&envelope.context), envelope.to_json());
     }
 }
 

@@ -55,23 +55,40 @@ pub struct Answer {
 impl Envelope {
     /// The request body: JSON text, as `Serialize` writes it.
     pub fn to_json(&self) -> String {
-        let mut out = String::new();
-        let mut o = Object::new(&mut out);
-        o.str("userId", &self.user_id);
-        o.opt_str("userHash", self.user_hash.as_deref());
-        let answers = o.key("answers");
-        answers.push('[');
-        for (i, answer) in self.answers.iter().enumerate() {
-            if i > 0 {
-                answers.push(',');
-            }
-            answer.write_json(answers);
-        }
-        answers.push(']');
-        self.context.write_json(o.key("context"));
-        o.end();
-        out
+        envelope_json(
+            &self.user_id,
+            self.user_hash.as_deref(),
+            &self.answers,
+            &self.context,
+        )
     }
+}
+
+/// The JSON text of an envelope with these members, for [`Envelope::to_json`]
+/// and for a batch's body written straight from the batch
+/// ([`crate::outbox::Batch::body`]), without an `Envelope` of copies.
+pub(crate) fn envelope_json(
+    user_id: &str,
+    user_hash: Option<&str>,
+    answers: &[Answer],
+    context: &Context,
+) -> String {
+    let mut out = String::new();
+    let mut o = Object::new(&mut out);
+    o.str("userId", user_id);
+    o.opt_str("userHash", user_hash);
+    let list = o.key("answers");
+    list.push('[');
+    for (i, answer) in answers.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        answer.write_json(list);
+    }
+    list.push(']');
+    context.write_json(o.key("context"));
+    o.end();
+    out
 }
 
 impl Answer {

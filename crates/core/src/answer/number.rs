@@ -18,12 +18,15 @@ pub fn parse_number(s: &str) -> Option<f64> {
     let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
     let int_start = i;
     let int_len = digits(b, &mut i);
-    let mut frac = &b[i..i];
+    // Ranges read with `get`, never by index: these ranges are always in bounds,
+    // and a slice index would put a bounds check and its panic location in the
+    // wasm for each.
+    let mut frac: &[u8] = &[];
     if b.get(i) == Some(&b'.') {
         i += 1;
         let start = i;
         digits(b, &mut i);
-        frac = &b[start..i];
+        frac = b.get(start..i).unwrap_or_default();
     }
     if int_len == 0 && frac.is_empty() {
         return None;
@@ -37,7 +40,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
         if digits(b, &mut i) == 0 {
             return None;
         }
-        for &d in &b[start..i] {
+        for &d in b.get(start..i).unwrap_or_default() {
             // Far beyond any finite or non-zero f64; saturating keeps it exact.
             exp = (exp * 10 + i64::from(d - b'0')).min(1 << 40);
         }
@@ -48,10 +51,13 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
-    let mut all: Vec<u8> = b[int_start..int_start + int_len].to_vec();
+    let mut all: Vec<u8> = b
+        .get(int_start..int_start + int_len)
+        .unwrap_or_default()
+        .to_vec();
     all.extend_from_slice(frac);
     let n = decimal_to_f64(&all, exp - frac.len() as i64);
-    let n = if b[0] == b'-' { -n } else { n };
+    let n = if b.first() == Some(&b'-') { -n } else { n };
     n.is_finite().then_some(n)
 }
 
@@ -93,7 +99,7 @@ fn decimal_to_f64(digits: &[u8], mut exp10: i64) -> f64 {
             .iter()
             .position(|&d| d != b'0')
             .unwrap_or(digits.len());
-        &digits[start..]
+        digits.get(start..).unwrap_or_default()
     };
     if digits.is_empty() {
         return 0.0;

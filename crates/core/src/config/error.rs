@@ -53,7 +53,7 @@ pub(crate) fn display_error(path: &str, message: &str) -> String {
     if path.is_empty() {
         message.to_owned()
     } else {
-        format!("{path}: {message}")
+        crate::text::concat(&[path, ": ", message])
     }
 }
 

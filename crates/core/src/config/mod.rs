@@ -456,6 +456,9 @@ pub const MAX_MAX_LENGTH: u32 = 2000;
 
 impl Config {
     /// Every question with its stage, in config order.
+    ///
+    /// (The crate's own walks over the questions are nested loops instead: each
+    /// use of this `flat_map` compiled its own iterator code into the wasm.)
     pub fn questions(&self) -> impl Iterator<Item = (&Stage, &Question)> {
         self.stages
             .iter()
@@ -464,12 +467,27 @@ impl Config {
 
     /// The question with this id, with its stage.
     pub fn question(&self, id: &str) -> Option<(&Stage, &Question)> {
-        self.questions().find(|(_, q)| q.id == id)
+        self.first_question(&|q| q.id == id)
     }
 
     /// The question that fills this profile field, with its stage.
     pub fn question_for_field(&self, field: &str) -> Option<(&Stage, &Question)> {
-        self.questions().find(|(_, q)| q.field == field)
+        self.first_question(&|q| q.field == field)
+    }
+
+    /// The first question, in config order, that `test` accepts, with its stage.
+    pub(crate) fn first_question(
+        &self,
+        test: &dyn Fn(&Question) -> bool,
+    ) -> Option<(&Stage, &Question)> {
+        for stage in &self.stages {
+            for q in &stage.questions {
+                if test(q) {
+                    return Some((stage, q));
+                }
+            }
+        }
+        None
     }
 
     /// The stage with this id.

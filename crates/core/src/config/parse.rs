@@ -14,8 +14,6 @@
 //! required` (at the missing key), `must be a whole number >= 0, got -1`. The first
 //! error in document order wins, then the first missing key in declaration order.
 
-use std::fmt::Write;
-
 use serde_json::Value;
 
 use super::{
@@ -56,16 +54,20 @@ impl At<'_> {
             }
             At::Index(up, index) => {
                 up.write(path);
-                let _ = write!(path, "[{index}]");
+                path.push('[');
+                crate::json::write_u64(path, *index as u64);
+                path.push(']');
             }
         }
     }
 
-    /// An error at this path.
-    pub(super) fn error(&self, message: impl Into<String>) -> Box<ConfigError> {
+    /// An error at this path. Takes the `String` itself, not `impl Into<String>`:
+    /// one copy of this in the wasm, not one per message type (fixed messages
+    /// go through `fail`).
+    pub(super) fn error(&self, message: String) -> Box<ConfigError> {
         Box::new(ConfigError {
             path: self.path(),
-            message: message.into(),
+            message,
         })
     }
 }
@@ -79,19 +81,31 @@ impl At<'_> {
 /// escapes (combining marks, unassigned code points). `Debug` brought Unicode's
 /// printable and grapheme tables into the wasm (-385 B brotli without them).
 fn shown(value: &Value, out: &mut String) {
-    let _ = match value {
-        Value::Null => write!(out, "null"),
-        Value::Bool(b) => write!(out, "boolean `{b}`"),
-        Value::Number(n) if n.is_f64() => write!(out, "floating point `{n}`"),
-        Value::Number(n) => write!(out, "integer `{n}`"),
+    // Pushed piece by piece, not `write!`: each call site was its own argument
+    // table and formatter call in the wasm.
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => {
+            out.push_str("boolean `");
+            out.push_str(if *b { "true" } else { "false" });
+            out.push('`');
+        }
+        Value::Number(n) => {
+            out.push_str(if n.is_f64() {
+                "floating point `"
+            } else {
+                "integer `"
+            });
+            out.push_str(&n.to_string());
+            out.push('`');
+        }
         Value::String(s) => {
             out.push_str("string ");
             crate::json::write_str(out, s);
-            Ok(())
         }
-        Value::Array(_) => write!(out, "sequence"),
-        Value::Object(_) => write!(out, "map"),
-    };
+        Value::Array(_) => out.push_str("sequence"),
+        Value::Object(_) => out.push_str("map"),
+    }
 }
 
 /// `invalid type: <shown>, expected <expected>`.
@@ -140,9 +154,7 @@ fn whole(value: &Value, at: &At) -> Read<u32> {
     }
     let mut message = String::from("must be a whole number >= 0, got ");
     match value {
-        Value::Number(n) => {
-            let _ = write!(message, "{n}");
-        }
+        Value::Number(n) => message.push_str(&n.to_string()),
         Value::Bool(b) => message.push_str(if *b { "true" } else { "false" }),
         _ => shown(value, &mut message),
     }
@@ -150,13 +162,15 @@ fn whole(value: &Value, at: &At) -> Read<u32> {
 }
 
 /// The index in `names` of the string `value`; `expected` names the enum for a
-/// value that is not a string.
+/// value that is not a string. Callers map the index to their enum with `get`,
+/// not an index: it is always in bounds, and an index would be a bounds check
+/// with a panic location in the wasm.
 fn variant(value: &Value, at: &At, expected: &str, names: &[&str]) -> Read<usize> {
     let Some(name) = value.as_str() else {
         return Err(wrong_type(value, at, expected));
     };
     names.iter().position(|n| *n == name).ok_or_else(|| {
-        let mut message = format!("unknown variant `{name}`, expected ");
+        let mut message = crate::text::concat(&["unknown variant `", name, "`, expected "]);
         one_of(names, &mut message);
         at.error(message)
     })
@@ -190,8 +204,13 @@ fn object(
     }
     let missing = required & !seen;
     if missing != 0 {
-        let key = keys[missing.trailing_zeros() as usize];
-        return Err(At::Key(at, key).error("is required"));
+        // `get`, not an index: a bit of `required` always names a key, and an
+        // index would be a bounds check with a panic location in the wasm.
+        let key = keys
+            .get(missing.trailing_zeros() as usize)
+            .copied()
+            .unwrap_or_default();
+        return Err(At::Key(at, key).fail("is required"));
     }
     Ok(())
 }
@@ -311,7 +330,8 @@ fn read_config(value: &Value) -> Read<Config> {
                     ];
                     const NAMES: &[&str] =
                         &["bottom-right", "bottom-left", "top-right", "top-left"];
-                    c.placement = PLACEMENTS[variant(v, at, "enum Placement", NAMES)?];
+                    let i = variant(v, at, "enum Placement", NAMES)?;
+                    c.placement = PLACEMENTS.get(i).copied().unwrap_or_default();
                 }
                 7 => c.locale = string(v, at)?,
                 8 => c.theme = theme(v, at)?,
@@ -458,7 +478,8 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                         "choice",
                         "multichoice",
                     ];
-                    q.kind = KINDS[variant(v, at, "enum Kind", NAMES)?];
+                    let i = variant(v, at, "enum Kind", NAMES)?;
+                    q.kind = KINDS.get(i).copied().unwrap_or(Kind::Text);
                 }
                 3 => q.prompt = text(v, at)?,
                 4 => array(v, at, &mut |v, at| {
@@ -483,8 +504,11 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                 }
                 9 => {
                     const NAMES: &[&str] = &["profile", "marketing"];
-                    q.purpose =
-                        [Purpose::Profile, Purpose::Marketing][variant(v, at, "a string", NAMES)?];
+                    let i = variant(v, at, "a string", NAMES)?;
+                    q.purpose = [Purpose::Profile, Purpose::Marketing]
+                        .get(i)
+                        .copied()
+                        .unwrap_or_default();
                 }
                 _ => {
                     variant(v, at, "a string", &["emailDomain"])?;
@@ -549,7 +573,8 @@ fn theme(value: &Value, at: &At) -> Read<Theme> {
                     const SCHEMES: [ColorScheme; 3] =
                         [ColorScheme::Auto, ColorScheme::Light, ColorScheme::Dark];
                     const NAMES: &[&str] = &["auto", "light", "dark"];
-                    t.color_scheme = SCHEMES[variant(v, at, "enum ColorScheme", NAMES)?];
+                    let i = variant(v, at, "enum ColorScheme", NAMES)?;
+                    t.color_scheme = SCHEMES.get(i).copied().unwrap_or_default();
                 }
             }
             Ok(())

@@ -3,6 +3,8 @@
 use super::net::{has_space, is_header_name, is_sendable_header_value, validate_endpoint};
 use super::parse::{self, At, Read};
 use super::text::validate_text;
+use crate::text::{concat, decimal};
+
 use super::{json_value, Config, ConfigError, Kind, Question, User, UserError, MAX_MAX_LENGTH};
 
 impl Config {
@@ -66,26 +68,27 @@ impl Config {
             let questions = At::Key(&stage, "questions");
             At::Key(&At::Index(&questions, qi), key).path()
         };
-        // Each field with where it is, sorted by field, so that a conflict is
-        // looked for in the same order as ever (a Vec, not a BTreeMap: each map
-        // type was its own copy of the B-tree code in the wasm).
-        let mut fields: Vec<(&str, usize, usize)> = Vec::new();
         for (si, stage) in self.stages.iter().enumerate() {
             let sp = At::Index(&stages, si);
             let id = At::Key(&sp, "id");
             not_blank(&stage.id, &id)?;
             if let Some(first) = self.stages[..si].iter().position(|s| s.id == stage.id) {
-                return Err(id.error(format!(
-                    "duplicate stage id \"{}\" (also stages[{first}].id)",
-                    stage.id
-                )));
+                return Err(id.error(concat(&[
+                    "duplicate stage id \"",
+                    &stage.id,
+                    "\" (also stages[",
+                    &decimal(first as u64),
+                    "].id)",
+                ])));
             }
             let events = At::Key(&sp, "events");
             for (ei, event) in stage.events.iter().enumerate() {
                 let ep = At::Index(&events, ei);
                 not_blank(event, &ep)?;
-                if stage.events[..ei].contains(event) {
-                    return Err(ep.error(format!("duplicate event \"{event}\"")));
+                // Earlier items taken with `take`, not a slice index (a bounds
+                // check with a panic location in the wasm), here and below.
+                if stage.events.iter().take(ei).any(|e| e == event) {
+                    return Err(ep.error(concat(&["duplicate event \"", event, "\""])));
                 }
             }
             let questions = At::Key(&sp, "questions");
@@ -97,38 +100,70 @@ impl Config {
                 let id = At::Key(&qp, "id");
                 not_blank(&q.id, &id)?;
                 // The first earlier question with this id, in document order.
-                let earlier = self.stages[..=si].iter().enumerate().find_map(|(sj, s)| {
-                    let before = if sj == si { qi } else { s.questions.len() };
-                    let qj = s.questions[..before].iter().position(|o| o.id == q.id)?;
-                    Some((sj, qj))
-                });
+                let mut earlier = None;
+                'stages: for (sj, s) in self.stages.iter().take(si + 1).enumerate() {
+                    for (qj, o) in s.questions.iter().enumerate() {
+                        if sj == si && qj == qi {
+                            break 'stages;
+                        }
+                        if o.id == q.id {
+                            earlier = Some((sj, qj));
+                            break 'stages;
+                        }
+                    }
+                }
                 if let Some((sj, qj)) = earlier {
-                    return Err(id.error(format!(
-                        "duplicate question id \"{}\" (also {})",
-                        q.id,
-                        key_path(sj, qj, "id")
-                    )));
+                    return Err(id.error(concat(&[
+                        "duplicate question id \"",
+                        &q.id,
+                        "\" (also ",
+                        &key_path(sj, qj, "id"),
+                        ")",
+                    ])));
                 }
                 let field = At::Key(&qp, "field");
                 validate_field_path(&q.field).map_err(|m| field.error(m))?;
-                for &(other, sj, qj) in &fields {
-                    if other == q.field {
-                        return Err(field.error(format!(
-                            "duplicate field \"{}\" (also {})",
-                            q.field,
-                            key_path(sj, qj, "field")
-                        )));
-                    }
-                    if is_path_prefix(other, &q.field) || is_path_prefix(&q.field, other) {
-                        return Err(field.error(format!(
-                            "\"{}\" and \"{other}\" ({}) cannot both be profile fields: one contains the other",
-                            q.field,
-                            key_path(sj, qj, "field")
-                        )));
+                // Of the earlier fields this one clashes with (the same, or one
+                // contains the other), the one that sorts first: the one reported
+                // when the fields were kept in a sorted list and walked in order.
+                // Found by walking the questions, without such a list (its
+                // sorted insert was generic code of its own in the wasm). Earlier
+                // fields are distinct, or their check would have failed.
+                let mut clash: Option<(&str, usize, usize)> = None;
+                for (sj, s) in self.stages.iter().take(si + 1).enumerate() {
+                    for (qj, o) in s.questions.iter().enumerate() {
+                        if sj == si && qj == qi {
+                            break;
+                        }
+                        let other = o.field.as_str();
+                        let clashes = other == q.field
+                            || is_path_prefix(other, &q.field)
+                            || is_path_prefix(&q.field, other);
+                        if clashes && clash.is_none_or(|(first, _, _)| other < first) {
+                            clash = Some((other, sj, qj));
+                        }
                     }
                 }
-                let at = fields.partition_point(|(f, _, _)| *f < q.field.as_str());
-                fields.insert(at, (&q.field, si, qi));
+                if let Some((other, sj, qj)) = clash {
+                    if other == q.field {
+                        return Err(field.error(concat(&[
+                            "duplicate field \"",
+                            &q.field,
+                            "\" (also ",
+                            &key_path(sj, qj, "field"),
+                            ")",
+                        ])));
+                    }
+                    return Err(field.error(concat(&[
+                        "\"",
+                        &q.field,
+                        "\" and \"",
+                        other,
+                        "\" (",
+                        &key_path(sj, qj, "field"),
+                        ") cannot both be profile fields: one contains the other",
+                    ])));
+                }
                 q.check(&qp)?;
             }
         }
@@ -153,12 +188,11 @@ impl Config {
 }
 
 impl At<'_> {
-    /// An error with a fixed message at this path. Out of line, unlike the
-    /// generic `At::error`, whose copy of the message was inlined at each of the
-    /// checks' twenty-odd refusals.
+    /// An error with a fixed message at this path. Out of line: inlined, its
+    /// copy of the message was code at each of the checks' twenty-odd refusals.
     #[inline(never)]
     pub(super) fn fail(&self, message: &str) -> Box<ConfigError> {
-        self.error(message)
+        self.error(message.to_owned())
     }
 }
 
@@ -233,10 +267,13 @@ impl Question {
                 let value = At::Key(&op, "value");
                 not_blank(&opt.value, &value)?;
                 if let Some(first) = self.options[..oi].iter().position(|o| o.value == opt.value) {
-                    return Err(value.error(format!(
-                        "duplicate option value \"{}\" (also options[{first}])",
-                        opt.value
-                    )));
+                    return Err(value.error(concat(&[
+                        "duplicate option value \"",
+                        &opt.value,
+                        "\" (also options[",
+                        &decimal(first as u64),
+                        "])",
+                    ])));
                 }
                 validate_text(&opt.label, &At::Key(&op, "label"))?;
             }
@@ -265,7 +302,12 @@ impl Question {
                 )));
             }
             if !(1..=MAX_MAX_LENGTH).contains(&max) {
-                return Err(mp.error(format!("must be between 1 and {MAX_MAX_LENGTH}, got {max}")));
+                return Err(mp.error(concat(&[
+                    "must be between 1 and ",
+                    &decimal(MAX_MAX_LENGTH.into()),
+                    ", got ",
+                    &decimal(max.into()),
+                ])));
             }
         }
         Ok(())
@@ -285,7 +327,7 @@ impl Question {
 /// The message for a locale that is not a BCP 47 tag (the config's and a
 /// translation's).
 pub(super) fn not_a_tag(locale: &str) -> String {
-    format!("\"{locale}\" is not a BCP 47 language tag")
+    concat(&["\"", locale, "\" is not a BCP 47 language tag"])
 }
 
 fn kind_name(kind: Kind) -> &'static str {
@@ -312,10 +354,14 @@ fn validate_field_path(field: &str) -> Result<(), String> {
     }
     for seg in field.split('.') {
         if seg.is_empty() {
-            return Err(format!("\"{field}\" is not a dot path (empty segment)"));
+            return Err(concat(&[
+                "\"",
+                field,
+                "\" is not a dot path (empty segment)",
+            ]));
         }
         if has_space(seg) {
-            return Err(format!("\"{field}\" must not contain spaces"));
+            return Err(concat(&["\"", field, "\" must not contain spaces"]));
         }
     }
     Ok(())
