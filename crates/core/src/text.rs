@@ -26,7 +26,7 @@ pub fn decimal(n: u64) -> String {
 /// `s` cut at the last `sep` (ASCII), which neither part keeps: the cut of
 /// `str::rsplit_once` with a char. A byte search here: the standard one
 /// instantiates the reverse char searcher over `str` for its callers.
-pub fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
+pub(crate) fn rsplit_once(s: &str, sep: u8) -> Option<(&str, &str)> {
     let at = s.bytes().rposition(|b| b == sep)?;
     // An ASCII byte's position is a char boundary on both sides, so these `get`s
     // always succeed; unlike a slice index, they have no panic path.
