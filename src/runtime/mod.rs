@@ -120,14 +120,16 @@ impl Runtime {
     /// Starts a runtime for a validated config: opens storage, listens to the page
     /// lifecycle, takes the user (an earlier `identify` wins over `config.user` only
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
-    /// call [`Runtime::start`] once it is installed.
+    /// call [`Runtime::start`] once it is installed. `generation` comes from
+    /// `host::next_generation` (taken by `init`, which builds the runtime a task
+    /// after validating its config).
     pub fn new(
+        generation: u32,
         mut config: Config,
         early_user: Option<User>,
         early_events: Set,
         fingerprint: String,
     ) -> Self {
-        let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
         // Taken, not cloned: the session keeps the user apart from its config.
