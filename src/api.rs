@@ -226,13 +226,10 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     // (host::with_runtime_or_later; `explain()` builds and starts it at once).
     // Resolves once started, or at once when a `destroy()` or a newer `init` came
     // first.
-    host::defer_build(
-        generation,
-        Box::new(move || {
-            let fingerprint = dom::fingerprint(&config_value);
-            Runtime::new(generation, config, early_user, early_events, fingerprint)
-        }),
-    );
+    host::defer_build(Box::new(move || {
+        let fingerprint = dom::fingerprint(&config_value);
+        Runtime::new(generation, config, early_user, early_events, fingerprint)
+    }));
     js_sys::Promise::new(&mut |resolve, _reject| {
         let this_runtime = move |step: fn(&mut Runtime)| {
             host::with_runtime(|rt| {
@@ -242,7 +239,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
             });
         };
         Timeout::new(0, move || {
-            host::build_pending(Some(generation));
+            host::build_pending();
             Timeout::new(0, move || {
                 this_runtime(Runtime::prepare);
                 Timeout::new(0, move || {
@@ -366,7 +363,7 @@ pub fn explain() -> JsValue {
         // run either) and start now, and apply the calls that waited for the start
         // (as `with_runtime` does when it returns), so the answer describes the
         // widget as the host set it up. The tasks then find it built and started.
-        host::build_pending(None);
+        host::build_pending();
         host::with_runtime(|rt| {
             if !rt.is_started() {
                 rt.start();

@@ -19,8 +19,8 @@ use crate::platform::{dom, Log, Store};
 thread_local! {
     static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
     // The runtime `init` validated a config for but has not built yet (see
-    // [`defer_build`]), with its generation.
-    static PENDING: RefCell<Option<(u32, Build)>> = const { RefCell::new(None) };
+    // [`defer_build`]).
+    static PENDING: RefCell<Option<Build>> = const { RefCell::new(None) };
     // Vecs used as queues (`remove(0)`): they hold a few entries at most, and
     // VecDeque's code would be one more thing in the wasm.
     static EVENTS: RefCell<Vec<(&'static str, String)>> = const { RefCell::new(Vec::new()) };
@@ -167,32 +167,26 @@ pub fn is_running() -> bool {
             .unwrap_or(false)
 }
 
-/// Keeps `build` to make the runtime of `generation` later (in a task of its own,
-/// or at once when [`build_pending`] is asked first), replacing one still waiting.
-/// Until then the API behaves as if that runtime existed and had not started: see
+/// Keeps `build` to make the runtime later (in a task of its own, or at once when
+/// [`build_pending`] is asked first), replacing one still waiting. Until then the
+/// API behaves as if that runtime existed and had not started: see
 /// [`with_runtime_or_later`].
-pub fn defer_build(generation: u32, build: Build) {
+pub fn defer_build(build: Build) {
     let _ = PENDING.try_with(|p| {
         if let Ok(mut p) = p.try_borrow_mut() {
-            *p = Some((generation, build));
+            *p = Some(build);
         }
     });
 }
 
-/// Builds and installs the runtime waiting to be built, if there is one and it is
-/// of `generation` (any, when `None`).
-pub fn build_pending(generation: Option<u32>) {
+/// Builds and installs the runtime waiting to be built, if there is one. (The
+/// task `init` set for it may so build a newer `init`'s: only earlier.)
+pub fn build_pending() {
     let build = PENDING
-        .try_with(|p| {
-            let mut p = p.try_borrow_mut().ok()?;
-            if generation.is_some_and(|g| p.as_ref().is_some_and(|(mine, _)| *mine != g)) {
-                return None;
-            }
-            p.take()
-        })
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
         .ok()
         .flatten();
-    if let Some((_, build)) = build {
+    if let Some(build) = build {
         // Built outside the borrow: `Runtime::new` may touch the host (the store).
         if let Some(old) = install(build()) {
             // (Only if `init` ran while the runtime was borrowed and could not
