@@ -127,9 +127,11 @@ fn to_js(v: &Json) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
-/// `init`, then the task after its start, where the popup's first render runs.
+/// `init`, then the two tasks after its start, where Yew starts and the popup's
+/// first render runs.
 async fn start(config: &Json) {
     JsFuture::from(api::init(to_js(config))).await.unwrap();
+    TimeoutFuture::new(0).await;
     TimeoutFuture::new(0).await;
 }
 
@@ -945,7 +947,8 @@ async fn identify_null_before_the_build_signs_the_configs_user_out_after_the_sta
     let started = JsFuture::from(api::init(to_js(&config("u-out-early"))));
     api::identify(JsValue::NULL);
     started.await.unwrap();
-    TimeoutFuture::new(0).await;
+    // Past the tasks where the first render would have run.
+    TimeoutFuture::new(20).await;
     yew::scheduler::flush().await;
     assert_eq!(
         shown_ids(&events),
@@ -1002,7 +1005,7 @@ async fn a_second_init_before_the_build_replaces_the_first_which_never_starts() 
     let second = JsFuture::from(api::init(to_js(&config("u-second-init"))));
     first.await.unwrap();
     second.await.unwrap();
-    TimeoutFuture::new(0).await;
+    TimeoutFuture::new(20).await;
     yew::scheduler::flush().await;
     assert_eq!(events.named("trickle:ready").len(), 1);
     assert_eq!(shown_ids(&events), vec!["role"]);
@@ -1602,7 +1605,7 @@ async fn without_a_profile_url_nothing_is_read() {
 }
 
 #[wasm_bindgen_test]
-async fn the_first_question_renders_in_a_task_after_the_decision() {
+async fn the_first_question_renders_two_tasks_after_the_decision() {
     reset().await;
     let events = Events::listen();
     JsFuture::from(api::init(to_js(&config("u-first-render"))))
@@ -1616,7 +1619,13 @@ async fn the_first_question_renders_in_a_task_after_the_decision() {
     );
     TimeoutFuture::new(0).await;
     yew::scheduler::flush().await;
-    assert!(dialog_on_screen().is_some(), "rendered in the next task");
+    assert!(
+        dialog_on_screen().is_none(),
+        "Yew started, nothing rendered"
+    );
+    TimeoutFuture::new(0).await;
+    yew::scheduler::flush().await;
+    assert!(dialog_on_screen().is_some(), "rendered in the task after");
     api::destroy();
 }
 

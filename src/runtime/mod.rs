@@ -86,8 +86,9 @@ pub struct Runtime {
     wait: Option<Timeout>,
     // The config's fingerprint (`dom::fingerprint`), for the idle hint.
     fingerprint: String,
-    // The popup's first render, a task after it was mounted (see `show`).
-    first_render: Option<Timeout>,
+    // The popup's first screen while it waits for its render, with the timer of
+    // the next step towards it (see `show`).
+    first_render: Option<(Timeout, Screen)>,
     // Whether `prepare` ran (see there).
     prepared: bool,
     // Whether `start` ran. Until then `identify`/`track` wait (host.rs), so the
@@ -431,20 +432,11 @@ impl Runtime {
                     return false;
                 }
             }
-            // The popup's first render (Yew's, the largest piece of the first
-            // question's work) runs in a task of its own rather than at the end of
-            // this one: on a slow phone the two together were one long task. The
-            // popup is mounted, so the question counts as shown now.
-            self.first_render = Some(Timeout::new(0, move || {
-                host::with_runtime(|rt| {
-                    if rt.generation == generation {
-                        if let Some(popup) = &rt.popup {
-                            popup.show(screen);
-                        }
-                        rt.first_render = None;
-                    }
-                });
-            }));
+            // Yew's start and the popup's first render (the largest pieces of the
+            // first question's work) run in two tasks of their own rather than at
+            // the end of this one: on a slow phone the three together were one
+            // long task. The popup is mounted, so the question counts as shown now.
+            self.first_render = Some((first_render_step(generation), screen));
             return true;
         }
         // A newer screen replaces the one still waiting for its first render.
@@ -666,6 +658,29 @@ impl Runtime {
             consent,
         }
     }
+}
+
+/// A task from now, the next step of the popup's first render (see
+/// `Runtime::show`): Yew's start, then, a task later, the screen. One function, so
+/// that both steps share one timer closure.
+fn first_render_step(generation: u32) -> Timeout {
+    Timeout::new(0, move || {
+        host::with_runtime(|rt| {
+            if rt.generation != generation {
+                return;
+            }
+            let Some((_, screen)) = rt.first_render.take() else {
+                return;
+            };
+            if let Some(popup) = &rt.popup {
+                if popup.start() {
+                    rt.first_render = Some((first_render_step(generation), screen));
+                } else {
+                    popup.show(screen);
+                }
+            }
+        });
+    })
 }
 
 /// `trickle:error`'s detail: `{ code, message }`, as JSON text.
