@@ -108,10 +108,7 @@ export function createApi(load, eager = false) {
   };
 
   const start = () => {
-    // `load` starts in a task of its own: the call that got here (init, with the
-    // idle gate's first storage read) and the start of the download were one long
-    // task on a slow phone.
-    loading ??= nextTask()
+    loading ??= Promise.resolve()
       .then(() => load(loadOptions))
       // Compiling and instantiating the wasm is one task; the calls it replays
       // (init validating its config first) start in the next.

@@ -13,11 +13,12 @@ const wasmUrl = new URL('trickle.wasm', base);
 
 // `Trickle.init(config, { wasmUrl })` may point elsewhere (another CDN path).
 const api = createApi((options = {}) => {
-  // The request goes out in this task and the glue starts in the next: its import
-  // table is one large function that V8 compiles on its first call, and with the
-  // request's own start that was a long task on a slow phone. The glue awaits the
-  // response (a failed request rejects its init as before); the catch only keeps the
-  // rejection from counting as unhandled while it waits.
+  // The request goes out at once (the download is what the question waits for) and
+  // the glue starts in the next task, while it runs: the glue's import table is one
+  // large function that V8 compiles on its first call, and with init's idle gate
+  // (its first storage read) that was a long task on a slow phone. The glue awaits
+  // the response (a failed request rejects its init as before); the catch only keeps
+  // the rejection from counting as unhandled while it waits.
   const response = fetch(options.wasmUrl ?? wasmUrl);
   response.catch(() => {});
   return nextTask()
