@@ -3,12 +3,13 @@
 // (bench/host.html), served from 127.0.0.1 with PostHog's API mocked, loads
 // interleaved. A report, not a test: it prints tables and exits 0.
 //
-//   node scripts/bench-embed.mjs [--runs N] [--motion] [--embed DIR]
+//   node scripts/bench-embed.mjs [--runs N] [--motion] [--embed DIR] [--trickle-only]
 //
 // --runs N   loads per widget and CPU rate (default 5; about 1.5 minutes in all)
 // --motion   do not emulate prefers-reduced-motion: reduce (then "visible" includes
 //            each widget's fade-in, since it waits for full opacity)
 // --embed    directory holding trickle.js + trickle.wasm (default dist/embed)
+// --trickle-only  Trickle alone (no PostHog, no blank page), to compare two builds
 //
 // Per load (a fresh browser context each, so nothing is cached or stored):
 // - visible: navigation start to the first frame painted with the question's text on
@@ -22,6 +23,7 @@
 //   linear memory, minus the same for the blank host page; and
 //   performance.measureUserAgentSpecificMemory() when available (the page is
 //   cross-origin isolated for it), also minus blank
+// - Trickle's long tasks, each with the part of the load it ran in (`phase`)
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join, normalize, extname } from 'node:path';
@@ -39,6 +41,9 @@ const RUNS = Number(opt('--runs', 5));
 const MOTION = args.includes('--motion');
 const EMBED = opt('--embed', join(ROOT, 'dist', 'embed'));
 const RATES = [1, 4]; // the blank host page is loaded at both too, as the TBT baseline
+// --trickle-only: Trickle's loads alone (no PostHog, no blank page), for comparing
+// two Trickle builds quickly; the table's other columns are then empty.
+const ONLY = args.includes('--trickle-only');
 const QUESTION = 'What should we call you?';
 const SETTLE_MS = 1500;
 
@@ -182,13 +187,18 @@ function probe(question) {
     roots.push(root);
     return root;
   };
-  const b = (window.__bench = { visibleAt: null, longTasks: [], memories: [] });
+  const b = (window.__bench = { visibleAt: null, longTasks: [], memories: [], at: {} });
   const keep = (fn) => async (...a) => {
+    b.at.compile ??= performance.now();
     const out = await fn.apply(WebAssembly, a);
+    b.at.instantiated ??= performance.now();
     const m = (out.instance ?? out).exports?.memory;
     if (m) b.memories.push(m);
     return out;
   };
+  // When Trickle's start began and decided (trickle:ready, then trickle:shown in
+  // the same task), for telling its long tasks apart (see `phase`).
+  for (const e of ['ready', 'shown']) document.addEventListener(`trickle:${e}`, () => { b.at[e] ??= performance.now(); });
   WebAssembly.instantiateStreaming = keep(WebAssembly.instantiateStreaming);
   WebAssembly.instantiate = keep(WebAssembly.instantiate);
   new PerformanceObserver((list) => {
@@ -220,6 +230,21 @@ function probe(question) {
     ch.port2.postMessage(0);
   };
   requestAnimationFrame(frame);
+}
+
+// Which part of a Trickle load a long task was, by when it ran: before the wasm's
+// compile was asked for (the page's parsing, trickle.js, the idle gate), until it was
+// instantiated (compile and instantiate), between that and the start (init's
+// validation, setting up, the outbox upkeep), the start itself (it says trickle:ready
+// and trickle:shown), the first render (until the question is visible), or later.
+function phase(t, at, visible) {
+  const end = t.start + t.duration;
+  if (at.compile == null || t.start < at.compile) return 'script';
+  if (at.instantiated == null || end <= at.instantiated) return 'compile';
+  if (at.ready != null && t.start <= at.ready && at.ready <= end) return 'start';
+  if (at.ready == null || end <= at.ready) return 'init';
+  if (visible == null || t.start <= visible) return 'render';
+  return 'after';
 }
 
 async function load(browser, widget, rate, run) {
@@ -256,10 +281,11 @@ async function load(browser, widget, rate, run) {
     await page.waitForLoadState('load');
   }
   await new Promise((r) => setTimeout(r, SETTLE_MS * rate));
-  const longTasks = (await cdp.send('Runtime.evaluate', { expression: 'window.__bench.longTasks', returnByValue: true })).result.value;
+  const { longTasks, at } = (await cdp.send('Runtime.evaluate', { expression: '({ longTasks: window.__bench.longTasks, at: window.__bench.at })', returnByValue: true })).result.value;
   const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
   const out = {
     visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
+    tasks: longTasks.map((t) => `${t.duration.toFixed(0)} ms ${phase(t, at, visible)}`),
     transferred, brotli: paths.reduce((s, p) => s + (brotliSizes.get(p) ?? 0), 0), requests: paths.length,
   };
   if (rate === 1) {
@@ -296,9 +322,9 @@ const results = { blank: { 1: [], 4: [] }, trickle: { 1: [], 4: [] }, posthog: {
 const t0 = Date.now();
 try {
   for (let run = 0; run < RUNS; run++) {
-    const order = run % 2 ? ['posthog', 'trickle'] : ['trickle', 'posthog'];
+    const order = ONLY ? ['trickle'] : run % 2 ? ['posthog', 'trickle'] : ['trickle', 'posthog'];
     for (const rate of RATES) for (const w of order) results[w][rate].push(await load(browser, w, rate, run));
-    for (const rate of RATES) results.blank[rate].push(await load(browser, 'blank', rate, run));
+    if (!ONLY) for (const rate of RATES) results.blank[rate].push(await load(browser, 'blank', rate, run));
     process.stderr.write(`run ${run + 1}/${RUNS} done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
 } finally {
@@ -359,6 +385,11 @@ console.log(`\nTrickle (${EMBED.replace(ROOT + '/', '')}) vs PostHog surveys (po
 console.log(line(head));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
+console.log('');
+for (const rate of RATES) {
+  console.log(`Trickle's long tasks at ${rate}x, per load: ` +
+    results.trickle[rate].map((r) => `[${r.tasks.join(', ')}]`).join(' '));
+}
 
 console.log('\nfiles (bytes)           raw       gzip     brotli');
 for (const [name, body] of [

@@ -3,7 +3,7 @@
 // performance trace, and prints every main-thread task over 50 ms with what ran in it
 // (trace events and the probe's marks), then the phase totals. A report, not a test.
 //
-//   node scripts/bench-trace.mjs [--rate 4] [--loads 3] [--embed DIR] [--save trace.json] [--profile]
+//   node scripts/bench-trace.mjs [--rate 4] [--loads 3] [--embed DIR] [--save trace.json] [--profile] [--cpu]
 //
 // --profile adds V8's sampling profiler to the trace and prints, per long task, the
 // functions with the most self time (JS by name and file, wasm by name: build the
@@ -29,6 +29,12 @@ const LOADS = Number(opt('--loads', 3));
 const EMBED = opt('--embed', join(ROOT, 'dist', 'embed'));
 const SAVE = opt('--save', null);
 const PROFILE = args.includes('--profile');
+// --cpu: also list every task of Trickle's (any length) with its main-thread CPU time
+// (the trace's thread duration), which, unlike wall time, does not grow when other
+// processes compete for the machine's cores; at --rate 1, 4x that CPU time is about
+// the task's length at 4x on a quiet machine.
+const CPU = args.includes('--cpu');
+const cpuTasks = []; // per load: [{ at, wall, cpu }] of Trickle's tasks
 
 const config = JSON.parse(readFileSync(join(ROOT, 'e2e', 'pages', 'config.json'), 'utf8'));
 const host = readFileSync(join(ROOT, 'bench', 'host.html'), 'utf8');
@@ -131,6 +137,13 @@ try {
 }
 console.log(`\nTrickle's tasks over 50 ms at ${RATE}x: ${ownTasks.length} in ${LOADS} loads` +
   (ownTasks.length ? ` (${ownTasks.map((d) => d.toFixed(1)).join(', ')} ms; blocking ${ownTasks.reduce((a, d) => a + d - 50, 0).toFixed(1)} ms in all)` : ''));
+if (CPU) {
+  console.log(`\nTrickle's tasks over 2 ms at ${RATE}x, per load: start (ms from navigation) wall/CPU ms; longest CPU time:`);
+  for (const [i, list] of cpuTasks.entries()) {
+    console.log(`  load ${i + 1}: ${list.map((t) => `@${t.at.toFixed(0)} ${t.wall.toFixed(1)}/${t.cpu.toFixed(1)}${t.what ? ` ${t.what}` : ''}`).join(', ')}; ` +
+      `longest ${Math.max(0, ...list.map((t) => t.cpu)).toFixed(1)}`);
+  }
+}
 console.log(`\nphase totals inside tasks over 50 ms, mean of ${LOADS} loads at ${RATE}x (ms):`);
 for (const [k, v] of totals) {
   console.log(`  ${(v.wall / LOADS).toFixed(1).padStart(7)}  ${k.padEnd(44)} (lazy wasm compile ${(v.lazy / LOADS).toFixed(1)}, JS compile ${(v.js / LOADS).toFixed(1)}; in ${v.n} of ${LOADS} loads)`);
@@ -145,23 +158,46 @@ function report(events, load) {
   const tid = main.tid;
   const mine = events.filter((e) => e.pid === pid && e.tid === tid && (e.ph === 'X' || e.ph === 'I' || e.ph === 'R' || e.ph === 'b' || e.ph === 'n'));
   const nav = mine.find((e) => e.name === 'navigationStart')?.ts ?? markEv.find((e) => e.name === 'probe:instantiateStreaming:call')?.ts;
-  const tasks = mine.filter((e) => e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask') && e.dur > 50000);
+  const isTask = (e) => e.ph === 'X' && (e.name === 'ThreadControllerImpl::RunTask' || e.name === 'RunTask');
+  const tasks = mine.filter((e) => isTask(e) && e.dur > 50000);
   // keep only outermost tasks
   const outer = tasks.filter((t) => !tasks.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur && o.dur > t.dur));
+  // Trickle's when it ran Trickle's script or wasm (trickle.js functions, wasm
+  // compilation, or the probe's marks of the widget's calls); otherwise the page's
+  // own (parsing, layout) or the browser's.
+  const isOurs = (t) => {
+    const end = t.ts + t.dur;
+    return mine.some((e) => e.ts >= t.ts && e.ts < end && (
+      (/^(EvaluateScript|FunctionCall|v8\.compile)$/.test(e.name) &&
+        /trickle\.js/.test(e.args?.data?.url ?? e.args?.data?.fileName ?? '')) ||
+      /^(v8\.wasm|wasm\.)/.test(e.name))) || markEv.some((m) => m.ts >= t.ts && m.ts <= end);
+  };
   const marks = markEv.filter((e) => e.pid === pid).sort((a, b) => a.ts - b.ts);
+  if (CPU) {
+    const all = mine.filter((e) => isTask(e) && e.tdur != null && e.dur > 2000);
+    const top = all.filter((t) => !all.some((o) => o !== t && o.ts <= t.ts && o.ts + o.dur >= t.ts + t.dur && o.dur > t.dur));
+    // Named by what ran in it: the script's evaluation, the probe's marks (the
+    // widget's storage calls, events, DOM insertions, the wasm instance), or the
+    // number of wasm functions compiled lazily in it.
+    const label = (t) => {
+      const end = t.ts + t.dur;
+      const inside = (e) => e.ts >= t.ts && e.ts < end;
+      const names = new Set();
+      if (mine.some((e) => inside(e) && e.name === 'EvaluateScript')) names.add('eval');
+      for (const m of marks.filter(inside)) names.add(m.name.slice(6).replace(/[:(#].*$/, '').replace(/^storage\..*/, 'storage').trim());
+      const lazy = mine.filter((e) => inside(e) && e.name === 'wasm.CompileLazy').length;
+      if (lazy) names.add(`${lazy} lazy`);
+      return [...names].join('+');
+    };
+    cpuTasks.push(top.filter(isOurs).map((t) => ({ at: (t.ts - nav) / 1000, wall: t.dur / 1000, cpu: t.tdur / 1000, what: label(t) })));
+  }
   const samples = PROFILE ? profileSamples(events, pid) : [];
   const rel = (ts) => ((ts - nav) / 1000).toFixed(1);
   console.log(`\n== load ${load + 1}: ${outer.length} task(s) over 50 ms at ${RATE}x; marks (ms from navigation start):`);
   console.log('   ' + marks.map((m) => `${m.name.slice(6)} ${rel(m.ts)}`).join(' | '));
   for (const t of outer) {
     const end = t.ts + t.dur;
-    // Trickle's when it ran Trickle's script or wasm (trickle.js functions, wasm
-    // compilation, or the probe's marks of the widget's calls); otherwise the page's
-    // own (parsing, layout) or the browser's.
-    const ours = mine.some((e) => e.ts >= t.ts && e.ts < end && (
-      (/^(EvaluateScript|FunctionCall|v8\.compile)$/.test(e.name) &&
-        /trickle\.js/.test(e.args?.data?.url ?? e.args?.data?.fileName ?? '')) ||
-      /^(v8\.wasm|wasm\.)/.test(e.name))) || markEv.some((m) => m.ts >= t.ts && m.ts <= end);
+    const ours = isOurs(t);
     if (ours) ownTasks.push(t.dur / 1000);
     console.log(`-- task at ${rel(t.ts)} ms, ${(t.dur / 1000).toFixed(1)} ms (blocking ${(t.dur / 1000 - 50).toFixed(1)} ms): ${ours ? "Trickle's" : "the page's"}`);
     const inside = mine.filter((e) => e !== t && e.ph === 'X' && e.ts >= t.ts && e.ts + (e.dur ?? 0) <= end && e.dur >= 300)

@@ -191,6 +191,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     }
     install_panic_hook();
     let config_value = config.clone();
+    // Only the validation runs in this call: its error must reject the promise.
     let parsed = match dom::from_js(&config) {
         Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
         None => Err(String::from("the config must be a JSON object")),
@@ -202,23 +203,34 @@ pub fn init(config: JsValue) -> js_sys::Promise {
             return js_sys::Promise::reject(&js_sys::Error::new(&message));
         }
     };
-    if let Some(old) = host::take() {
-        old.destroy();
+    // The runtime this replaces, built or still waiting to be: calls deferred for it
+    // go with it.
+    let waiting = host::cancel_build();
+    let old = host::take();
+    if waiting || old.is_some() {
+        if let Some(old) = old {
+            old.destroy();
+        }
         host::discard_events();
         host::discard_deferred();
     }
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
-    let fingerprint = dom::fingerprint(&config_value);
-    let runtime = Runtime::new(config, early_user, early_events, fingerprint);
-    let generation = runtime.generation();
-    host::install(runtime);
-    // The start runs in two tasks of its own: the outbox and storage upkeep
-    // (`prepare`), then the decision and the popup (`start`). Validating the config
-    // and starting are then three shorter tasks rather than one long one: on a slow
-    // phone, one long task blocks the page. Calls made meanwhile wait for the start
-    // (host::with_runtime_or_later). Resolves once started, or at once when a
-    // `destroy()` or a newer `init` came first.
+    let generation = host::next_generation();
+    // The start runs in tasks of its own after this one, which validated the
+    // config (much of it the browser compiling wasm functions on their first
+    // call): building the runtime (listeners, storage) and the outbox and storage
+    // upkeep (`prepare`), then the decision and the popup (`start`). On a slow
+    // phone one task doing all of that is a long task that blocks the page; each
+    // task more delays the question (the next task may be the page's). Calls made
+    // meanwhile act as if the runtime existed and waited for its start
+    // (host::with_runtime_or_later; `explain()` builds and starts it at once).
+    // Resolves once started, or at once when a `destroy()` or a newer `init` came
+    // first.
+    host::defer_build(Box::new(move || {
+        let fingerprint = dom::fingerprint(&config_value);
+        Runtime::new(generation, config, early_user, early_events, fingerprint)
+    }));
     js_sys::Promise::new(&mut |resolve, _reject| {
         let this_runtime = move |step: fn(&mut Runtime)| {
             host::with_runtime(|rt| {
@@ -228,6 +240,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
             });
         };
         Timeout::new(0, move || {
+            host::build_pending();
             this_runtime(Runtime::prepare);
             Timeout::new(0, move || {
                 this_runtime(Runtime::start);
@@ -344,10 +357,11 @@ pub fn explain() -> JsValue {
     let live = if is_stopped() {
         None
     } else {
-        // Asked between `init` and its start task: start now, and apply the calls
-        // that waited for the start (as `with_runtime` does when it returns), so the
-        // answer describes the widget as the host set it up. The task then finds it
-        // started.
+        // Asked between `init` and its start task: build (if that task has not
+        // run either) and start now, and apply the calls that waited for the start
+        // (as `with_runtime` does when it returns), so the answer describes the
+        // widget as the host set it up. The tasks then find it built and started.
+        host::build_pending();
         host::with_runtime(|rt| {
             if !rt.is_started() {
                 rt.start();
@@ -367,6 +381,7 @@ pub fn destroy() {
     if is_stopped() {
         return;
     }
+    host::cancel_build();
     if let Some(rt) = host::take() {
         rt.destroy();
     }

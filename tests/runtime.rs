@@ -127,9 +127,11 @@ fn to_js(v: &Json) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
-/// `init`, then the task after its start, where the popup's first render runs.
+/// `init`, then the two tasks after its start, where Yew starts and the popup's
+/// first render runs.
 async fn start(config: &Json) {
     JsFuture::from(api::init(to_js(config))).await.unwrap();
+    TimeoutFuture::new(0).await;
     TimeoutFuture::new(0).await;
 }
 
@@ -885,6 +887,134 @@ async fn init_resolves_when_destroy_comes_before_its_start() {
     assert!(events.named("trickle:shown").is_empty());
 }
 
+// --- between `init` and the build of its runtime (a task later) -----------------
+
+/// Whether a runtime is installed (`Some`), and whether it has started.
+fn built() -> Option<bool> {
+    host::with_runtime(|rt| rt.is_started())
+}
+
+#[wasm_bindgen_test]
+async fn init_builds_the_runtime_in_a_task_after_validating_the_config() {
+    reset().await;
+    let started = JsFuture::from(api::init(to_js(&config("u-build"))));
+    assert_eq!(built(), None, "init's own call only validates");
+    // Queued after init's first task: runs right after it.
+    TimeoutFuture::new(0).await;
+    assert_eq!(built(), Some(false), "built a task later, not started yet");
+    started.await.unwrap();
+    assert_eq!(built(), Some(true));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn track_then_identify_before_the_build_apply_in_that_order() {
+    reset().await;
+    let events = Events::listen();
+    let mut cfg = config("u-order-a");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    cfg["user"]["profile"] = json!({ "role": "dev", "city": "Oslo" });
+    let started = JsFuture::from(api::init(to_js(&cfg)));
+    // For the config's user (whose stage "company" it reaches), then another user.
+    api::track("purchase".into());
+    api::identify(to_js(&json!({ "id": "u-order-b", "loginsCount": 1 })));
+    assert!(events.named("trickle:shown").is_empty(), "both waited");
+    started.await.unwrap();
+    assert_eq!(shown_ids(&events), vec!["size", "role"]);
+    assert_eq!(events.named("trickle:ready").len(), 1);
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_then_track_before_the_build_mark_the_event_for_the_new_user() {
+    reset().await;
+    let mut cfg = config("u-order-c");
+    cfg["stages"][1]["events"] = json!(["purchase"]);
+    let started = JsFuture::from(api::init(to_js(&cfg)));
+    api::identify(to_js(&json!({ "id": "u-order-d", "loginsCount": 1 })));
+    api::track("purchase".into());
+    started.await.unwrap();
+    let tracked = |user: &str| stored_state(user).map(|s| s["events"].clone());
+    assert_eq!(tracked("u-order-d"), Some(json!(["purchase"])));
+    assert_ne!(tracked("u-order-c"), Some(json!(["purchase"])));
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn identify_null_before_the_build_signs_the_configs_user_out_after_the_start() {
+    reset().await;
+    let events = Events::listen();
+    let started = JsFuture::from(api::init(to_js(&config("u-out-early"))));
+    api::identify(JsValue::NULL);
+    started.await.unwrap();
+    // Past the tasks where the first render would have run.
+    TimeoutFuture::new(20).await;
+    yew::scheduler::flush().await;
+    assert_eq!(
+        shown_ids(&events),
+        vec!["role"],
+        "decided for the config's user"
+    );
+    assert!(dialog_on_screen().is_none(), "then signed out");
+    assert_eq!(explain()["questions"][0]["reason"], "no-user");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn explain_before_the_build_builds_and_starts_the_widget() {
+    reset().await;
+    let events = Events::listen();
+    let started = JsFuture::from(api::init(to_js(&config("u-explain-build"))));
+    assert_eq!(built(), None);
+    let e = explain();
+    assert_eq!(e["questions"].as_array().unwrap().len(), 3, "{e}");
+    assert_eq!(built(), Some(true));
+    started.await.unwrap();
+    assert_eq!(events.named("trickle:ready").len(), 1, "started once");
+    assert_eq!(shown_ids(&events), vec!["role"], "shown once");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
+async fn destroy_before_the_build_means_it_never_happens() {
+    reset().await;
+    let events = Events::listen();
+    let before = body_count();
+    let started = JsFuture::from(api::init(to_js(&config("u-never-built"))));
+    api::identify(to_js(&json!({ "id": "u-never-built-2", "loginsCount": 1 })));
+    api::destroy();
+    started.await.unwrap();
+    TimeoutFuture::new(30).await;
+    assert_eq!(built(), None);
+    assert!(events.names().is_empty(), "{:?}", events.names());
+    assert_eq!(body_count(), before);
+    assert_eq!(
+        stored_state("u-never-built-2"),
+        None,
+        "the identify went too"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_second_init_before_the_build_replaces_the_first_which_never_starts() {
+    reset().await;
+    let events = Events::listen();
+    let before = body_count();
+    let first = JsFuture::from(api::init(to_js(&config("u-first-init"))));
+    api::track("meanwhile".into());
+    let second = JsFuture::from(api::init(to_js(&config("u-second-init"))));
+    first.await.unwrap();
+    second.await.unwrap();
+    TimeoutFuture::new(20).await;
+    yew::scheduler::flush().await;
+    assert_eq!(events.named("trickle:ready").len(), 1);
+    assert_eq!(shown_ids(&events), vec!["role"]);
+    assert_eq!(stored_state("u-first-init"), None, "never started");
+    assert!(stored_state("u-second-init").is_some());
+    assert_eq!(body_count(), before + 1);
+    api::destroy();
+}
+
 #[wasm_bindgen_test]
 async fn destroy_leaves_no_node_behind() {
     reset().await;
@@ -1475,7 +1605,7 @@ async fn without_a_profile_url_nothing_is_read() {
 }
 
 #[wasm_bindgen_test]
-async fn the_first_question_renders_in_a_task_after_the_decision() {
+async fn the_first_question_renders_two_tasks_after_the_decision() {
     reset().await;
     let events = Events::listen();
     JsFuture::from(api::init(to_js(&config("u-first-render"))))
@@ -1489,7 +1619,13 @@ async fn the_first_question_renders_in_a_task_after_the_decision() {
     );
     TimeoutFuture::new(0).await;
     yew::scheduler::flush().await;
-    assert!(dialog_on_screen().is_some(), "rendered in the next task");
+    assert!(
+        dialog_on_screen().is_none(),
+        "Yew started, nothing rendered"
+    );
+    TimeoutFuture::new(0).await;
+    yew::scheduler::flush().await;
+    assert!(dialog_on_screen().is_some(), "rendered in the task after");
     api::destroy();
 }
 

@@ -238,6 +238,22 @@ fn computed(el: &Element, property: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// Mounting and starting
+
+#[wasm_bindgen_test]
+async fn a_mounted_popup_starts_once_and_renders_nothing_until_shown() {
+    let mut h = Harness::en();
+    let popup = h.popup.as_ref().unwrap();
+    assert!(popup.start(), "started now");
+    assert!(!popup.start(), "only once");
+    yew::scheduler::flush().await;
+    assert!(h.find("[role=dialog]").is_none());
+    h.ask(role_choice()).await;
+    assert!(h.button("Senior official").is_some());
+    h.destroy();
+}
+
+// ---------------------------------------------------------------------------
 // Kinds
 
 #[wasm_bindgen_test]

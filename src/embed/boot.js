@@ -12,9 +12,19 @@ const base = script && script.src ? script.src : document.baseURI;
 const wasmUrl = new URL('trickle.wasm', base);
 
 // `Trickle.init(config, { wasmUrl })` may point elsewhere (another CDN path).
-const api = createApi((options = {}) =>
-  wasmInit({ module_or_path: options.wasmUrl ?? wasmUrl }).then(() => wasm),
-);
+const api = createApi((options = {}) => {
+  // The request goes out at once (the download is what the question waits for) and
+  // the glue starts in the next task, while it runs: the glue's import table is one
+  // large function that V8 compiles on its first call, and with init's idle gate
+  // (its first storage read) that was a long task on a slow phone. The glue awaits
+  // the response (a failed request rejects its init as before); the catch only keeps
+  // the rejection from counting as unhandled while it waits.
+  const response = fetch(options.wasmUrl ?? wasmUrl);
+  response.catch(() => {});
+  return nextTask()
+    .then(() => wasmInit({ module_or_path: response }))
+    .then(() => wasm);
+});
 window.Trickle = api;
 
 function readConfig() {

@@ -18,6 +18,9 @@ use crate::platform::{dom, Log, Store};
 
 thread_local! {
     static RUNTIME: RefCell<Option<Runtime>> = const { RefCell::new(None) };
+    // The runtime `init` validated a config for but has not built yet (see
+    // [`defer_build`]).
+    static PENDING: RefCell<Option<Build>> = const { RefCell::new(None) };
     // Vecs used as queues (`remove(0)`): they hold a few entries at most, and
     // VecDeque's code would be one more thing in the wasm.
     static EVENTS: RefCell<Vec<(&'static str, String)>> = const { RefCell::new(Vec::new()) };
@@ -35,6 +38,9 @@ thread_local! {
 
 /// A call to apply to the runtime once it is free.
 type Deferred = Box<dyn FnOnce(&mut Runtime)>;
+
+/// Builds a runtime from a config already validated.
+pub type Build = Box<dyn FnOnce() -> Runtime>;
 
 /// Calls made before `init`, kept until a runtime starts.
 #[derive(Debug, Default)]
@@ -92,15 +98,17 @@ pub fn with_runtime<R>(f: impl FnOnce(&mut Runtime) -> R) -> Option<R> {
 }
 
 /// Runs `f` on the runtime now, or later: when it is busy (a re-entrant call), as
-/// soon as the outermost [`with_runtime`] ends; when it has not started yet (`init`
-/// starts it a task later), right after it starts. Dropped when there is no runtime.
+/// soon as the outermost [`with_runtime`] ends; when it is not built or has not
+/// started yet (`init` does both in later tasks), right after it starts. Dropped
+/// when there is no runtime.
 pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
-    let busy = RUNTIME
-        .try_with(|cell| match cell.try_borrow() {
-            Ok(slot) => slot.as_ref().is_some_and(|rt| !rt.is_started()),
-            Err(_) => true,
-        })
-        .unwrap_or(false);
+    let busy = is_pending()
+        || RUNTIME
+            .try_with(|cell| match cell.try_borrow() {
+                Ok(slot) => slot.as_ref().is_some_and(|rt| !rt.is_started()),
+                Err(_) => true,
+            })
+            .unwrap_or(false);
     if busy {
         let _ = DEFERRED.try_with(|q| {
             if let Ok(mut q) = q.try_borrow_mut() {
@@ -113,15 +121,17 @@ pub fn with_runtime_or_later(f: impl FnOnce(&mut Runtime) + 'static) {
 }
 
 // Applies the deferred calls, in order, unless the runtime is still borrowed (the
-// outermost call applies them when it ends) or not started (its start does).
+// outermost call applies them when it ends), not built or not started (its start
+// does).
 fn run_deferred() {
     loop {
-        let free = RUNTIME
-            .try_with(|cell| {
-                cell.try_borrow_mut()
-                    .is_ok_and(|slot| slot.as_ref().is_none_or(Runtime::is_started))
-            })
-            .unwrap_or(false);
+        let free = !is_pending()
+            && RUNTIME
+                .try_with(|cell| {
+                    cell.try_borrow_mut()
+                        .is_ok_and(|slot| slot.as_ref().is_none_or(Runtime::is_started))
+                })
+                .unwrap_or(false);
         if !free {
             return;
         }
@@ -149,10 +159,53 @@ pub fn discard_deferred() {
     });
 }
 
-/// Whether a runtime is installed (and not busy).
+/// Whether a runtime is installed (busy or not) or waiting to be built.
 pub fn is_running() -> bool {
-    RUNTIME
-        .try_with(|cell| cell.try_borrow().map(|r| r.is_some()).unwrap_or(true))
+    is_pending()
+        || RUNTIME
+            .try_with(|cell| cell.try_borrow().map(|r| r.is_some()).unwrap_or(true))
+            .unwrap_or(false)
+}
+
+/// Keeps `build` to make the runtime later (in a task of its own, or at once when
+/// [`build_pending`] is asked first), replacing one still waiting. Until then the
+/// API behaves as if that runtime existed and had not started: see
+/// [`with_runtime_or_later`].
+pub fn defer_build(build: Build) {
+    let _ = PENDING.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            *p = Some(build);
+        }
+    });
+}
+
+/// Builds and installs the runtime waiting to be built, if there is one. (The
+/// task `init` set for it may so build a newer `init`'s: only earlier.)
+pub fn build_pending() {
+    let build = PENDING
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()))
+        .ok()
+        .flatten();
+    if let Some(build) = build {
+        // Built outside the borrow: `Runtime::new` may touch the host (the store).
+        if let Some(old) = install(build()) {
+            // (Only if `init` ran while the runtime was borrowed and could not
+            // take it.)
+            old.destroy();
+        }
+    }
+}
+
+/// Forgets the runtime waiting to be built; whether there was one.
+pub fn cancel_build() -> bool {
+    PENDING
+        .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()).is_some())
+        .unwrap_or(false)
+}
+
+fn is_pending() -> bool {
+    PENDING
+        .try_with(|p| p.try_borrow().map(|p| p.is_some()).unwrap_or(true))
         .unwrap_or(false)
 }
 

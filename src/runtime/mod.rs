@@ -86,8 +86,9 @@ pub struct Runtime {
     wait: Option<Timeout>,
     // The config's fingerprint (`dom::fingerprint`), for the idle hint.
     fingerprint: String,
-    // The popup's first render, a task after it was mounted (see `show`).
-    first_render: Option<Timeout>,
+    // The popup's first screen while it waits for its render, with the timer of
+    // the next step towards it (see `show`).
+    first_render: Option<(Timeout, Screen)>,
     // Whether `prepare` ran (see there).
     prepared: bool,
     // Whether `start` ran. Until then `identify`/`track` wait (host.rs), so the
@@ -120,14 +121,16 @@ impl Runtime {
     /// Starts a runtime for a validated config: opens storage, listens to the page
     /// lifecycle, takes the user (an earlier `identify` wins over `config.user` only
     /// when the config has none) and the early `track` calls. Nothing is shown yet:
-    /// call [`Runtime::start`] once it is installed.
+    /// call [`Runtime::start`] once it is installed. `generation` comes from
+    /// `host::next_generation` (taken by `init`, which builds the runtime a task
+    /// after validating its config).
     pub fn new(
+        generation: u32,
         mut config: Config,
         early_user: Option<User>,
         early_events: Set,
         fingerprint: String,
     ) -> Self {
-        let generation = host::next_generation();
         let log = Log::new(config.debug);
         let store = host::store(log);
         // Taken, not cloned: the session keeps the user apart from its config.
@@ -429,20 +432,11 @@ impl Runtime {
                     return false;
                 }
             }
-            // The popup's first render (Yew's, the largest piece of the first
-            // question's work) runs in a task of its own rather than at the end of
-            // this one: on a slow phone the two together were one long task. The
-            // popup is mounted, so the question counts as shown now.
-            self.first_render = Some(Timeout::new(0, move || {
-                host::with_runtime(|rt| {
-                    if rt.generation == generation {
-                        if let Some(popup) = &rt.popup {
-                            popup.show(screen);
-                        }
-                        rt.first_render = None;
-                    }
-                });
-            }));
+            // Yew's start and the popup's first render (the largest pieces of the
+            // first question's work) run in two tasks of their own rather than at
+            // the end of this one: on a slow phone the three together were one
+            // long task. The popup is mounted, so the question counts as shown now.
+            self.first_render = Some((first_render_step(generation), screen));
             return true;
         }
         // A newer screen replaces the one still waiting for its first render.
@@ -664,6 +658,29 @@ impl Runtime {
             consent,
         }
     }
+}
+
+/// A task from now, the next step of the popup's first render (see
+/// `Runtime::show`): Yew's start, then, a task later, the screen. One function, so
+/// that both steps share one timer closure.
+fn first_render_step(generation: u32) -> Timeout {
+    Timeout::new(0, move || {
+        host::with_runtime(|rt| {
+            if rt.generation != generation {
+                return;
+            }
+            let Some((_, screen)) = rt.first_render.take() else {
+                return;
+            };
+            if let Some(popup) = &rt.popup {
+                if popup.start() {
+                    rt.first_render = Some((first_render_step(generation), screen));
+                } else {
+                    popup.show(screen);
+                }
+            }
+        });
+    })
 }
 
 /// `trickle:error`'s detail: `{ code, message }`, as JSON text.

@@ -137,6 +137,8 @@ pub struct Popup {
     shadow: ShadowRoot,
     ctx: Rc<Ctx>,
     app: RefCell<Option<AppHandle<App>>>,
+    /// Where the Yew app goes, until [`Popup::start`] starts it there.
+    root: Cell<Option<web_sys::Element>>,
     /// The screen shown. A `Cell`, not a `RefCell`: it is only swapped whole, and a
     /// `Cell` cannot panic on a borrow, so no borrow check or panic location stays
     /// in the wasm.
@@ -156,9 +158,10 @@ impl fmt::Debug for Popup {
 }
 
 impl Popup {
-    /// Adds the host element to the page with its shadow root, stylesheet, live
-    /// region and the (hidden) popup. `on_event` receives what the user does; it is
-    /// called from browser event handlers and timers, never from `show`.
+    /// Adds the host element to the page with its shadow root, stylesheet and live
+    /// region; the (hidden) popup's Yew app starts with [`Popup::start`] or the
+    /// first [`Popup::show`]. `on_event` receives what the user does; it is called
+    /// from browser event handlers and timers, never from `show`.
     pub fn mount(look: Look, on_event: Rc<dyn Fn(UiEvent)>) -> Result<Popup, UiError> {
         let document = web_sys::window()
             .and_then(|w| w.document())
@@ -222,19 +225,35 @@ impl Popup {
             live: Rc::new(Live::new(region)),
             return_to: Rc::default(),
         });
-        let props = AppProps {
-            screen: Screen::Hidden,
-            ctx: Rc::clone(&ctx),
-            refocus: false,
-        };
-        let app = yew::Renderer::<App>::with_root_and_props(root, props).render();
         Ok(Popup {
             host,
             shadow,
             ctx,
-            app: RefCell::new(Some(app)),
+            app: RefCell::new(None),
+            root: Cell::new(Some(root)),
             current: Cell::new(Screen::Hidden),
         })
+    }
+
+    /// Starts the Yew app with nothing on screen (its first render runs on the
+    /// next microtask), unless it has started; whether it started now. Apart from
+    /// `mount` so that a caller can run it in a task of its own: on a slow phone,
+    /// mounting, starting Yew and rendering the first screen in one task made a
+    /// long task.
+    pub fn start(&self) -> bool {
+        let Some(root) = self.root.take() else {
+            return false;
+        };
+        let props = AppProps {
+            screen: Screen::Hidden,
+            ctx: Rc::clone(&self.ctx),
+            refocus: false,
+        };
+        let app = yew::Renderer::<App>::with_root_and_props(root, props).render();
+        if let Ok(mut slot) = self.app.try_borrow_mut() {
+            *slot = Some(app);
+        }
+        true
     }
 
     /// Shows `screen` (rendered on the next microtask). Showing the screen already
@@ -265,6 +284,7 @@ impl Popup {
             }
             Screen::Thanks => live.say(self.ctx.strings.thanks.to_owned()),
         }
+        self.start();
         // try_borrow: a re-entrant call (impossible today: Yew renders on a later
         // microtask) must not panic into the host page.
         if let Ok(mut app) = self.app.try_borrow_mut() {
