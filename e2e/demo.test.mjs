@@ -90,7 +90,11 @@ test('answering in the demo shows the answer in the collector panel and the CRM 
   await crm.getByRole('listitem').filter({ hasText: 'ada@example.com' }).waitFor();
   assert.equal(await crm.getByRole('listitem').count(), 2);
   await page.getByRole('button', { name: 'Make a purchase' }).click();
-  await page.getByRole('dialog', { name: 'Where should we send invoices?' }).waitFor();
+  const invoices = page.getByRole('dialog', { name: 'Where should we send invoices?' });
+  await invoices.waitFor();
+  // The screenshots are for a human: taken once the popup's entry animation is over,
+  // not halfway through its fade.
+  await invoices.evaluate((d) => Promise.all(d.getAnimations().map((a) => a.finished)));
   mkdirSync(join(ROOT, 'e2e', '.out'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'e2e', '.out', 'demo.png') });
   await page.screenshot({ path: join(ROOT, 'e2e', '.out', 'demo-full.png'), fullPage: true });
