@@ -497,6 +497,43 @@ impl Config {
 }
 
 impl Kind {
+    /// Every kind, in the order the config's error messages list their names.
+    pub(crate) const ALL: [Kind; 8] = [
+        Kind::Text,
+        Kind::Email,
+        Kind::Tel,
+        Kind::Url,
+        Kind::Number,
+        Kind::Date,
+        Kind::Choice,
+        Kind::Multichoice,
+    ];
+
+    /// The names of [`Kind::ALL`], in its order (what the config's reader accepts).
+    pub(crate) const NAMES: [&'static str; 8] = {
+        let mut names = [""; 8];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Kind::ALL[i].name();
+            i += 1;
+        }
+        names
+    };
+
+    /// The kind's name in the config (`"multichoice"`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Kind::Text => "text",
+            Kind::Email => "email",
+            Kind::Tel => "tel",
+            Kind::Url => "url",
+            Kind::Number => "number",
+            Kind::Date => "date",
+            Kind::Choice => "choice",
+            Kind::Multichoice => "multichoice",
+        }
+    }
+
     /// Kinds answered by picking options.
     pub fn is_choice(self) -> bool {
         matches!(self, Kind::Choice | Kind::Multichoice)

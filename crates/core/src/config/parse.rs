@@ -458,28 +458,8 @@ fn question(value: &Value, at: &At) -> Read<Question> {
                 0 => q.id = string(v, at)?,
                 1 => q.field = string(v, at)?,
                 2 => {
-                    const KINDS: [Kind; 8] = [
-                        Kind::Text,
-                        Kind::Email,
-                        Kind::Tel,
-                        Kind::Url,
-                        Kind::Number,
-                        Kind::Date,
-                        Kind::Choice,
-                        Kind::Multichoice,
-                    ];
-                    const NAMES: &[&str] = &[
-                        "text",
-                        "email",
-                        "tel",
-                        "url",
-                        "number",
-                        "date",
-                        "choice",
-                        "multichoice",
-                    ];
-                    let i = variant(v, at, "enum Kind", NAMES)?;
-                    q.kind = KINDS.get(i).copied().unwrap_or(Kind::Text);
+                    let i = variant(v, at, "enum Kind", &Kind::NAMES)?;
+                    q.kind = Kind::ALL.get(i).copied().unwrap_or(Kind::Text);
                 }
                 3 => q.prompt = text(v, at)?,
                 4 => array(v, at, &mut |v, at| {

@@ -319,7 +319,7 @@ impl Question {
     /// message builder for the four rules a kind can break.
     fn only(&self, rule: &str) -> String {
         let mut message = rule.to_owned();
-        message.push_str(kind_name(self.kind));
+        message.push_str(self.kind.name());
         message
     }
 }
@@ -328,19 +328,6 @@ impl Question {
 /// translation's).
 pub(super) fn not_a_tag(locale: &str) -> String {
     concat(&["\"", locale, "\" is not a BCP 47 language tag"])
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Text => "text",
-        Kind::Email => "email",
-        Kind::Tel => "tel",
-        Kind::Url => "url",
-        Kind::Number => "number",
-        Kind::Date => "date",
-        Kind::Choice => "choice",
-        Kind::Multichoice => "multichoice",
-    }
 }
 
 /// `a` is a strict dot-path prefix of `b` (`company` of `company.name`).
