@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use gloo_timers::callback::Timeout;
 use trickle_core::config::{Config, User};
+use trickle_core::text;
 use wasm_bindgen::prelude::*;
 
 use crate::platform::dom;
@@ -126,7 +127,7 @@ fn contain_traps() {
                 js_sys::Reflect::get(&error, &"stack".into())
                     .ok()
                     .and_then(|s| s.as_string())
-                    .is_some_and(|s| find(&s, here).is_some())
+                    .is_some_and(|s| text::find(&s, here).is_some())
             });
             if ours {
                 event.prevent_default();
@@ -152,7 +153,7 @@ fn wasm_location() -> Option<String> {
 /// every frame of the same module carries it.
 fn frame_location(stack: &str) -> Option<&str> {
     const FRAME: &str = ":wasm-function[";
-    let end = find(stack, FRAME)?;
+    let end = text::find(stack, FRAME)?;
     // Back to the separator before the location (bytes: a char-set search costs
     // more code).
     let bytes = stack.as_bytes();
@@ -161,17 +162,6 @@ fn frame_location(stack: &str) -> Option<&str> {
         start -= 1;
     }
     stack.get(start..end + FRAME.len())
-}
-
-/// Where `needle` first occurs in `haystack` (byte offset). A byte scan: `str::find`
-/// with a string pattern brings the two-way string searcher into the wasm.
-fn find(haystack: &str, needle: &str) -> Option<usize> {
-    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
-    (0..haystack.len()).find(|&at| {
-        haystack
-            .get(at..)
-            .is_some_and(|rest| rest.starts_with(needle))
-    })
 }
 
 /// Tests only: undoes [`stop_after_internal_error`] (all browser tests share one page).

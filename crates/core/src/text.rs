@@ -23,6 +23,19 @@ pub fn decimal(n: u64) -> String {
     out
 }
 
+/// Where `needle` first occurs in `haystack` (a byte offset; an empty needle is
+/// found at 0). A plain byte scan: `str::find` and `str::contains` with a string
+/// pattern bring the two-way string searcher into the wasm, which these few short
+/// needles do not need.
+pub fn find(haystack: &str, needle: &str) -> Option<usize> {
+    let (haystack, needle) = (haystack.as_bytes(), needle.as_bytes());
+    (0..=haystack.len().checked_sub(needle.len())?).find(|&at| {
+        haystack
+            .get(at..)
+            .is_some_and(|rest| rest.starts_with(needle))
+    })
+}
+
 /// `s` cut at the last `sep` (ASCII), which neither part keeps: the cut of
 /// `str::rsplit_once` with a char. A byte search here: the standard one
 /// instantiates the reverse char searcher over `str` for its callers.
@@ -90,6 +103,28 @@ mod tests {
     #[test]
     fn an_empty_key_matches_nothing() {
         assert_eq!(fill("abc", &[("", "x")]), "abc");
+    }
+
+    #[test]
+    fn find_gives_the_offset_std_gives() {
+        for (haystack, needle) in [
+            ("", ""),
+            ("abc", ""),
+            ("", "a"),
+            ("abc", "abc"),
+            ("abc", "abcd"),
+            ("a..b", ".."),
+            ("https://x", "://"),
+            ("é\u{fffd}é", "\u{fffd}"),
+            ("at x.wasm:wasm-function[3]", ":wasm-function["),
+            ("aaab", "ab"),
+        ] {
+            assert_eq!(
+                find(haystack, needle),
+                haystack.find(needle),
+                "{haystack:?} {needle:?}"
+            );
+        }
     }
 
     #[test]

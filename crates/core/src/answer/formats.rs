@@ -40,7 +40,7 @@ pub fn is_email(s: &str) -> bool {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.as_bytes().windows(2).any(|w| w == b"..")
+        && crate::text::find(local, "..").is_none()
         && local
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || in_set(c, b"!#$%&'*+/=?^_`{|}~.-") || is_wide(c));
@@ -105,7 +105,7 @@ pub fn normalize_url(s: &str) -> Option<String> {
         (s.to_owned(), 8)
     } else if lower.starts_with("http://") {
         (s.to_owned(), 7)
-    } else if s.as_bytes().windows(3).any(|w| w == b"://") {
+    } else if crate::text::find(s, "://").is_some() {
         return None;
     } else {
         (crate::text::concat(&["https://", s]), 8)
