@@ -1,4 +1,4 @@
-//! Small text builders for the messages, debug lines and templates of the
+//! Small text builders and searches for the messages, debug lines and templates of the
 //! runtime's state machines.
 //!
 //! Why not `format!` and `str::replace`: every `format!` call site compiles its own
