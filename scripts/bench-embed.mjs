@@ -63,11 +63,15 @@ const POSTHOG_VERSION = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'post
 
 const host = readFileSync(join(ROOT, 'bench', 'host.html'), 'utf8');
 const esc = (s) => s.replace(/</g, '\\u003c');
+// A deferred script of one statement, run just before trickle.js in the same task (the
+// blank page has it too): when trickle.js began, so the bench can tell trickle.js's
+// share of the page's parse-end task.
+const MARK = '<script src="/bench/mark.js" defer></script>';
 const WIDGETS = {
-  blank: () => '',
+  blank: () => MARK,
   trickle: (user) =>
     `<script type="application/json" id="trickle-config">${esc(JSON.stringify({ ...trickleConfig, user: { id: user, loginsCount: 1 } }))}</script>\n` +
-    '<script src="/trickle/trickle.js" defer></script>',
+    `${MARK}\n<script src="/trickle/trickle.js" defer></script>`,
   posthog: () => '<script src="/posthog/posthog.js" defer></script>',
 };
 
@@ -140,7 +144,9 @@ const server = http.createServer(async (req, res) => {
   let type = TYPES[extname(p)] || 'application/octet-stream';
   let body = null;
   const headers = { 'cache-control': 'no-store' };
-  if (p.startsWith('/bench/')) {
+  if (p === '/bench/mark.js') {
+    body = Buffer.from('window.__bench.at.before = performance.now();');
+  } else if (p.startsWith('/bench/')) {
     const w = WIDGETS[p.slice(7).replace(/\.html$/, '')];
     if (w) {
       body = Buffer.from(host.replace('<!--WIDGET-->', w(url.searchParams.get('user') || 'bench|0')));
@@ -199,6 +205,34 @@ function probe(question) {
   // When Trickle's start began and decided (trickle:ready, then trickle:shown in
   // the same task), for telling its long tasks apart (see `phase`).
   for (const e of ['ready', 'shown']) document.addEventListener(`trickle:${e}`, () => { b.at[e] ??= performance.now(); });
+  // The page's parse end (its deferred scripts run in that task, then this event),
+  // Trickle's first storage read (init's idle gate) and the wasm's request.
+  document.addEventListener('DOMContentLoaded', () => { b.at.parsed ??= performance.now(); });
+  // trickle.js's run (it ends by defining window.Trickle) and init's call.
+  let api;
+  Object.defineProperty(window, 'Trickle', {
+    configurable: true,
+    get: () => api,
+    set: (v) => {
+      b.at.script ??= performance.now();
+      const init = v.init;
+      v.init = function (...a) {
+        b.at.init ??= performance.now();
+        return init.apply(this, a);
+      };
+      api = v;
+    },
+  });
+  const getItem = Storage.prototype.getItem;
+  Storage.prototype.getItem = function (k) {
+    if (String(k).startsWith('trickle:')) b.at.gate ??= performance.now();
+    return getItem.call(this, k);
+  };
+  const fetch0 = window.fetch;
+  window.fetch = function (u, ...rest) {
+    if (String(u).includes('trickle.wasm')) b.at.fetch ??= performance.now();
+    return fetch0.call(this, u, ...rest);
+  };
   WebAssembly.instantiateStreaming = keep(WebAssembly.instantiateStreaming);
   WebAssembly.instantiate = keep(WebAssembly.instantiate);
   new PerformanceObserver((list) => {
@@ -232,14 +266,29 @@ function probe(question) {
   requestAnimationFrame(frame);
 }
 
-// Which part of a Trickle load a long task was, by when it ran: before the wasm's
-// compile was asked for (the page's parsing, trickle.js, the idle gate), until it was
+// Which part of a Trickle load a long task was, by when it ran: the page's own before
+// trickle.js ran, the page's parse-end task that runs trickle.js, before the wasm's
+// compile was asked for (init's idle gate, the glue's start), until it was
 // instantiated (compile and instantiate), between that and the start (init's
 // validation, setting up, the outbox upkeep), the start itself (it says trickle:ready
 // and trickle:shown), the first render (until the question is visible), or later.
 function phase(t, at, visible) {
   const end = t.start + t.duration;
-  if (at.compile == null || t.start < at.compile) return 'script';
+  const inside = (mark) => mark != null && t.start <= mark && mark <= end;
+  // The blank page (no trickle.js): its parse-end task, or another of its own.
+  if (at.script == null) return inside(at.parsed) ? 'parse' : 'page';
+  // Over before trickle.js ran (its compile's end and its run are one task): the host
+  // page's own, like the blank page's.
+  if (end < at.script) return 'page';
+  if (at.compile == null || t.start < at.compile) {
+    // Before the compile: the page's parse end (trickle.js runs in it), init's idle
+    // gate (its first storage read), the glue's start (the wasm requested, not yet
+    // compiling), or between them.
+    if (inside(at.parsed)) return 'parse';
+    if (inside(at.gate)) return 'gate';
+    if (at.fetch != null && t.start >= at.fetch) return 'glue';
+    return 'script';
+  }
   if (at.instantiated == null || end <= at.instantiated) return 'compile';
   if (at.ready != null && t.start <= at.ready && at.ready <= end) return 'start';
   if (at.ready == null || end <= at.ready) return 'init';
@@ -285,7 +334,12 @@ async function load(browser, widget, rate, run) {
   const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
   const out = {
     visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
-    tasks: longTasks.map((t) => `${t.duration.toFixed(0)} ms ${phase(t, at, visible)}`),
+    tasks: longTasks.map((t) => {
+      const p = phase(t, at, visible);
+      // trickle.js's part of the page's parse-end task (its compile's end and its run).
+      const own = p === 'parse' && at.before != null && at.script != null ? ` (trickle.js ${(at.script - at.before).toFixed(0)} ms)` : '';
+      return `${t.duration.toFixed(0)} ms ${p}${own}`;
+    }),
     transferred, brotli: paths.reduce((s, p) => s + (brotliSizes.get(p) ?? 0), 0), requests: paths.length,
   };
   if (rate === 1) {
@@ -389,6 +443,10 @@ console.log('');
 for (const rate of RATES) {
   console.log(`Trickle's long tasks at ${rate}x, per load: ` +
     results.trickle[rate].map((r) => `[${r.tasks.join(', ')}]`).join(' '));
+  if (!ONLY) {
+    console.log(`the blank page's long tasks at ${rate}x, per load: ` +
+      results.blank[rate].map((r) => `[${r.tasks.join(', ')}]`).join(' '));
+  }
 }
 
 console.log('\nfiles (bytes)           raw       gzip     brotli');

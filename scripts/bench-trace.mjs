@@ -185,8 +185,11 @@ function report(events, load) {
       const names = new Set();
       if (mine.some((e) => inside(e) && e.name === 'EvaluateScript')) names.add('eval');
       for (const m of marks.filter(inside)) names.add(m.name.slice(6).replace(/[:(#].*$/, '').replace(/^storage\..*/, 'storage').trim());
-      const lazy = mine.filter((e) => inside(e) && e.name === 'wasm.CompileLazy').length;
-      if (lazy) names.add(`${lazy} lazy`);
+      const lazy = mine.filter((e) => inside(e) && e.name === 'wasm.CompileLazy');
+      const ms = (list) => (list.reduce((s, e) => s + (e.tdur ?? e.dur ?? 0), 0) / 1000).toFixed(1);
+      if (lazy.length) names.add(`${lazy.length} lazy (${ms(lazy)} ms)`);
+      const js = mine.filter((e) => inside(e) && e.name === 'V8.CompileCode');
+      if (js.length) names.add(`JS compile ${ms(js)} ms`);
       return [...names].join('+');
     };
     cpuTasks.push(top.filter(isOurs).map((t) => ({ at: (t.ts - nav) / 1000, wall: t.dur / 1000, cpu: t.tdur / 1000, what: label(t) })));
