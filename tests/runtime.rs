@@ -127,12 +127,13 @@ fn to_js(v: &Json) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
-/// `init`, then the two tasks after its start, where Yew starts and the popup's
-/// first render runs.
+/// `init`, then the three tasks after its start, where Yew starts and the popup's
+/// first render runs in two halves.
 async fn start(config: &Json) {
     JsFuture::from(api::init(to_js(config))).await.unwrap();
-    TimeoutFuture::new(0).await;
-    TimeoutFuture::new(0).await;
+    for _ in 0..3 {
+        TimeoutFuture::new(0).await;
+    }
 }
 
 /// Records every `trickle:*` event as (name, detail).

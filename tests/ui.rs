@@ -253,6 +253,76 @@ async fn a_mounted_popup_starts_once_and_renders_nothing_until_shown() {
     h.destroy();
 }
 
+#[wasm_bindgen_test]
+async fn a_draft_renders_the_questions_frame_undisplayed_and_unannounced_and_show_completes_it_in_place(
+) {
+    let mut h = Harness::en();
+    let popup = h.popup.as_ref().unwrap();
+    popup.start();
+    let screen = view(role_choice(), 1, 1);
+    assert!(popup.draft(&screen), "drafted now");
+    assert!(!popup.draft(&screen), "only once");
+    yew::scheduler::flush().await;
+
+    let draft = h.dialog();
+    assert_eq!(computed(&draft, "display"), "none", "not on screen");
+    assert_eq!(
+        text(&h.find("#t-p").unwrap()),
+        "What best describes your role?"
+    );
+    assert!(h.button("Close").is_some(), "the header is drafted");
+    assert!(h.button("Senior official").is_none(), "the answers wait");
+    assert!(h.button("Not now").is_none(), "the footer waits");
+    sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        text(&h.find("[aria-live=polite]").unwrap()),
+        "",
+        "nothing said"
+    );
+
+    h.show(screen).await;
+    let whole = h.dialog();
+    assert!(
+        whole.is_same_node(Some(&draft)),
+        "the same dialog, completed"
+    );
+    assert_ne!(computed(&whole, "display"), "none");
+    assert!(h.button("Senior official").is_some());
+    assert!(h.button("Not now").is_some());
+    sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        text(&h.find("[aria-live=polite]").unwrap()),
+        "A quick question: What best describes your role?"
+    );
+    assert!(
+        !popup_of(&h).draft(&view(role_choice(), 1, 1)),
+        "not over a shown screen"
+    );
+    h.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn hiding_a_draft_removes_it_and_only_questions_are_drafted() {
+    let mut h = Harness::en();
+    let popup = h.popup.as_ref().unwrap();
+    popup.start();
+    assert!(!popup.draft(&Screen::Thanks), "the thank-you renders whole");
+    assert!(!popup.draft(&Screen::Hidden));
+    assert!(popup.draft(&view(role_choice(), 1, 1)));
+    yew::scheduler::flush().await;
+    assert!(h.find("[role=dialog]").is_some());
+    h.show(Screen::Hidden).await;
+    assert!(
+        h.find("[role=dialog]").is_none(),
+        "hidden while nothing was shown"
+    );
+    h.destroy();
+}
+
+fn popup_of(h: &Harness) -> &Popup {
+    h.popup.as_ref().unwrap()
+}
+
 // ---------------------------------------------------------------------------
 // Kinds
 

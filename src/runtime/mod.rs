@@ -432,10 +432,11 @@ impl Runtime {
                     return false;
                 }
             }
-            // Yew's start and the popup's first render (the largest pieces of the
-            // first question's work) run in two tasks of their own rather than at
-            // the end of this one: on a slow phone the three together were one
-            // long task. The popup is mounted, so the question counts as shown now.
+            // Yew's start and the popup's first render in two halves (the largest
+            // pieces of the first question's work) run in three tasks of their own
+            // rather than at the end of this one: on a slow phone the start and the
+            // render together were one long task, and the render alone sometimes
+            // was. The popup is mounted, so the question counts as shown now.
             self.first_render = Some((first_render_step(generation), screen));
             return true;
         }
@@ -661,8 +662,9 @@ impl Runtime {
 }
 
 /// A task from now, the next step of the popup's first render (see
-/// `Runtime::show`): Yew's start, then, a task later, the screen. One function, so
-/// that both steps share one timer closure.
+/// `Runtime::show`): Yew's start, then, a task later, the screen's draft (when it
+/// is a question), then the whole screen. One function, so that the steps share one
+/// timer closure.
 fn first_render_step(generation: u32) -> Timeout {
     Timeout::new(0, move || {
         host::with_runtime(|rt| {
@@ -673,7 +675,7 @@ fn first_render_step(generation: u32) -> Timeout {
                 return;
             };
             if let Some(popup) = &rt.popup {
-                if popup.start() {
+                if popup.start() || popup.draft(&screen) {
                     rt.first_render = Some((first_render_step(generation), screen));
                 } else {
                     popup.show(screen);

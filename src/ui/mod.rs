@@ -143,6 +143,8 @@ pub struct Popup {
     /// `Cell` cannot panic on a borrow, so no borrow check or panic location stays
     /// in the wasm.
     current: Cell<Screen>,
+    /// A draft of the first question is rendered (see [`Popup::draft`]).
+    drafted: Cell<bool>,
 }
 
 impl fmt::Debug for Popup {
@@ -232,6 +234,7 @@ impl Popup {
             app: RefCell::new(None),
             root: Cell::new(Some(root)),
             current: Cell::new(Screen::Hidden),
+            drafted: Cell::new(false),
         })
     }
 
@@ -248,6 +251,7 @@ impl Popup {
             screen: Screen::Hidden,
             ctx: Rc::clone(&self.ctx),
             refocus: false,
+            draft: false,
         };
         let app = yew::Renderer::<App>::with_root_and_props(root, props).render();
         if let Ok(mut slot) = self.app.try_borrow_mut() {
@@ -256,12 +260,32 @@ impl Popup {
         true
     }
 
+    /// Renders the first half of `screen` (rendered on the next microtask), if it is
+    /// a question, and nothing is on screen or drafted: its dialog, header, prompt
+    /// and "Why we ask", not displayed and not announced; whether it did. Apart from
+    /// `show`, which then renders the rest into the same nodes, so that a caller can
+    /// run the two halves in tasks of their own: on a slow phone the popup's whole
+    /// first render (Yew building it, and the wasm compiling its code on the first
+    /// call) made a long task.
+    pub fn draft(&self, screen: &Screen) -> bool {
+        let shown = self.current.replace(Screen::Hidden);
+        let first = matches!(shown, Screen::Hidden);
+        self.current.set(shown);
+        if !first || !matches!(screen, Screen::Question(_)) || self.drafted.replace(true) {
+            return false;
+        }
+        self.render(screen.clone(), false, true);
+        true
+    }
+
     /// Shows `screen` (rendered on the next microtask). Showing the screen already
     /// shown does nothing, so a half-typed answer survives a repeated call.
     pub fn show(&self, screen: Screen) {
         // Swapped in before the comparison: when they are equal, the stored screen
-        // is an equal one, so nothing changed.
-        if self.current.replace(screen.clone()) == screen {
+        // is an equal one, so nothing changed (unless a draft is on the page: even
+        // hiding must then replace it).
+        let drafted = self.drafted.replace(false);
+        if self.current.replace(screen.clone()) == screen && !drafted {
             return;
         }
         // Whether focus is inside the popup now, before the old controls go: see
@@ -285,6 +309,11 @@ impl Popup {
             Screen::Thanks => live.say(self.ctx.strings.thanks.to_owned()),
         }
         self.start();
+        self.render(screen, refocus, false);
+    }
+
+    /// Gives the Yew app new props, if it has started.
+    fn render(&self, screen: Screen, refocus: bool, draft: bool) {
         // try_borrow: a re-entrant call (impossible today: Yew renders on a later
         // microtask) must not panic into the host page.
         if let Ok(mut app) = self.app.try_borrow_mut() {
@@ -293,6 +322,7 @@ impl Popup {
                     screen,
                     ctx: Rc::clone(&self.ctx),
                     refocus,
+                    draft,
                 });
             }
         }

@@ -148,6 +148,9 @@ pub(crate) struct AppProps {
     pub(crate) ctx: Rc<Ctx>,
     /// Focus was inside the popup when this screen was asked for.
     pub(crate) refocus: bool,
+    /// Only a question's frame (its dialog, header, prompt and "Why we ask"), not
+    /// displayed: the first half of the popup's first render (see `Popup::draft`).
+    pub(crate) draft: bool,
 }
 
 /// The popup's root: nothing, a question, or the thank-you.
@@ -229,13 +232,17 @@ impl Component for App {
         let props = context.props();
         match &props.screen {
             Screen::Hidden => Html::default(),
-            Screen::Question(view) => self.ask(context.link(), &props.ctx, view),
+            Screen::Question(view) => self.ask(context.link(), &props.ctx, view, props.draft),
             Screen::Thanks => self.thanks(&props.ctx),
         }
     }
 
     fn rendered(&mut self, context: &Context<Self>, _first_render: bool) {
         let props = context.props();
+        // A draft is not on screen yet: its first-render work waits for the whole.
+        if props.draft {
+            return;
+        }
         // Appearing never moves focus: someone reading or typing on the page keeps
         // their place. Only when focus was already inside the popup (they just
         // answered the previous question with the keyboard, or clicked in it) does
@@ -367,6 +374,7 @@ impl Form {
 fn dialog(
     ctx: &Ctx,
     key: Option<&str>,
+    draft: bool,
     onkeydown: Callback<KeyboardEvent>,
     children: Html,
 ) -> Html {
@@ -399,6 +407,9 @@ fn dialog(
     class.push_str(corner);
     class.push(' ');
     class.push_str(scheme);
+    if draft {
+        class.push_str(" d");
+    }
     // Not modal: no aria-modal and no focus trap, the page stays usable.
     //
     // What `html! { <div class={..} role="dialog" aria-labelledby={PROMPT_ID}
@@ -510,13 +521,58 @@ fn focus_first(container: &NodeRef) {
 impl App {
     /// One question: prompt, optional why, the answer controls of its kind, refusal
     /// message, and "Prefer not to say" / "Not now".
-    fn ask(&self, link: &Scope<App>, ctx: &Ctx, view: &QuestionView) -> Html {
+    fn ask(&self, link: &Scope<App>, ctx: &Ctx, view: &QuestionView, draft: bool) -> Html {
         let q = &view.question;
         let s = ctx.strings;
         let form = &self.form;
         // Confirm instead of ask, until the user says "No".
         let guess = view.suggestion.as_deref().filter(|_| !form.refused);
         let emit = once(&ctx.on_event, Rc::clone(&self.sent));
+        let locale = ctx.locale.as_str();
+        let snooze = send(&emit, || UiEvent::Snooze);
+        let escape = on_escape(emit.clone(), || UiEvent::Snooze);
+
+        let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
+        let why = q.why.as_ref().map_or_else(Html::default, |why| {
+            let text = why.resolve(locale);
+            // A disclosure button (reachable by Tab, Enter or Space opens it); the text
+            // it reveals is also said in the live region, because a screen reader does
+            // not read out content that merely appears after the button.
+            let onclick = {
+                let link = link.clone();
+                let live = ctx.live.clone();
+                let open = form.why;
+                let text = text.to_owned();
+                Callback::from(move |_: MouseEvent| {
+                    if !open {
+                        live.say(text.clone());
+                    }
+                    link.send_message(Act::ToggleWhy);
+                })
+            };
+            let (toggle, panel) = if form.why {
+                (WHY_OPEN, WHY_SHOWN)
+            } else {
+                (WHY_CLOSED, WHY_HIDDEN)
+            };
+            list(vec![
+                button(toggle, onclick, el::text(s.why_we_ask)),
+                fixed_el("p", panel, copy(text)),
+            ])
+        });
+        let prompt = match guess {
+            Some(guess) => text(s.confirm(guess)),
+            None => copy(q.prompt.resolve(locale)),
+        };
+        let header = header(s, progress, snooze.clone(), NodeRef::default());
+        let prompt = fixed_el("p", PROMPT, prompt);
+        if draft {
+            // The answer controls and the footer come with the whole. Their places
+            // hold empty children, so that Yew matches the children by place and
+            // keeps these nodes when it renders the whole.
+            let body = list(vec![header, prompt, why, Html::default(), Html::default()]);
+            return dialog(ctx, Some(&q.id), true, escape, body);
+        }
 
         // Validates through the core; a refused value stays in place with a message
         // (shown, linked with aria-describedby, and announced) and nothing is emitted.
@@ -552,10 +608,8 @@ impl App {
             })
         };
         let edited = on(link, Act::Edited);
-        let snooze = send(&emit, || UiEvent::Snooze);
         let decline = send(&emit, || UiEvent::Decline);
 
-        let locale = ctx.locale.as_str();
         // Always one child node (an empty one without a refusal): Yew matches unkeyed
         // children from the end, so a child that comes and goes before the Save button
         // would make it rebuild the text box, losing what was typed and the focus.
@@ -722,41 +776,9 @@ impl App {
             }
         };
 
-        let progress = (view.total > 1).then(|| s.progress(view.position, view.total));
-        let why = q.why.as_ref().map_or_else(Html::default, |why| {
-            let text = why.resolve(locale);
-            // A disclosure button (reachable by Tab, Enter or Space opens it); the text
-            // it reveals is also said in the live region, because a screen reader does
-            // not read out content that merely appears after the button.
-            let onclick = {
-                let link = link.clone();
-                let live = ctx.live.clone();
-                let open = form.why;
-                let text = text.to_owned();
-                Callback::from(move |_: MouseEvent| {
-                    if !open {
-                        live.say(text.clone());
-                    }
-                    link.send_message(Act::ToggleWhy);
-                })
-            };
-            let (toggle, panel) = if form.why {
-                (WHY_OPEN, WHY_SHOWN)
-            } else {
-                (WHY_CLOSED, WHY_HIDDEN)
-            };
-            list(vec![
-                button(toggle, onclick, el::text(s.why_we_ask)),
-                fixed_el("p", panel, copy(text)),
-            ])
-        });
-        let prompt = match guess {
-            Some(guess) => text(s.confirm(guess)),
-            None => copy(q.prompt.resolve(locale)),
-        };
         let body = list(vec![
-            header(s, progress, snooze.clone(), NodeRef::default()),
-            fixed_el("p", PROMPT, prompt),
+            header,
+            prompt,
             why,
             el(
                 "div",
@@ -780,7 +802,7 @@ impl App {
         ]);
         // Keyed by question: another question replaces the dialog's elements, so no
         // typed text or focus carries over from the last one.
-        dialog(ctx, Some(&q.id), on_escape(emit, || UiEvent::Snooze), body)
+        dialog(ctx, Some(&q.id), false, escape, body)
     }
 
     /// The short thank-you after the last question; asks to be dismissed after
@@ -792,7 +814,13 @@ impl App {
             header(ctx.strings, None, dismiss, self.close.clone()),
             fixed_el("p", THANKS_PROMPT, text(ctx.strings.thanks)),
         ]);
-        dialog(ctx, None, on_escape(emit, || UiEvent::Dismissed), body)
+        dialog(
+            ctx,
+            None,
+            false,
+            on_escape(emit, || UiEvent::Dismissed),
+            body,
+        )
     }
 }
 
