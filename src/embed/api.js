@@ -108,7 +108,11 @@ export function createApi(load, eager = false) {
   };
 
   const start = () => {
-    loading ??= Promise.resolve()
+    // The download starts in a task of its own: the first fetch() of a page view
+    // sets up the browser's fetching, and after init's first storage read (which
+    // waits for the browser to load the page's storage) that made one task too long
+    // on a slow phone.
+    loading ??= nextTask()
       .then(() => load(loadOptions))
       // Compiling and instantiating the wasm is one task; the calls it replays
       // (init validating its config first) start in the next.
