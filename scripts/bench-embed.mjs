@@ -334,6 +334,8 @@ async function load(browser, widget, rate, run) {
   const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
   const out = {
     visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
+    // trickle.js's run inside the page's parse-end task (from the mark script before it).
+    script: at.script != null && at.before != null ? at.script - at.before : null,
     tasks: longTasks.map((t) => {
       const p = phase(t, at, visible);
       // trickle.js's part of the page's parse-end task (its compile's end and its run).
@@ -429,6 +431,12 @@ row('bytes transferred (br, with headers)', med('trickle', 1, 'transferred'), me
 row('JS heap after GC + wasm, above blank', mem('trickle'), mem('posthog'), MB,
   `T: heap ${MB(above('trickle', 'heap'))} + wasm ${MB(med('trickle', 1, 'wasm'))}; blank heap ${MB(med('blank', 1, 'heap'))}`);
 row('measureUserAgentSpecificMemory, above blank', above('trickle', 'uaMemory'), above('posthog', 'uaMemory'), MB);
+
+for (const rate of RATES) {
+  row(`trickle.js's run in the page's parse-end task, ${rate}x (median)`, med('trickle', rate, 'script'), null,
+    (n) => (n == null ? 'n/a' : `${n.toFixed(1)} ms`),
+    `T ${range('trickle', rate, 'script')} ms`);
+}
 
 const head = ['', 'Trickle', 'PostHog', 'T/P', 'notes'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

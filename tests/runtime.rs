@@ -962,6 +962,39 @@ async fn identify_null_before_the_build_signs_the_configs_user_out_after_the_sta
 }
 
 #[wasm_bindgen_test]
+async fn the_upkeep_runs_a_task_after_the_build_and_identify_meanwhile_applies_after_the_start() {
+    reset().await;
+    let events = Events::listen();
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let long_ago = js_sys::Date::now() as u64 - 91 * 24 * 60 * 60_000;
+    let stale = format!(r#"{{"version":1,"login":1,"declined":["role"],"seenAt":{long_ago}}}"#);
+    storage.set_item(&state_key("u-mid-gone"), &stale).unwrap();
+    let started = JsFuture::from(api::init(to_js(&config("u-mid-a"))));
+    TimeoutFuture::new(0).await;
+    assert_eq!(
+        built(),
+        Some(false),
+        "built; the upkeep and the start to come"
+    );
+    assert!(
+        stored_state("u-mid-gone").is_some(),
+        "no upkeep in the build's task"
+    );
+    api::identify(to_js(&json!({ "id": "u-mid-b", "loginsCount": 1 })));
+    assert!(events.names().is_empty(), "{:?}", events.names());
+    assert_eq!(stored_state("u-mid-b"), None, "waits for the start");
+    started.await.unwrap();
+    assert_eq!(events.named("trickle:ready").len(), 1);
+    assert!(
+        stored_state("u-mid-a").is_some(),
+        "started for the config's user"
+    );
+    assert!(stored_state("u-mid-b").is_some(), "then identified");
+    assert!(stored_state("u-mid-gone").is_none(), "the upkeep ran");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn explain_before_the_build_builds_and_starts_the_widget() {
     reset().await;
     let events = Events::listen();
