@@ -23,7 +23,8 @@
 //   linear memory, minus the same for the blank host page; and
 //   performance.measureUserAgentSpecificMemory() when available (the page is
 //   cross-origin isolated for it), also minus blank
-// - Trickle's long tasks, each with the part of the load it ran in (`phase`)
+// - Trickle's long tasks, each with the part of the load it ran in (`phase`), beside
+//   the blank page's; and trickle.js's run inside the page's parse-end task
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join, normalize, extname } from 'node:path';
