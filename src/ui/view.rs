@@ -520,7 +520,8 @@ fn focus_first(container: &NodeRef) {
 
 impl App {
     /// One question: prompt, optional why, the answer controls of its kind, refusal
-    /// message, and "Prefer not to say" / "Not now".
+    /// message, and "Prefer not to say" / "Not now"; with `draft`, only its frame
+    /// (see [`AppProps::draft`]).
     fn ask(&self, link: &Scope<App>, ctx: &Ctx, view: &QuestionView, draft: bool) -> Html {
         let q = &view.question;
         let s = ctx.strings;
