@@ -44,7 +44,7 @@ use crate::platform::transport;
 use crate::platform::{clock, dom, ids, lifecycle::Lifecycle, Log, Store};
 use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
 
-/// Where the idle hint is kept (see [`Runtime::update_idle_hint`]).
+/// Where the idle hint is kept (written by `Runtime::update_idle_hint`).
 pub const IDLE_KEY: &str = "trickle:v1:idle";
 
 /// The most unreadable outbox entries kept aside.

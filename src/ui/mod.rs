@@ -350,7 +350,7 @@ fn element(document: &Document, tag: &str) -> Result<web_sys::Element, UiError> 
         .map_err(dom("create an element"))
 }
 
-/// What the live region says for a question: "A quick question: <prompt>", or
+/// What the live region says for a question: `"A quick question: <prompt>"`, or
 /// for a suggestion, "A quick question: Do you work at Northwind?".
 fn announcement(s: &Strings, view: &QuestionView, locale: &str) -> String {
     let confirm = view.suggestion.as_deref().map(|guess| s.confirm(guess));

@@ -1,7 +1,7 @@
 //! The store: answers (once per user and answer id), one merged profile per
 //! user, and the forwarding outbox. [`Backend`] is what a database engine
-//! implements; there are two, SQLite ([`sqlite`], the default: one file, nothing to
-//! run) and PostgreSQL ([`postgres`]: one database shared by several collectors).
+//! implements; there are two, SQLite (`sqlite.rs`, the default: one file, nothing to
+//! run) and PostgreSQL (`postgres.rs`: one database shared by several collectors).
 //! [`Store`] is the cheap-to-clone handle the rest of the collector uses; nothing
 //! in this module's public surface names an engine's types.
 //!
