@@ -719,15 +719,11 @@ pub fn explain_json(questions: &[trickle_core::rules::Explanation], store: &Stor
         .unwrap_or_default();
     let mut text = String::new();
     let mut o = json::Object::new(&mut text);
-    let list = o.key("questions");
-    list.push('[');
-    for (i, question) in questions.iter().enumerate() {
-        if i > 0 {
-            list.push(',');
-        }
-        question.write_json(list);
-    }
-    list.push(']');
+    json::write_list(
+        o.key("questions"),
+        questions,
+        trickle_core::rules::Explanation::write_json,
+    );
     o.u64("queued", outbox.queued_len() as u64);
     trickle_core::outbox::write_dead_letters(o.key("deadLetter"), outbox.dead_letter());
     o.end();

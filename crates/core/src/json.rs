@@ -97,16 +97,21 @@ pub fn write_u64(out: &mut String, n: u64) {
     out.push(char::from(b'0' + (n % 10) as u8));
 }
 
-/// Writes an array of strings.
-pub fn write_strs(out: &mut String, items: &[String]) {
+/// Writes `[...]` of `items`, each by `write`.
+pub fn write_list<T>(out: &mut String, items: &[T], write: fn(&T, &mut String)) {
     out.push('[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        write_str(out, item);
+        write(item, out);
     }
     out.push(']');
+}
+
+/// Writes an array of strings.
+pub fn write_strs(out: &mut String, items: &[String]) {
+    write_list(out, items, |item, out| write_str(out, item));
 }
 
 /// Writes an object of whole numbers (a prompt state's counts and snoozes).

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::answer::{Answer, Context, Envelope, Status};
-use crate::json::Object;
+use crate::json::{write_list, Object};
 use crate::retry::{is_retryable, RetryPolicy};
 
 /// The version written into the stored outbox; any other is discarded.
@@ -141,18 +141,6 @@ impl DeadLetter {
         o.u64("at", self.at);
         o.end();
     }
-}
-
-/// Writes `[...]` of `items`, each by `write`.
-fn write_list<T>(out: &mut String, items: &[T], write: fn(&T, &mut String)) {
-    out.push('[');
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write(item, out);
-    }
-    out.push(']');
 }
 
 /// Writes a list of dead letters (`explain()`'s `deadLetter`).

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{check_value, is_timestamp, Value, ValueError};
 use crate::config::error::display_error;
 use crate::config::{json_value, parse_value, Config, ConfigError};
-use crate::json::Object;
+use crate::json::{write_list, Object};
 
 /// What `POST {endpoint}` carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,15 +77,7 @@ pub(crate) fn envelope_json(
     let mut o = Object::new(&mut out);
     o.str("userId", user_id);
     o.opt_str("userHash", user_hash);
-    let list = o.key("answers");
-    list.push('[');
-    for (i, answer) in answers.iter().enumerate() {
-        if i > 0 {
-            list.push(',');
-        }
-        answer.write_json(list);
-    }
-    list.push(']');
+    write_list(o.key("answers"), answers, Answer::write_json);
     context.write_json(o.key("context"));
     o.end();
     out
