@@ -23,7 +23,8 @@
 //   linear memory, minus the same for the blank host page; and
 //   performance.measureUserAgentSpecificMemory() when available (the page is
 //   cross-origin isolated for it), also minus blank
-// - Trickle's long tasks, each with the part of the load it ran in (`phase`), beside
+// - Trickle's long tasks, each with the part of the load it ran in (`phase`) and what
+//   its long animation frame says it held (scripts, style and layout), beside
 //   the blank page's; and trickle.js's run inside the page's parse-end task
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -239,6 +240,21 @@ function probe(question) {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) b.longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
+  // Long animation frames (Chromium's LoAF API): what a long task held, without a
+  // tracer's overhead: its scripts by entry point, and the frame's style and layout.
+  b.frames = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      b.frames.push({
+        start: e.startTime, end: e.startTime + e.duration, render: e.renderStart, layout: e.styleAndLayoutStart,
+        scripts: e.scripts.map((s) => ({
+          what: `${s.invokerType} ${s.invoker}`.slice(0, 60), start: s.startTime, duration: s.duration,
+          trickle: /trickle\.(js|wasm)/.test(s.sourceURL),
+          forced: s.forcedStyleAndLayoutDuration,
+        })),
+      });
+    }
+  }).observe({ type: 'long-animation-frame', buffered: true });
   const shown = (el) => {
     let opacity = 1;
     for (let e = el; e; e = e.parentElement || e.getRootNode().host) {
@@ -267,13 +283,19 @@ function probe(question) {
   requestAnimationFrame(frame);
 }
 
+// The phases that are the host page's work, not Trickle's: before trickle.js ran, the
+// parse-end task that runs it (printed with trickle.js's share), a frame's rendering
+// before Trickle added anything to the page.
+const NOT_OWN = new Set(['page', 'parse', 'frame']);
+
 // Which part of a Trickle load a long task was, by when it ran: the page's own before
 // trickle.js ran, the page's parse-end task that runs trickle.js, before the wasm's
 // compile was asked for (init's idle gate, the glue's start), until it was
-// instantiated (compile and instantiate), between that and the start (init's
+// instantiated (compile and instantiate), a frame of the page's before the start,
+// between the instantiation and the start (init's
 // validation, setting up, the outbox upkeep), the start itself (it says trickle:ready
 // and trickle:shown), the first render (until the question is visible), or later.
-function phase(t, at, visible) {
+function phase(t, at, visible, frames) {
   const end = t.start + t.duration;
   const inside = (mark) => mark != null && t.start <= mark && mark <= end;
   // The blank page (no trickle.js): its parse-end task, or another of its own.
@@ -281,6 +303,9 @@ function phase(t, at, visible) {
   // Over before trickle.js ran (its compile's end and its run are one task): the host
   // page's own, like the blank page's.
   if (end < at.script) return 'page';
+  // Rendering a frame before Trickle's start added anything to the page: the page's
+  // (the blank page has the same frames).
+  if ((at.ready == null || t.start < at.ready) && !inside(at.parsed) && pageFrame(t, frames)) return 'frame';
   if (at.compile == null || t.start < at.compile) {
     // Before the compile: the page's parse end (trickle.js runs in it), init's idle
     // gate (its first storage read), the glue's start (the wasm requested, not yet
@@ -295,6 +320,37 @@ function phase(t, at, visible) {
   if (at.ready == null || end <= at.ready) return 'init';
   if (visible == null || t.start <= visible) return 'render';
   return 'after';
+}
+
+// The long animation frame a task belongs to (its rendering may end after the frame's
+// end, which LoAF takes at the end of style and layout).
+function frameOf(t, frames) {
+  return frames?.find((x) => x.start <= t.start + 1 && x.end >= t.start);
+}
+
+// Whether a task is a frame's rendering with no script of Trickle's over 5 ms in it
+// (LoAF lists scripts from 5 ms): before Trickle's popup exists, the page's frame.
+function pageFrame(t, frames) {
+  const f = frameOf(t, frames);
+  const end = t.start + t.duration;
+  const inTask = (ms) => ms >= t.start - 1 && ms < end;
+  return f != null && f.render > 0 && inTask(f.render) && !f.scripts.some((s) => s.trickle && inTask(s.start));
+}
+
+// What a long task of Trickle's held, from the long animation frame it belongs to:
+// each script in the task (entry point, ms, of which forced style and layout) and,
+// when the frame rendered, its style and layout and the rest of its rendering.
+function anatomy(t, frames) {
+  const end = t.start + t.duration;
+  const f = frameOf(t, frames);
+  if (!f) return '';
+  const parts = f.scripts.filter((s) => s.start >= t.start - 1 && s.start < end)
+    .map((s) => `${s.what} ${s.duration.toFixed(0)}${s.forced ? `/forced layout ${s.forced.toFixed(0)}` : ''}`);
+  if (f.render > 0 && f.render >= t.start - 1 && f.render < end) {
+    const layout = f.layout > 0 ? end - f.layout : 0;
+    parts.push(`rendering ${(end - f.render).toFixed(0)} (style+layout ${layout.toFixed(0)})`);
+  }
+  return parts.length ? ` [${parts.join('; ')}]` : '';
 }
 
 async function load(browser, widget, rate, run) {
@@ -331,17 +387,19 @@ async function load(browser, widget, rate, run) {
     await page.waitForLoadState('load');
   }
   await new Promise((r) => setTimeout(r, SETTLE_MS * rate));
-  const { longTasks, at } = (await cdp.send('Runtime.evaluate', { expression: '({ longTasks: window.__bench.longTasks, at: window.__bench.at })', returnByValue: true })).result.value;
+  const { longTasks, at, frames } = (await cdp.send('Runtime.evaluate', { expression: '({ longTasks: window.__bench.longTasks, at: window.__bench.at, frames: window.__bench.frames })', returnByValue: true })).result.value;
   const tbt = longTasks.reduce((s, t) => s + Math.max(0, t.duration - 50), 0);
   const out = {
     visible, tbt, longTasks: longTasks.length, longest: Math.max(0, ...longTasks.map((t) => t.duration)),
     // trickle.js's run inside the page's parse-end task (from the mark script before it).
     script: at.script != null && at.before != null ? at.script - at.before : null,
+    // Trickle's own long tasks (durations): not the host page's (NOT_OWN).
+    own: longTasks.filter((t) => !NOT_OWN.has(phase(t, at, visible, frames))).map((t) => t.duration),
     tasks: longTasks.map((t) => {
-      const p = phase(t, at, visible);
+      const p = phase(t, at, visible, frames);
       // trickle.js's part of the page's parse-end task (its compile's end and its run).
       const own = p === 'parse' && at.before != null && at.script != null ? ` (trickle.js ${(at.script - at.before).toFixed(0)} ms)` : '';
-      return `${t.duration.toFixed(0)} ms ${p}${own}`;
+      return `${t.duration.toFixed(0)} ms ${p}${own}${NOT_OWN.has(p) ? '' : anatomy(t, frames)}`;
     }),
     transferred, brotli: paths.reduce((s, p) => s + (brotliSizes.get(p) ?? 0), 0), requests: paths.length,
   };
@@ -452,6 +510,9 @@ console.log('');
 for (const rate of RATES) {
   console.log(`Trickle's long tasks at ${rate}x, per load: ` +
     results.trickle[rate].map((r) => `[${r.tasks.join(', ')}]`).join(' '));
+  const own = results.trickle[rate].flatMap((r) => r.own);
+  console.log(`  of them Trickle's own (not ${[...NOT_OWN].join(', ')}): ${own.length} in ${RUNS} loads` +
+    (own.length ? `, ${own.map((d) => d.toFixed(0)).join(', ')} ms` : ''));
   if (!ONLY) {
     console.log(`the blank page's long tasks at ${rate}x, per load: ` +
       results.blank[rate].map((r) => `[${r.tasks.join(', ')}]`).join(' '));
