@@ -37,3 +37,19 @@ test('the fingerprint is FNV-1a over the JSON text, as the wasm computes it', ()
   assert.equal(fingerprint('{"x":1}'), 'e028e096');
   assert.notEqual(fingerprint({ a: 1 }), fingerprint({ a: 2 }));
 });
+
+test("init's config is read into the wasm ahead, then init runs with it, after the calls queued before it", async () => {
+  globalThis.localStorage ??= { getItem: () => null };
+  const seen = [];
+  const wasm = {
+    readAhead: (config) => seen.push(['readAhead', config]),
+    identify: (user) => seen.push(['identify', user]),
+    init: (config) => seen.push(['init', config]),
+    stopped: () => false,
+  };
+  const api = createApi(() => Promise.resolve(wasm));
+  const config = { endpoint: '/v1/answers' };
+  api.identify({ id: 'u1' });
+  await api.init(config);
+  assert.deepEqual(seen, [['readAhead', config], ['identify', { id: 'u1' }], ['init', config]]);
+});

@@ -170,6 +170,43 @@ pub fn restart_after_internal_error_for_tests() {
     DEAD.store(false, Ordering::Relaxed);
 }
 
+thread_local! {
+    /// A config read ahead of its `init` by [`read_ahead`]: its JSON text and what
+    /// that text parsed to (`None`: not JSON).
+    static AHEAD: std::cell::Cell<Option<(String, Option<serde_json::Value>)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Reads `config` as `init` would (its JSON text, walked into a JSON value) and
+/// keeps the result for the next `init`, which uses it if it gets a config with the
+/// same JSON text. Not part of the public API: the glue calls it in a task before
+/// it replays a queued `init`, so that on a slow phone reading the config and
+/// checking it are two tasks instead of one long one (reading is most of the
+/// validation: the JS object crosses into the wasm member by member).
+#[wasm_bindgen(js_name = readAhead)]
+pub fn read_ahead(config: JsValue) {
+    if is_stopped() {
+        return;
+    }
+    let read = dom::json_text(&config).map(|text| {
+        let value = crate::platform::json::parse(&text);
+        (text, value)
+    });
+    AHEAD.with(|ahead| ahead.set(read));
+}
+
+/// `config` as a JSON value: the one [`read_ahead`] read, when its text is the same
+/// (comparing texts is cheap; the host may have changed the object since),
+/// otherwise read now.
+fn read_config(config: &JsValue) -> Option<serde_json::Value> {
+    let ahead = AHEAD.with(|ahead| ahead.take());
+    let text = dom::json_text(config)?;
+    match ahead {
+        Some((read, value)) if read == text => value,
+        _ => crate::platform::json::parse(&text),
+    }
+}
+
 /// Validates `config` (a plain object, or its JSON text) and starts the widget.
 /// Resolves once started; rejects with an `Error` whose message names the bad
 /// value's path, e.g. `stages[0].questions: must not be empty`. Calling it again
@@ -182,7 +219,7 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     install_panic_hook();
     let config_value = config.clone();
     // Only the validation runs in this call: its error must reject the promise.
-    let parsed = match dom::from_js(&config) {
+    let parsed = match read_config(&config) {
         Some(value) => Config::from_value(value).map_err(|e| e.to_string()),
         None => Err(String::from("the config must be a JSON object")),
     };

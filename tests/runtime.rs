@@ -300,6 +300,45 @@ async fn init_rejects_a_bad_config_with_the_path_named_message() {
 }
 
 #[wasm_bindgen_test]
+async fn init_checks_the_config_it_gets_not_an_older_one_read_ahead() {
+    reset().await;
+    let bad = json!({ "endpoint": "/v1/answers", "stages": [ { "id": "a", "questions": [] } ] });
+    // Read ahead, then changed by the host before init runs: init checks it as it is.
+    let changing = to_js(&config("u-ahead"));
+    api::read_ahead(changing.clone());
+    js_sys::Reflect::set(&js_sys::global(), &"__ahead".into(), &changing).unwrap();
+    run_js("window.__ahead.stages[0].questions = []");
+    let err = JsFuture::from(api::init(changing)).await.unwrap_err();
+    let err: js_sys::Error = err.dyn_into().unwrap();
+    assert_eq!(
+        String::from(err.message()),
+        "stages[0].questions: must not be empty"
+    );
+    // A bad config read ahead does not stand in for the good one init gets.
+    api::read_ahead(to_js(&bad));
+    let events = Events::listen();
+    start(&config("u-ahead")).await;
+    assert_eq!(events.names(), vec!["trickle:ready", "trickle:shown"]);
+    api::destroy();
+    // The same text read ahead: init starts with it.
+    reset().await;
+    let events = Events::listen();
+    api::read_ahead(to_js(&config("u-ahead-2")));
+    start(&config("u-ahead-2")).await;
+    assert_eq!(events.names(), vec!["trickle:ready", "trickle:shown"]);
+    api::destroy();
+    // ...and refuses the same bad text with the same path-named message.
+    reset().await;
+    api::read_ahead(to_js(&bad));
+    let err = JsFuture::from(api::init(to_js(&bad))).await.unwrap_err();
+    let err: js_sys::Error = err.dyn_into().unwrap();
+    assert_eq!(
+        String::from(err.message()),
+        "stages[0].questions: must not be empty"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn init_shows_the_due_question_and_says_so() {
     reset().await;
     let events = Events::listen();

@@ -90,10 +90,10 @@ export function createApi(load, eager = false) {
   // host's call stack, and the instance is not trusted afterwards. A panic (the
   // usual cause) was already reported by the wasm's panic hook, which also marked the
   // widget stopped; only a trap without one (e.g. out of memory) is reported here.
-  const guard = (name, args) => {
+  const guard = (name, args, wasm = exports) => {
     if (dead) return undefined;
     try {
-      return exports[name](...args);
+      return wasm[name](...args);
     } catch (e) {
       dead = e;
       let reported = false;
@@ -114,9 +114,16 @@ export function createApi(load, eager = false) {
     // on a slow phone.
     loading ??= nextTask()
       .then(() => load(loadOptions))
-      // Compiling and instantiating the wasm is one task; the calls it replays
-      // (init validating its config first) start in the next.
+      // Compiling and instantiating the wasm is one task; reading the queued init's
+      // config into the wasm (`readAhead`) is the next; the calls it replays (init
+      // checking that config first) start in the one after. On a slow phone reading
+      // and checking the config in one task made it a long one.
       .then((wasm) => nextTask().then(() => wasm))
+      .then((wasm) => {
+        const init = queue.find(([name]) => name === 'init');
+        if (init && wasm.readAhead) guard('readAhead', init[1], wasm);
+        return nextTask().then(() => wasm);
+      })
       .then(
         (wasm) => {
           exports = wasm;

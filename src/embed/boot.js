@@ -1,10 +1,10 @@
 // Script-tag entry: defines window.Trickle (the only global), loads trickle.wasm from
 // next to this script, and starts with the config found on the page, if any.
 // Named imports, not a namespace: the glue's unused `initSync` is then left out.
-import wasmInit, { destroy, explain, identify, init, stopped, track } from '../../target/embed/glue/trickle.js';
+import wasmInit, { destroy, explain, identify, init, readAhead, stopped, track } from '../../target/embed/glue/trickle.js';
 import { createApi, nextTask, report } from './api.js';
 
-const wasm = { destroy, explain, identify, init, stopped, track };
+const wasm = { destroy, explain, identify, init, readAhead, stopped, track };
 
 const script = document.currentScript;
 // The wasm sits next to the script, so the pair can live on a CDN.

@@ -8,11 +8,16 @@ use wasm_bindgen::{JsCast, JsValue};
 /// cannot carry at all (undefined, a function, a cycle) and for text that is not
 /// JSON (see [`super::json::parse`]).
 pub fn from_js(value: &JsValue) -> Option<serde_json::Value> {
-    let text: String = match value.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(value).ok()?.as_string()?,
-    };
-    super::json::parse(&text)
+    super::json::parse(&json_text(value)?)
+}
+
+/// The JSON text [`from_js`] parses: a string as it is, anything else through
+/// `JSON.stringify`; `None` for what JSON cannot carry at all.
+pub fn json_text(value: &JsValue) -> Option<String> {
+    match value.as_string() {
+        Some(s) => Some(s),
+        None => js_sys::JSON::stringify(value).ok()?.as_string(),
+    }
 }
 
 /// Dispatches `CustomEvent(name, { detail })` on `document`, `detail` given as
@@ -35,13 +40,7 @@ pub fn emit(name: &str, detail: &str) {
 /// 8 hex digits. `src/embed/api.js` computes the same in JavaScript, so the idle
 /// gate can tell a page view with the same config without starting the wasm.
 pub fn fingerprint(config: &JsValue) -> String {
-    let text: String = match config.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(config)
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default(),
-    };
+    let text = json_text(config).unwrap_or_default();
     let mut hash: u32 = 0x811c_9dc5;
     for unit in text.encode_utf16() {
         hash ^= u32::from(unit);
