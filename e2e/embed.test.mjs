@@ -65,6 +65,26 @@ describe('script tag', () => {
     await context.close();
   });
 
+  test('a wasm that cannot be downloaded rejects init with the status, reports one load error and leaves the page working', async () => {
+    const { page, context, records } = await open('/pages/manual.html', null);
+    const message = await page.evaluate(() =>
+      window.Trickle.init({ endpoint: '/v1/answers', stages: [] }, { wasmUrl: '/trickle/missing.wasm' })
+        .then(() => 'resolved', (e) => e.message),
+    );
+    assert.match(message, /^HTTP 404 for http:.*\/trickle\/missing\.wasm$/);
+    const errors = await events(page, 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal(errors[0].detail.code, 'load');
+    assert.match(errors[0].detail.message, /^could not load the widget: HTTP 404 for /);
+    const ours = records.console.filter((m) => m.text.startsWith('[trickle]'));
+    assert.equal(ours.length, 1, JSON.stringify(ours));
+    assert.deepEqual(records.pageErrors, []);
+    // Later calls do not wait for a wasm that will not come.
+    const explained = await page.evaluate(() => window.Trickle.explain().then(() => 'resolved', (e) => e.message));
+    assert.equal(explained, message);
+    await context.close();
+  });
+
   test('the only global the widget adds is window.Trickle', async () => {
     const tab = await newPage(env.browser);
     await tab.page.goto(`${env.server.url}/pages/host.html`);

@@ -2,7 +2,7 @@
 // next to this script, and starts with the config found on the page, if any.
 // Named imports, not a namespace: the glue's unused `initSync` is then left out.
 import wasmInit, { destroy, explain, identify, init, readAhead, stopped, track } from '../../target/embed/glue/trickle.js';
-import { createApi, nextTask, report } from './api.js';
+import { createApi, nextTask, report, wasmBytes } from './api.js';
 
 const wasm = { destroy, explain, identify, init, readAhead, stopped, track };
 
@@ -16,13 +16,13 @@ const api = createApi((options = {}) => {
   // The request goes out at once (the download is what the question waits for) and
   // the glue starts in the next task, while it runs: the glue's import table is one
   // large function that V8 compiles on its first call, and with init's idle gate
-  // (its first storage read) that was a long task on a slow phone. The glue awaits
-  // the response (a failed request rejects its init as before); the catch only keeps
-  // the rejection from counting as unhandled while it waits.
-  const response = fetch(options.wasmUrl ?? wasmUrl);
-  response.catch(() => {});
+  // (its first storage read) that was a long task on a slow phone. A failed request
+  // rejects init as before; the catch only keeps the rejection from counting as
+  // unhandled while the next task comes.
+  const bytes = wasmBytes(fetch(options.wasmUrl ?? wasmUrl));
+  bytes.catch(() => {});
   return nextTask()
-    .then(() => wasmInit({ module_or_path: response }))
+    .then(() => wasmInit({ module_or_path: bytes }))
     .then(() => wasm);
 });
 window.Trickle = api;

@@ -4,10 +4,10 @@
 // and Next.js recognise to ship the .wasm as an asset. esbuild and Rollup leave the
 // URL as it is: pass `wasmUrl` there (README: "npm, in every bundler").
 import wasmInit, * as wasm from './trickle_glue.js';
-import { createApi } from './api.js';
+import { createApi, wasmBytes } from './api.js';
 
 const api = createApi(({ wasmUrl } = {}) =>
-  wasmInit({ module_or_path: wasmUrl ?? new URL('./trickle.wasm', import.meta.url) }).then(
+  wasmInit({ module_or_path: wasmBytes(fetch(wasmUrl ?? new URL('./trickle.wasm', import.meta.url))) }).then(
     () => wasm,
   ),
 );
