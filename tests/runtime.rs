@@ -127,11 +127,11 @@ fn to_js(v: &Json) -> JsValue {
     js_sys::JSON::parse(&v.to_string()).unwrap()
 }
 
-/// `init`, then the three tasks after its start, where Yew starts and the popup's
-/// first render runs in two halves.
+/// `init`, then the four tasks after its start, where Yew starts and the popup's
+/// first render runs in two halves, with the first laid out between them.
 async fn start(config: &Json) {
     JsFuture::from(api::init(to_js(config))).await.unwrap();
-    for _ in 0..3 {
+    for _ in 0..4 {
         TimeoutFuture::new(0).await;
     }
 }

@@ -254,18 +254,33 @@ async fn a_mounted_popup_starts_once_and_renders_nothing_until_shown() {
 }
 
 #[wasm_bindgen_test]
-async fn a_draft_renders_the_questions_frame_undisplayed_and_unannounced_and_show_completes_it_in_place(
-) {
+async fn a_draft_renders_the_questions_frame_hidden_and_unannounced_and_show_completes_it_in_place()
+{
     let mut h = Harness::en();
     let popup = h.popup.as_ref().unwrap();
     popup.start();
+    assert!(!popup.lay_out_draft(), "no draft to lay out");
     let screen = view(role_choice(), 1, 1);
     assert!(popup.draft(&screen), "drafted now");
     assert!(!popup.draft(&screen), "only once");
     yew::scheduler::flush().await;
+    assert!(popup.lay_out_draft(), "laid out now");
+    assert!(!popup.lay_out_draft(), "laid out once");
 
     let draft = h.dialog();
-    assert_eq!(computed(&draft, "display"), "none", "not on screen");
+    assert_eq!(computed(&draft, "visibility"), "hidden", "not on screen");
+    assert_eq!(
+        computed(&draft, "animation-name"),
+        "none",
+        "its entrance waits"
+    );
+    // Laid out, but out of reach: a hidden control cannot take focus.
+    let close = h.button("Close").unwrap();
+    close.focus().unwrap();
+    assert!(
+        h.shadow().active_element().is_none(),
+        "the draft took focus"
+    );
     assert_eq!(
         text(&h.find("#t-p").unwrap()),
         "What best describes your role?"
@@ -286,7 +301,8 @@ async fn a_draft_renders_the_questions_frame_undisplayed_and_unannounced_and_sho
         whole.is_same_node(Some(&draft)),
         "the same dialog, completed"
     );
-    assert_ne!(computed(&whole, "display"), "none");
+    assert_eq!(computed(&whole, "visibility"), "visible");
+    assert_eq!(computed(&whole, "animation-name"), "t-in", "it enters now");
     assert!(h.button("Senior official").is_some());
     assert!(h.button("Not now").is_some());
     sleep(std::time::Duration::from_millis(400)).await;

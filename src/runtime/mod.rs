@@ -432,11 +432,13 @@ impl Runtime {
                     return false;
                 }
             }
-            // Yew's start and the popup's first render in two halves (the largest
-            // pieces of the first question's work) run in three tasks of their own
-            // rather than at the end of this one: on a slow phone the start and the
-            // render together were one long task, and the render alone sometimes
-            // was. The popup is mounted, so the question counts as shown now.
+            // Yew's start, the popup's first render in two halves (the largest
+            // pieces of the first question's work) and the browser's first layout
+            // of the first half run in four tasks of their own rather than at the
+            // end of this one: on a slow phone the start and the render together
+            // were one long task, the render alone sometimes was, and so was the
+            // frame laying out the whole popup for the first time. The popup is
+            // mounted, so the question counts as shown now.
             self.first_render = Some((first_render_step(generation), screen));
             return true;
         }
@@ -663,7 +665,7 @@ impl Runtime {
 
 /// A task from now, the next step of the popup's first render (see
 /// `Runtime::show`): Yew's start, then, a task later, the screen's draft (when it
-/// is a question), then the whole screen. One function, so that the steps share one
+/// is a question), then its first layout, then the whole screen. One function, so that the steps share one
 /// timer closure.
 fn first_render_step(generation: u32) -> Timeout {
     Timeout::new(0, move || {
@@ -675,7 +677,7 @@ fn first_render_step(generation: u32) -> Timeout {
                 return;
             };
             if let Some(popup) = &rt.popup {
-                if popup.start() || popup.draft(&screen) {
+                if popup.start() || popup.draft(&screen) || popup.lay_out_draft() {
                     rt.first_render = Some((first_render_step(generation), screen));
                 } else {
                     popup.show(screen);

@@ -143,8 +143,16 @@ pub struct Popup {
     /// `Cell` cannot panic on a borrow, so no borrow check or panic location stays
     /// in the wasm.
     current: Cell<Screen>,
-    /// A draft of the first question is rendered (see [`Popup::draft`]).
-    drafted: Cell<bool>,
+    /// Where the draft of the first question is (see [`Popup::draft`]).
+    draft: Cell<Draft>,
+}
+
+/// Where the first question's draft is (see [`Popup::draft`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Draft {
+    None,
+    Rendered,
+    LaidOut,
 }
 
 impl fmt::Debug for Popup {
@@ -234,7 +242,7 @@ impl Popup {
             app: RefCell::new(None),
             root: Cell::new(Some(root)),
             current: Cell::new(Screen::Hidden),
-            drafted: Cell::new(false),
+            draft: Cell::new(Draft::None),
         })
     }
 
@@ -262,7 +270,7 @@ impl Popup {
 
     /// Renders the first half of `screen` (rendered on the next microtask), if it is
     /// a question, and nothing is on screen or drafted: its dialog, header, prompt
-    /// and "Why we ask", not displayed and not announced; whether it did. Apart from
+    /// and "Why we ask", hidden and not announced; whether it did. Apart from
     /// `show`, which then renders the rest into the same nodes, so that a caller can
     /// run the two halves in tasks of their own: on a slow phone the popup's whole
     /// first render (Yew building it, and the wasm compiling its code on the first
@@ -271,10 +279,32 @@ impl Popup {
         let shown = self.current.replace(Screen::Hidden);
         let first = matches!(shown, Screen::Hidden);
         self.current.set(shown);
-        if !first || !matches!(screen, Screen::Question(_)) || self.drafted.replace(true) {
+        if !first || !matches!(screen, Screen::Question(_)) || self.draft.get() != Draft::None {
             return false;
         }
+        self.draft.set(Draft::Rendered);
         self.render(screen.clone(), false, true);
+        true
+    }
+
+    /// Lays out the rendered draft now, once; whether it did. The browser's first
+    /// style and layout of the popup (its stylesheet's rules, and a font lookup for
+    /// each size and weight of the frame's text, which on Linux asks the browser
+    /// process) then runs in a task of its own, called between `draft` and `show`,
+    /// instead of in the frame that shows the question: on a slow phone that frame
+    /// was a long task. The draft is `visibility:hidden`: laid out, but not painted,
+    /// focusable, clickable or in the accessibility tree.
+    pub fn lay_out_draft(&self) -> bool {
+        if self.draft.get() != Draft::Rendered {
+            return false;
+        }
+        self.draft.set(Draft::LaidOut);
+        // Reading a box's size makes the browser lay the page out now.
+        if let Some(prompt) = self.shadow.get_element_by_id(view::PROMPT_ID) {
+            if let Ok(prompt) = prompt.dyn_into::<HtmlElement>() {
+                let _ = prompt.offset_width();
+            }
+        }
         true
     }
 
@@ -284,7 +314,7 @@ impl Popup {
         // Swapped in before the comparison: when they are equal, the stored screen
         // is an equal one, so nothing changed (unless a draft is on the page: even
         // hiding must then replace it).
-        let drafted = self.drafted.replace(false);
+        let drafted = self.draft.replace(Draft::None) != Draft::None;
         if self.current.replace(screen.clone()) == screen && !drafted {
             return;
         }

@@ -29,7 +29,7 @@ pub(crate) const THANKS_MS: u32 = 2500;
 
 // Element ids. They only need to be unique inside the popup's own shadow root,
 // which holds one screen at a time.
-const PROMPT_ID: &str = "t-p";
+pub(crate) const PROMPT_ID: &str = "t-p";
 const ERROR_ID: &str = "t-e";
 const WHY_ID: &str = "t-y";
 const OTHER_ID: &str = "t-o";
