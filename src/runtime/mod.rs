@@ -665,8 +665,8 @@ impl Runtime {
 
 /// A task from now, the next step of the popup's first render (see
 /// `Runtime::show`): Yew's start, then, a task later, the screen's draft (when it
-/// is a question), then its first layout, then the whole screen. One function, so that the steps share one
-/// timer closure.
+/// is a question), then its first layout, then the whole screen. One function, so
+/// that the steps share one timer closure.
 fn first_render_step(generation: u32) -> Timeout {
     Timeout::new(0, move || {
         host::with_runtime(|rt| {
