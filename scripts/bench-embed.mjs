@@ -11,7 +11,8 @@
 // --embed    directory holding trickle.js + trickle.wasm (default dist/embed)
 // --trickle-only  Trickle alone (no PostHog, no blank page), to compare two builds
 //
-// Per load (a fresh browser context each, so nothing is cached or stored):
+// Per load (a fresh browser context each, so nothing is cached or stored; each starts
+// a second after the previous one's context closed):
 // - visible: navigation start to the first frame painted with the question's text on
 //   screen at full opacity (checked every animation frame, opacity multiplied up
 //   through shadow hosts; the time is taken after that frame's paint)
@@ -48,6 +49,7 @@ const RATES = [1, 4]; // the blank host page is loaded at both too, as the TBT b
 const ONLY = args.includes('--trickle-only');
 const QUESTION = 'What should we call you?';
 const SETTLE_MS = 1500;
+const BETWEEN_MS = 1000;
 
 // ---- what the host page embeds -------------------------------------------------------
 
@@ -424,6 +426,10 @@ async function load(browser, widget, rate, run) {
     });
   }
   await context.close();
+  // The next load starts after this one's teardown (its renderer process exiting,
+  // a bigger one after PostHog's loads) rather than alongside it: on a 2-core machine
+  // that work would land in the next load's tasks.
+  await new Promise((r) => setTimeout(r, BETWEEN_MS));
   return out;
 }
 
