@@ -244,10 +244,11 @@ pub fn init(config: JsValue) -> js_sys::Promise {
     let (early_user, early_events) =
         host::with_early(|e| (e.user.take(), std::mem::take(&mut e.events))).unwrap_or_default();
     let generation = host::next_generation();
-    // The start runs in three tasks of its own after this one, which validated
+    // The start runs in four tasks of its own after this one, which validated
     // the config (much of it the browser compiling wasm functions on their first
     // call): building the runtime (listeners, storage); the outbox and storage
-    // upkeep (`prepare`); then the decision and the popup (`start`). On a slow
+    // upkeep (`prepare`); the decision (`decide`); then carrying it out, with the
+    // popup's mount (`start`). On a slow
     // phone one task doing all of that is a long task that blocks the page; each
     // task more delays the question (the next task may be the page's). Calls made
     // meanwhile act as if the runtime existed and waited for its start
@@ -271,8 +272,12 @@ pub fn init(config: JsValue) -> js_sys::Promise {
             Timeout::new(0, move || {
                 this_runtime(Runtime::prepare);
                 Timeout::new(0, move || {
-                    this_runtime(Runtime::start);
-                    let _ = resolve.call0(&JsValue::UNDEFINED);
+                    this_runtime(Runtime::decide);
+                    Timeout::new(0, move || {
+                        this_runtime(Runtime::start);
+                        let _ = resolve.call0(&JsValue::UNDEFINED);
+                    })
+                    .forget();
                 })
                 .forget();
             })

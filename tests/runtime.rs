@@ -1001,6 +1001,43 @@ async fn identify_null_before_the_build_signs_the_configs_user_out_after_the_sta
 }
 
 #[wasm_bindgen_test]
+async fn the_decision_runs_a_task_before_the_start_carries_it_out_and_identify_meanwhile_follows() {
+    reset().await;
+    let events = Events::listen();
+    let started = JsFuture::from(api::init(to_js(&config("u-dec-a"))));
+    // The build's, the upkeep's and the decision's tasks.
+    for _ in 0..3 {
+        TimeoutFuture::new(0).await;
+    }
+    assert_eq!(built(), Some(false), "decided, not started");
+    assert!(
+        stored_state("u-dec-a").is_some(),
+        "the decision read and saved the prompt state"
+    );
+    assert!(events.names().is_empty(), "{:?}", events.names());
+    let document = web_sys::window().unwrap().document().unwrap();
+    assert!(
+        document
+            .query_selector("[data-trickle-host]")
+            .unwrap()
+            .is_some(),
+        "the popup is mounted for the due question"
+    );
+    assert!(dialog_on_screen().is_none(), "nothing rendered in it");
+    api::identify(to_js(&json!({ "id": "u-dec-b", "loginsCount": 1 })));
+    assert_eq!(stored_state("u-dec-b"), None, "waits for the start");
+    started.await.unwrap();
+    assert_eq!(events.names()[0], "trickle:ready");
+    assert_eq!(
+        events.named("trickle:shown")[0]["questionId"],
+        "role",
+        "the decision carried out"
+    );
+    assert!(stored_state("u-dec-b").is_some(), "then identified");
+    api::destroy();
+}
+
+#[wasm_bindgen_test]
 async fn the_upkeep_runs_a_task_after_the_build_and_identify_meanwhile_applies_after_the_start() {
     reset().await;
     let events = Events::listen();

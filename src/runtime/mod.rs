@@ -91,6 +91,8 @@ pub struct Runtime {
     first_render: Option<(Timeout, Screen)>,
     // Whether `prepare` ran (see there).
     prepared: bool,
+    // The session's first decision, made by `decide` for `start` to carry out.
+    decided: Option<Vec<Output>>,
     // Whether `start` ran. Until then `identify`/`track` wait (host.rs), so the
     // first decision is the start's, with every early call applied after it.
     started: bool,
@@ -150,8 +152,10 @@ impl Runtime {
                 }
             });
         });
+        // Later when the runtime has not started: between `decide` and `start` the
+        // session waits for its decision to be carried out.
         let on_storage: Rc<dyn Fn()> = Rc::new(move || {
-            host::with_runtime(|rt| {
+            host::with_runtime_or_later(move |rt| {
                 if rt.generation == generation {
                     rt.run(Input::StorageChanged);
                 }
@@ -172,6 +176,7 @@ impl Runtime {
             fingerprint,
             first_render: None,
             prepared: false,
+            decided: None,
             started: false,
             _lifecycle: Some(Lifecycle::listen(on_online, on_hide, on_storage)),
         }
@@ -204,10 +209,34 @@ impl Runtime {
         self.deliver(DeliveryEvent::Wake);
     }
 
-    /// The first moves after `init`: [`Runtime::prepare`] if that has not run,
-    /// says `trickle:ready`, reads the profile and shows the due question, if any.
-    pub fn start(&mut self) {
+    /// The second part of the start, which `init` runs in a task of its own
+    /// between [`Runtime::prepare`] (run first if it has not) and
+    /// [`Runtime::start`]: the session's first decision (the prompt state read, the
+    /// stage rule), which `start` then carries out, and the popup's mount (hidden,
+    /// empty) when a question is due. Calls made meanwhile still wait for `start`.
+    /// Runs once.
+    pub fn decide(&mut self) {
         self.prepare();
+        if self.started || self.decided.is_some() {
+            return;
+        }
+        let outputs = self.session.on(&*self.store, Input::Start, clock::now_ms());
+        // A question is due: the popup is mounted now, hidden and empty, a task
+        // before `start` shows it. Mounting it (the shadow root, its stylesheet
+        // parsed, the accent's contrast) was a third of the start's task. A failure
+        // is `start`'s to report, when it mounts again.
+        let due = |o: &Output| matches!(o, Output::Show(session::Screen::Question(_)));
+        if outputs.iter().any(due) {
+            self.mount_popup(false);
+        }
+        self.decided = Some(outputs);
+    }
+
+    /// The first moves after `init`: [`Runtime::decide`] if that has not run, then
+    /// says `trickle:ready` and carries out the decision: reads the profile, shows
+    /// the due question (mounting the popup), if any.
+    pub fn start(&mut self) {
+        self.decide();
         self.started = true;
         let who = self
             .session
@@ -216,7 +245,9 @@ impl Runtime {
             .unwrap_or_else(|| "nobody yet".into());
         self.log.debug(&["started for ", &who]);
         host::emit("trickle:ready", String::from("{}"));
-        self.run(Input::Start);
+        let outputs = self.decided.take().unwrap_or_default();
+        self.carry_out(outputs);
+        self.update_idle_hint();
     }
 
     /// `identify(user)`: sets or replaces the user and counts their login.
@@ -316,6 +347,11 @@ impl Runtime {
 
     fn run_one(&mut self, input: Input) {
         let outputs = self.session.on(&*self.store, input, clock::now_ms());
+        self.carry_out(outputs);
+    }
+
+    /// Does what the session answered.
+    fn carry_out(&mut self, outputs: Vec<Output>) {
         for output in outputs {
             match output {
                 Output::Show(session::Screen::Question(due)) => {
@@ -415,23 +451,16 @@ impl Runtime {
     /// Puts `screen` on the popup, mounting it first if needed; false when the
     /// popup could not be mounted (reported as a `ui` error).
     fn show(&mut self, screen: Screen) -> bool {
-        if self.popup.is_none() {
+        // Nothing rendered yet (the popup may be mounted, see `decide`).
+        if self.popup.as_ref().is_none_or(|popup| !popup.is_started()) {
             if matches!(screen, Screen::Hidden) {
+                self.first_render = None;
                 return true;
             }
-            let generation = self.generation;
-            let on_event: Rc<dyn Fn(UiEvent)> =
-                Rc::new(move |event| on_ui_event(generation, event));
-            let look = Look::from_config(self.config());
-            match Popup::mount(look, on_event) {
-                Ok(popup) => self.popup = Some(popup),
-                Err(e) => {
-                    let mut message = String::from("cannot show the popup: ");
-                    message.push_str(&e.to_string());
-                    self.report(code::UI, message);
-                    return false;
-                }
+            if !self.mount_popup(true) {
+                return false;
             }
+            let generation = self.generation;
             // Yew's start, the popup's first render in two halves (the largest
             // pieces of the first question's work) and the browser's first layout
             // of the first half run in four tasks of their own rather than at the
@@ -448,6 +477,30 @@ impl Runtime {
             popup.show(screen);
         }
         true
+    }
+
+    /// Mounts the popup (hidden, empty), unless it is mounted; whether it is. A
+    /// failure is reported when `report`.
+    fn mount_popup(&mut self, report: bool) -> bool {
+        if self.popup.is_some() {
+            return true;
+        }
+        let generation = self.generation;
+        let on_event: Rc<dyn Fn(UiEvent)> = Rc::new(move |event| on_ui_event(generation, event));
+        match Popup::mount(Look::from_config(self.config()), on_event) {
+            Ok(popup) => {
+                self.popup = Some(popup);
+                true
+            }
+            Err(e) => {
+                if report {
+                    let mut message = String::from("cannot show the popup: ");
+                    message.push_str(&e.to_string());
+                    self.report(code::UI, message);
+                }
+                false
+            }
+        }
     }
 
     /// Removes the prompt state of users no page view has used for 90 days

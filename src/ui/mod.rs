@@ -268,6 +268,14 @@ impl Popup {
         true
     }
 
+    /// Whether the Yew app has started (see [`Popup::start`]).
+    pub fn is_started(&self) -> bool {
+        let root = self.root.take();
+        let started = root.is_none();
+        self.root.set(root);
+        started
+    }
+
     /// Renders the first half of `screen` (rendered on the next microtask), if it is
     /// a question, and nothing is on screen or drafted: its dialog, header, prompt
     /// and "Why we ask", hidden and not announced; whether it did. Apart from
