@@ -148,8 +148,8 @@ pub(crate) struct AppProps {
     pub(crate) ctx: Rc<Ctx>,
     /// Focus was inside the popup when this screen was asked for.
     pub(crate) refocus: bool,
-    /// Only a question's frame (its dialog, header, prompt and "Why we ask"), not
-    /// displayed: the first half of the popup's first render (see `Popup::draft`).
+    /// Only a question's frame (its dialog, header, prompt and "Why we ask"),
+    /// hidden: the first half of the popup's first render (see `Popup::draft`).
     pub(crate) draft: bool,
 }
 
