@@ -25,7 +25,7 @@
 //   performance.measureUserAgentSpecificMemory() when available (the page is
 //   cross-origin isolated for it), also minus blank
 // - Trickle's long tasks, each with the part of the load it ran in (`phase`) and what
-//   its long animation frame says it held (scripts, style and layout), beside
+//   its long animation frame says it held (scripts, rendering), beside
 //   the blank page's; and trickle.js's run inside the page's parse-end task
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import http from 'node:http';
@@ -294,9 +294,9 @@ const NOT_OWN = new Set(['page', 'parse', 'frame']);
 // trickle.js ran, the page's parse-end task that runs trickle.js, before the wasm's
 // compile was asked for (init's idle gate, the glue's start), until it was
 // instantiated (compile and instantiate), a frame of the page's before the start,
-// between the instantiation and the start (init's
-// validation, setting up, the outbox upkeep), the start itself (it says trickle:ready
-// and trickle:shown), the first render (until the question is visible), or later.
+// between the instantiation and the start (init's validation, setting up, the outbox
+// upkeep, the decision), the start itself (it says trickle:ready and trickle:shown),
+// the first render (until the question is visible), or later.
 function phase(t, at, visible, frames) {
   const end = t.start + t.duration;
   const inside = (mark) => mark != null && t.start <= mark && mark <= end;
@@ -341,7 +341,8 @@ function pageFrame(t, frames) {
 
 // What a long task of Trickle's held, from the long animation frame it belongs to:
 // each script in the task (entry point, ms, of which forced style and layout) and,
-// when the frame rendered, its style and layout and the rest of its rendering.
+// when the frame rendered, its rendering and the part of it from style and layout on
+// (layout, paint, commit; a forced layout in a script is counted with the script).
 function anatomy(t, frames) {
   const end = t.start + t.duration;
   const f = frameOf(t, frames);
@@ -350,7 +351,7 @@ function anatomy(t, frames) {
     .map((s) => `${s.what} ${s.duration.toFixed(0)}${s.forced ? `/forced layout ${s.forced.toFixed(0)}` : ''}`);
   if (f.render > 0 && f.render >= t.start - 1 && f.render < end) {
     const layout = f.layout > 0 ? end - f.layout : 0;
-    parts.push(`rendering ${(end - f.render).toFixed(0)} (style+layout ${layout.toFixed(0)})`);
+    parts.push(`rendering ${(end - f.render).toFixed(0)} (from style and layout on ${layout.toFixed(0)})`);
   }
   return parts.length ? ` [${parts.join('; ')}]` : '';
 }
