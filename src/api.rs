@@ -260,31 +260,38 @@ pub fn init(config: JsValue) -> js_sys::Promise {
         Runtime::new(generation, config, early_user, early_events, fingerprint)
     }));
     js_sys::Promise::new(&mut |resolve, _reject| {
-        let this_runtime = move |step: fn(&mut Runtime)| {
-            host::with_runtime(|rt| {
-                if rt.generation() == generation && !rt.is_started() {
-                    step(rt);
-                }
-            });
-        };
         Timeout::new(0, move || {
             host::build_pending();
-            Timeout::new(0, move || {
-                this_runtime(Runtime::prepare);
-                Timeout::new(0, move || {
-                    this_runtime(Runtime::decide);
-                    Timeout::new(0, move || {
-                        this_runtime(Runtime::start);
-                        let _ = resolve.call0(&JsValue::UNDEFINED);
-                    })
-                    .forget();
-                })
-                .forget();
-            })
-            .forget();
+            start_in_tasks(
+                generation,
+                &[Runtime::prepare, Runtime::decide, Runtime::start],
+                resolve,
+            );
         })
         .forget();
     })
+}
+
+/// Runs `steps` a task apart, each on the runtime of `generation` while it has not
+/// started (a `destroy()`, a newer `init` or `explain()` may have come first), and
+/// resolves `init`'s Promise after the last.
+fn start_in_tasks(generation: u32, steps: &'static [fn(&mut Runtime)], resolve: js_sys::Function) {
+    Timeout::new(0, move || {
+        let Some((step, rest)) = steps.split_first() else {
+            return;
+        };
+        host::with_runtime(|rt| {
+            if rt.generation() == generation && !rt.is_started() {
+                step(rt);
+            }
+        });
+        if rest.is_empty() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        } else {
+            start_in_tasks(generation, rest, resolve);
+        }
+    })
+    .forget();
 }
 
 /// Sets or replaces the signed-in user (`{ id, loginsCount, profile, userHash }`).

@@ -42,7 +42,7 @@ use crate::platform::json::parse as parse_json;
 use crate::platform::storage::{state_key, OUTBOX_BACKUP_KEY, OUTBOX_KEY, STATE_PREFIX};
 use crate::platform::transport;
 use crate::platform::{clock, dom, ids, lifecycle::Lifecycle, Log, Store};
-use crate::ui::{Look, Popup, QuestionView, Screen, UiEvent};
+use crate::ui::{Look, Popup, QuestionView, Screen, UiError, UiEvent};
 
 /// Where the idle hint is kept (written by `Runtime::update_idle_hint`).
 pub const IDLE_KEY: &str = "trickle:v1:idle";
@@ -227,7 +227,7 @@ impl Runtime {
         // is `start`'s to report, when it mounts again.
         let due = |o: &Output| matches!(o, Output::Show(session::Screen::Question(_)));
         if outputs.iter().any(due) {
-            self.mount_popup(false);
+            let _ = self.mount_popup();
         }
         self.decided = Some(outputs);
     }
@@ -457,7 +457,10 @@ impl Runtime {
                 self.first_render = None;
                 return true;
             }
-            if !self.mount_popup(true) {
+            if let Err(e) = self.mount_popup() {
+                let mut message = String::from("cannot show the popup: ");
+                message.push_str(&e.to_string());
+                self.report(code::UI, message);
                 return false;
             }
             let generation = self.generation;
@@ -479,28 +482,15 @@ impl Runtime {
         true
     }
 
-    /// Mounts the popup (hidden, empty), unless it is mounted; whether it is. A
-    /// failure is reported when `report`.
-    fn mount_popup(&mut self, report: bool) -> bool {
-        if self.popup.is_some() {
-            return true;
+    /// Mounts the popup (hidden, empty), unless it is mounted.
+    fn mount_popup(&mut self) -> Result<(), UiError> {
+        if self.popup.is_none() {
+            let generation = self.generation;
+            let on_event: Rc<dyn Fn(UiEvent)> =
+                Rc::new(move |event| on_ui_event(generation, event));
+            self.popup = Some(Popup::mount(Look::from_config(self.config()), on_event)?);
         }
-        let generation = self.generation;
-        let on_event: Rc<dyn Fn(UiEvent)> = Rc::new(move |event| on_ui_event(generation, event));
-        match Popup::mount(Look::from_config(self.config()), on_event) {
-            Ok(popup) => {
-                self.popup = Some(popup);
-                true
-            }
-            Err(e) => {
-                if report {
-                    let mut message = String::from("cannot show the popup: ");
-                    message.push_str(&e.to_string());
-                    self.report(code::UI, message);
-                }
-                false
-            }
-        }
+        Ok(())
     }
 
     /// Removes the prompt state of users no page view has used for 90 days
